@@ -1,0 +1,73 @@
+/*
+ * config - the mxtier.conf file (libconfuse): keys, defaults, validation
+ *
+ * mx_config_load() parses a file (a missing file at the default path means
+ * all defaults) into a plain struct mx_config; libconfuse types never leave
+ * this module. Every error is reported as "FILE:LINE: what was expected".
+ *
+ * Ownership: a loaded config owns its strings and arrays; free them with
+ * mx_config_free(). The policy member points into the config.
+ */
+#ifndef MXTIER_CONFIG_H
+#define MXTIER_CONFIG_H
+
+#include <stddef.h>
+#include <stdbool.h>
+#include <limits.h>
+
+#include "plan.h"
+
+/* What a temporary failure after connecting does (R11). */
+enum mx_fallback_preset { MX_FALLBACK_POSTFIX, MX_FALLBACK_GREETING, MX_FALLBACK_QMAIL };
+enum mx_starttls_mode { MX_STARTTLS_NONE, MX_STARTTLS_OPPORTUNISTIC, MX_STARTTLS_REQUIRE };
+
+#define MX_HELO_MAX 255
+
+struct mx_config {
+	char	source[PATH_MAX];	/* file it came from, or "(defaults)" */
+	struct {
+		char  **servers;	/* "ADDR[:PORT]" or "[V6]:PORT"; none = system resolv.conf */
+		size_t	nservers;
+		int	timeout;	/* seconds per try */
+		int	tries;
+	} resolver;
+	struct mx_policy policy;
+	enum mx_fallback_preset fallback;
+	char  **fallback_relay;		/* "HOST[:PORT]" or "[ADDR]:PORT", in order */
+	size_t	nfallback_relay;
+	struct {
+		int	port;
+		char	helo_name[MX_HELO_MAX + 1];	/* "" = this host's name */
+		enum mx_starttls_mode starttls;
+	} smtp;
+	struct {
+		char	path[PATH_MAX];
+	} journal;
+};
+
+/* mx_config_default_path - SYSCONFDIR/mxtier/mxtier.conf */
+const char *mx_config_default_path(void);
+
+/* mx_config_defaults - fill cfg with the built-in defaults (allocates; free with mx_config_free) */
+bool	mx_config_defaults(struct mx_config *cfg);
+
+/*
+ * mx_config_load - read path into cfg. When must_exist is false a missing
+ * file yields the defaults. On error returns false, leaves cfg freed, and
+ * writes "FILE:LINE: message" (or "FILE: message") into err.
+ */
+bool	mx_config_load(const char *path, bool must_exist, struct mx_config *cfg,
+		       char *err, size_t errlen);
+
+/* mx_config_load_buf - same for text in memory; name stands in for the file name */
+bool	mx_config_load_buf(const char *text, const char *name, struct mx_config *cfg,
+			   char *err, size_t errlen);
+
+/* mx_config_free - free what a load or defaults allocated */
+void	mx_config_free(struct mx_config *cfg);
+
+/* token helpers for output: "postfix", "opportunistic", ... */
+const char *mx_fallback_preset_name(enum mx_fallback_preset p);
+const char *mx_starttls_mode_name(enum mx_starttls_mode m);
+
+#endif

@@ -1,0 +1,555 @@
+/*
+ * resolve - MX and address lookups with c-ares from a poll() loop (see resolve.h)
+ *
+ * Two c-ares channels per lookup: one over UDP that hands truncated answers
+ * back to us (ARES_FLAG_IGNTC), one over TCP for the retry of those, so a
+ * truncated answer whose TCP retry fails is told apart from other failures.
+ * Every query carries a struct query naming what it is for; its callback
+ * classifies the answer and may start follow-up queries (addresses after
+ * the MX answer, the target of an alias).
+ */
+#include <ares.h>
+#include <arpa/nameser.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "dnsmsg.h"
+#include "plan.h"
+#include "resolve.h"
+
+enum phase { PHASE_MX, PHASE_ADDR, PHASE_DONE };
+
+struct mx_lookup {
+	ares_channel udp;
+	ares_channel tcp;
+	struct mx_dns_result *result;
+	struct mx_resolver_opts opts;
+	enum phase phase;
+	long long deadline_ms;		/* end of the current phase */
+	int	pending;		/* queries without an outcome */
+	bool	expired;		/* deadline passed: cancel, start nothing new */
+	int	fd_owner[MX_LOOKUP_MAXFDS];	/* 0 udp, 1 tcp, per pollfd slot */
+	int	nfd;
+};
+
+/* What a query is for. */
+struct query {
+	struct mx_lookup *l;
+	int	qtype;
+	char	set[MX_DOMAIN_MAX + 1];		/* address set (A/AAAA) */
+	char	asked[MX_DOMAIN_MAX + 1];	/* name in this query */
+	int	hops;				/* aliases followed so far */
+	bool	over_tcp;
+};
+
+static void query_done(void *arg, int status, int timeouts, unsigned char *abuf, int alen);
+
+/* now_ms - monotonic clock in milliseconds */
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* mx_resolver_library_init - once per process */
+bool
+mx_resolver_library_init(char *err, size_t errlen)
+{
+	int	rc = ares_library_init(ARES_LIB_INIT_ALL);
+
+	if (rc != ARES_SUCCESS) {
+		snprintf(err, errlen, "c-ares: %s", ares_strerror(rc));
+		return false;
+	}
+	return true;
+}
+
+/* phase_budget_ms - how long one phase may take */
+static long long
+phase_budget_ms(const struct mx_lookup *l)
+{
+	return (long long)l->opts.timeout_ms * l->opts.tries;
+}
+
+/* send_query - start one query; it always ends in query_done */
+static void
+send_query(struct mx_lookup *l, int qtype, const char *name, const char *set,
+	   int hops, bool over_tcp)
+{
+	struct query *q = calloc(1, sizeof(*q));
+
+	if (q == NULL) {
+		/* record the failure where the answer would have gone */
+		query_done(NULL, ARES_ENOMEM, 0, NULL, 0);
+		return;
+	}
+	q->l = l;
+	q->qtype = qtype;
+	q->hops = hops;
+	q->over_tcp = over_tcp;
+	snprintf(q->asked, sizeof(q->asked), "%s", name);
+	snprintf(q->set, sizeof(q->set), "%s", set ? set : "");
+	l->pending++;
+	ares_query(over_tcp ? l->tcp : l->udp, name, C_IN, qtype, query_done, q);
+}
+
+/* classify - c-ares status to our status, with words for the detail */
+static enum mx_dns_status
+classify(int status, const char **words)
+{
+	switch (status) {
+	case ARES_SUCCESS: *words = ""; return MX_DNS_OK;
+	case ARES_ENODATA: *words = ""; return MX_DNS_NODATA;
+	case ARES_ENOTFOUND: *words = ""; return MX_DNS_NXDOMAIN;
+	case ARES_ESERVFAIL: *words = "the name server answered SERVFAIL"; return MX_DNS_SERVFAIL;
+	case ARES_EREFUSED: *words = "the name server answered REFUSED"; return MX_DNS_REFUSED;
+	case ARES_ETIMEOUT:
+	case ARES_ECANCELLED:
+	case ARES_EDESTRUCTION: *words = "no answer from the name server"; return MX_DNS_TIMEOUT;
+	case ARES_EBADRESP: *words = "malformed answer"; return MX_DNS_MALFORMED;
+	case ARES_EFORMERR: *words = "the name server answered FORMERR"; return MX_DNS_FAIL;
+	case ARES_ENOTIMP: *words = "the name server answered NOTIMP"; return MX_DNS_FAIL;
+	case ARES_ECONNREFUSED: *words = "connection to the name server refused"; return MX_DNS_FAIL;
+	case ARES_ENOMEM: *words = "out of memory"; return MX_DNS_FAIL;
+	default: *words = ares_strerror(status); return MX_DNS_FAIL;
+	}
+}
+
+/* set_detail - keep the first words about a failure */
+static void
+set_detail(char *detail, size_t len, const char *what, const char *words)
+{
+	if (detail[0] == '\0' && words != NULL && words[0] != '\0' &&
+	    snprintf(detail, len, "%s%s%s", what, what[0] ? ": " : "", words) >= (int)len)
+		detail[len - 2] = '.';	/* cut: mark it */
+}
+
+/* sort_families - A records first, then AAAA, each keeping DNS order */
+static void
+sort_families(struct mx_dns_addrset *s)
+{
+	size_t	i, k;
+
+	for (i = 1; i < s->naddrs; i++)
+		for (k = i; k > 0 && s->addrs[k].ip.family == AF_INET &&
+		     s->addrs[k - 1].ip.family != AF_INET; k--) {
+			struct mx_dns_addr tmp = s->addrs[k];
+
+			s->addrs[k] = s->addrs[k - 1];
+			s->addrs[k - 1] = tmp;
+		}
+}
+
+/* start_addresses - phase 2: A and AAAA for every exchange (or the domain), all at once */
+static void
+start_addresses(struct mx_lookup *l, bool implicit)
+{
+	struct mx_dns_result *r = l->result;
+	struct mx_exchange *ex = NULL;
+	size_t	n = 0, nnull, ncapped, i;
+
+	l->phase = PHASE_ADDR;
+	l->deadline_ms = now_ms() + phase_budget_ms(l);
+	if (implicit) {
+		if (mx_dns_result_set(r, r->domain) != NULL) {
+			send_query(l, MX_DNS_T_A, r->domain, r->domain, 0, false);
+			send_query(l, MX_DNS_T_AAAA, r->domain, r->domain, 0, false);
+		}
+		return;
+	}
+	ex = mx_plan_exchanges(r, l->opts.max_mx_records, &n, &nnull, &ncapped);
+	for (i = 0; i < n; i++) {
+		if (mx_domain_is_ip_literal(ex[i].name))
+			continue;	/* not a host name; the plan says so */
+		if (mx_dns_result_set(r, ex[i].name) == NULL)
+			continue;
+		send_query(l, MX_DNS_T_A, ex[i].name, ex[i].name, 0, false);
+		send_query(l, MX_DNS_T_AAAA, ex[i].name, ex[i].name, 0, false);
+	}
+	free(ex);
+}
+
+/* handle_mx - the MX answer (or an alias of the domain) arrived */
+static void
+handle_mx(struct query *q, enum mx_dns_status st, const char *words,
+	  const struct mx_dnsmsg_answer *a)
+{
+	struct mx_lookup *l = q->l;
+	struct mx_dns_result *r = l->result;
+	size_t	i;
+
+	if (st == MX_DNS_OK && a->alias_only) {
+		if (a->hops + q->hops > MX_DNS_MAX_CNAME_HOPS || l->expired) {
+			r->mx_status = l->expired ? MX_DNS_TIMEOUT : MX_DNS_CNAME_LOOP;
+			r->canonical[0] = '\0';
+			snprintf(r->mx_detail, sizeof(r->mx_detail), "alias chain too long or "
+				 "looping");
+			return;
+		}
+		snprintf(r->canonical, sizeof(r->canonical), "%s", a->owner);
+		send_query(l, MX_DNS_T_MX, a->owner, NULL, q->hops + a->hops, false);
+		return;
+	}
+	if (st == MX_DNS_OK && a->hops + q->hops > 0)
+		snprintf(r->canonical, sizeof(r->canonical), "%s", a->owner);
+	if (st == MX_DNS_OK) {
+		for (i = 0; i < a->nmx; i++)
+			if (!mx_dns_result_add_mx(r, a->mx[i].pref, a->mx[i].name)) {
+				st = MX_DNS_FAIL;
+				words = "out of memory";
+				break;
+			}
+		r->mx_answered = a->nmx;
+		if (a->nmx == 0 && st == MX_DNS_OK) {
+			st = MX_DNS_MALFORMED;
+			words = "the answer held no MX record for the name asked";
+		}
+	}
+	r->mx_status = st;
+	set_detail(r->mx_detail, sizeof(r->mx_detail), "", words);
+	if (st == MX_DNS_OK)
+		start_addresses(l, false);
+	else if (st == MX_DNS_NODATA)
+		start_addresses(l, true);	/* R5 implicit MX */
+}
+
+/* handle_addr - an A or AAAA answer for an address set arrived */
+static void
+handle_addr(struct query *q, enum mx_dns_status st, const char *words,
+	    const struct mx_dnsmsg_answer *a)
+{
+	struct mx_lookup *l = q->l;
+	struct mx_dns_addrset *s = mx_dns_result_find_set(l->result, q->set);
+	enum mx_dns_status *slot;
+	size_t	i;
+
+	if (s == NULL)
+		return;
+	slot = q->qtype == MX_DNS_T_A ? &s->a_status : &s->aaaa_status;
+	if (st == MX_DNS_OK && a->alias_only) {
+		snprintf(s->canonical, sizeof(s->canonical), "%s", a->owner);
+		if (a->hops + q->hops > MX_DNS_MAX_CNAME_HOPS) {
+			s->canonical[0] = '\0';
+			*slot = MX_DNS_CNAME_LOOP;
+			set_detail(s->detail, sizeof(s->detail), q->qtype == MX_DNS_T_A ? "A" :
+				   "AAAA", "alias chain too long or looping");
+			return;
+		}
+		if (l->expired) {
+			*slot = MX_DNS_TIMEOUT;
+			return;
+		}
+		send_query(l, q->qtype, a->owner, q->set, q->hops + a->hops, false);
+		return;
+	}
+	if (st == MX_DNS_OK && a->hops + q->hops > 0)
+		snprintf(s->canonical, sizeof(s->canonical), "%s", a->owner);
+	if (st == MX_DNS_OK) {
+		for (i = 0; i < a->naddrs; i++)
+			if (!mx_dns_addrset_add(s, &a->addrs[i].ip, a->addrs[i].ttl)) {
+				st = MX_DNS_FAIL;
+				words = "out of memory";
+				break;
+			}
+		if (a->naddrs == 0 && st == MX_DNS_OK)
+			st = MX_DNS_NODATA;	/* e.g. only other types in the answer */
+	}
+	*slot = st;
+	set_detail(s->detail, sizeof(s->detail), q->qtype == MX_DNS_T_A ? "A" : "AAAA", words);
+	sort_families(s);
+}
+
+/* query_done - c-ares callback: classify, parse, follow up */
+static void
+query_done(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
+{
+	struct query *q = arg;
+	struct mx_lookup *l;
+	struct mx_dnsmsg_answer a;
+	enum mx_dns_status st;
+	const char *words;
+	char	why[120];
+
+	(void)timeouts;
+	if (q == NULL)
+		return;
+	l = q->l;
+	memset(&a, 0, sizeof(a));
+	st = classify(status, &words);
+	if (abuf != NULL && alen >= 12 && (abuf[2] & 0x02) != 0 && !q->over_tcp &&
+	    (status == ARES_SUCCESS || status == ARES_ENODATA)) {
+		/* truncated over UDP: ask again over TCP */
+		if (!l->expired) {
+			l->pending--;
+			send_query(l, q->qtype, q->asked, q->set[0] ? q->set : NULL, q->hops, true);
+			free(q);
+			return;
+		}
+		st = MX_DNS_TRUNCATED;
+		words = "answer truncated and no time left for TCP";
+	} else if (q->over_tcp && st != MX_DNS_OK && st != MX_DNS_NODATA &&
+		   st != MX_DNS_NXDOMAIN) {
+		static char tcpwords[160];
+
+		snprintf(tcpwords, sizeof(tcpwords), "answer truncated over UDP and the TCP "
+			 "retry failed (%s)", ares_strerror(status));
+		st = MX_DNS_TRUNCATED;
+		words = tcpwords;
+	}
+	if (st == MX_DNS_OK) {
+		if (!mx_dnsmsg_parse(abuf, (size_t)alen, q->asked, q->qtype, &a, why, sizeof(why))) {
+			st = a.hops > MX_DNS_MAX_CNAME_HOPS ? MX_DNS_CNAME_LOOP : MX_DNS_MALFORMED;
+			words = why;
+		}
+	}
+	if (q->qtype == MX_DNS_T_MX)
+		handle_mx(q, st, words, &a);
+	else
+		handle_addr(q, st, words, &a);
+	mx_dnsmsg_answer_free(&a);
+	l->pending--;
+	if (l->pending == 0)
+		l->phase = PHASE_DONE;
+	free(q);
+}
+
+/* make_channel - one c-ares channel with our servers and timeouts */
+static bool
+make_channel(const struct mx_resolver_opts *o, bool tcp, ares_channel *ch,
+	     char *err, size_t errlen)
+{
+	struct ares_options ao;
+	int	mask = ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES, rc;
+
+	memset(&ao, 0, sizeof(ao));
+	/*
+	 * NOCHECKRESP: hand SERVFAIL and REFUSED answers to us as such. Without
+	 * it c-ares 1.18 moves on to the next server and, when none is left,
+	 * reports "connection refused", which hides what the server said.
+	 */
+	ao.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES | ARES_FLAG_NOCHECKRESP |
+	    (tcp ? ARES_FLAG_USEVC : ARES_FLAG_IGNTC);
+	ao.timeout = o->timeout_ms;
+	ao.tries = o->tries;
+	rc = ares_init_options(ch, &ao, mask);
+	if (rc != ARES_SUCCESS) {
+		snprintf(err, errlen, "cannot set up the resolver: %s", ares_strerror(rc));
+		return false;
+	}
+	if (o->nservers > 0) {
+		char	csv[1024] = "";
+		size_t	i, used = 0;
+
+		for (i = 0; i < o->nservers; i++) {
+			char	host[MX_IP_TEXT_MAX], why[80];
+			int	port;
+			struct mx_ip ip;
+
+			if (!mx_endpoint_parse(o->servers[i], 53, true, host, sizeof(host), &port,
+					       why, sizeof(why))) {
+				snprintf(err, errlen, "bad DNS server \"%s\": %s", o->servers[i], why);
+				ares_destroy(*ch);
+				return false;
+			}
+			mx_ip_parse(host, &ip);
+			used += (size_t)snprintf(csv + used, used < sizeof(csv) ? sizeof(csv) - used : 0,
+					 ip.family == AF_INET6 ? "%s[%s]:%d" : "%s%s:%d",
+					 i ? "," : "", host, port);
+			if (used >= sizeof(csv)) {
+				snprintf(err, errlen, "too many DNS servers");
+				ares_destroy(*ch);
+				return false;
+			}
+		}
+		rc = ares_set_servers_ports_csv(*ch, csv);
+		if (rc != ARES_SUCCESS) {
+			snprintf(err, errlen, "bad DNS servers \"%s\": %s", csv, ares_strerror(rc));
+			ares_destroy(*ch);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* mx_lookup_start - begin a lookup */
+struct mx_lookup *
+mx_lookup_start(const struct mx_resolver_opts *opts, const char *domain,
+		char *err, size_t errlen)
+{
+	struct mx_lookup *l = calloc(1, sizeof(*l));
+
+	if (l == NULL || (l->result = mx_dns_result_new(domain)) == NULL) {
+		free(l);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	l->opts = *opts;
+	if (l->opts.timeout_ms <= 0)
+		l->opts.timeout_ms = 5000;
+	if (l->opts.tries <= 0)
+		l->opts.tries = 2;
+	if (l->opts.max_mx_records <= 0)
+		l->opts.max_mx_records = MX_MAX_MX_DEFAULT;
+	if (!make_channel(&l->opts, false, &l->udp, err, errlen)) {
+		mx_dns_result_free(l->result);
+		free(l);
+		return NULL;
+	}
+	if (!make_channel(&l->opts, true, &l->tcp, err, errlen)) {
+		ares_destroy(l->udp);
+		mx_dns_result_free(l->result);
+		free(l);
+		return NULL;
+	}
+	l->phase = PHASE_MX;
+	l->deadline_ms = now_ms() + phase_budget_ms(l);
+	send_query(l, MX_DNS_T_MX, domain, NULL, 0, false);
+	return l;
+}
+
+/* mx_lookup_done - every query has an outcome */
+bool
+mx_lookup_done(const struct mx_lookup *l)
+{
+	return l->phase == PHASE_DONE;
+}
+
+/* add_channel_fds - sockets of one channel */
+static int
+add_channel_fds(struct mx_lookup *l, ares_channel ch, int owner, struct pollfd *fds,
+		int n, int max)
+{
+	ares_socket_t socks[ARES_GETSOCK_MAXNUM];
+	int	bits = ares_getsock(ch, socks, ARES_GETSOCK_MAXNUM), i;
+
+	for (i = 0; i < ARES_GETSOCK_MAXNUM && n < max && n < MX_LOOKUP_MAXFDS; i++) {
+		short	ev = 0;
+
+		if (ARES_GETSOCK_READABLE(bits, i))
+			ev |= POLLIN;
+		if (ARES_GETSOCK_WRITABLE(bits, i))
+			ev |= POLLOUT;
+		if (ev == 0)
+			continue;
+		fds[n].fd = socks[i];
+		fds[n].events = ev;
+		fds[n].revents = 0;
+		l->fd_owner[n] = owner;
+		n++;
+	}
+	return n;
+}
+
+/* mx_lookup_pollfds - sockets to poll and the longest wait */
+int
+mx_lookup_pollfds(struct mx_lookup *l, struct pollfd *fds, int max, int *timeout_ms)
+{
+	struct timeval tv, *tvp;
+	long long left;
+	int	n;
+
+	if (l->phase == PHASE_DONE) {
+		*timeout_ms = 0;
+		return 0;
+	}
+	n = add_channel_fds(l, l->udp, 0, fds, 0, max);
+	n = add_channel_fds(l, l->tcp, 1, fds, n, max);
+	l->nfd = n;
+	left = l->deadline_ms - now_ms();
+	if (left < 0)
+		left = 0;
+	*timeout_ms = (int)left;
+	tvp = ares_timeout(l->udp, NULL, &tv);
+	if (tvp != NULL && tvp->tv_sec * 1000 + tvp->tv_usec / 1000 < *timeout_ms)
+		*timeout_ms = (int)(tvp->tv_sec * 1000 + (tvp->tv_usec + 999) / 1000);
+	tvp = ares_timeout(l->tcp, NULL, &tv);
+	if (tvp != NULL && tvp->tv_sec * 1000 + tvp->tv_usec / 1000 < *timeout_ms)
+		*timeout_ms = (int)(tvp->tv_sec * 1000 + (tvp->tv_usec + 999) / 1000);
+	return n;
+}
+
+/* mx_lookup_process - ready sockets, c-ares timeouts, our phase deadline */
+void
+mx_lookup_process(struct mx_lookup *l, const struct pollfd *fds, int nfds)
+{
+	int	i;
+
+	for (i = 0; i < nfds && i < l->nfd && l->phase != PHASE_DONE; i++) {
+		ares_socket_t r = ARES_SOCKET_BAD, w = ARES_SOCKET_BAD;
+
+		if (fds[i].revents & (POLLIN | POLLERR | POLLHUP))
+			r = fds[i].fd;
+		if (fds[i].revents & (POLLOUT | POLLERR | POLLHUP))
+			w = fds[i].fd;
+		if (r != ARES_SOCKET_BAD || w != ARES_SOCKET_BAD)
+			ares_process_fd(l->fd_owner[i] ? l->tcp : l->udp, r, w);
+	}
+	l->nfd = 0;
+	if (l->phase == PHASE_DONE)
+		return;
+	/* timeouts: without this call c-ares never gives up on a silent server */
+	ares_process_fd(l->udp, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+	ares_process_fd(l->tcp, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+	if (l->phase != PHASE_DONE && now_ms() >= l->deadline_ms) {
+		l->expired = true;
+		ares_cancel(l->udp);
+		ares_cancel(l->tcp);
+	}
+}
+
+/* mx_lookup_take_result - hand the result to the caller */
+struct mx_dns_result *
+mx_lookup_take_result(struct mx_lookup *l)
+{
+	struct mx_dns_result *r;
+
+	if (l->phase != PHASE_DONE)
+		return NULL;
+	r = l->result;
+	l->result = NULL;
+	return r;
+}
+
+/* mx_lookup_free - cancel and free */
+void
+mx_lookup_free(struct mx_lookup *l)
+{
+	if (l == NULL)
+		return;
+	l->expired = true;
+	ares_destroy(l->udp);	/* pending callbacks run with ARES_EDESTRUCTION */
+	ares_destroy(l->tcp);
+	mx_dns_result_free(l->result);
+	free(l);
+}
+
+/* mx_resolve - synchronous lookup */
+struct mx_dns_result *
+mx_resolve(const struct mx_resolver_opts *opts, const char *domain, char *err, size_t errlen)
+{
+	struct mx_lookup *l = mx_lookup_start(opts, domain, err, errlen);
+	struct mx_dns_result *r;
+
+	if (l == NULL)
+		return NULL;
+	while (!mx_lookup_done(l)) {
+		struct pollfd fds[MX_LOOKUP_MAXFDS];
+		int	timeout, n = mx_lookup_pollfds(l, fds, MX_LOOKUP_MAXFDS, &timeout);
+
+		if (poll(fds, (nfds_t)n, timeout) < 0 && errno != EINTR)
+			break;
+		mx_lookup_process(l, fds, n);
+	}
+	r = mx_lookup_take_result(l);
+	mx_lookup_free(l);
+	if (r == NULL)
+		snprintf(err, errlen, "lookup of %s did not finish", domain);
+	return r;
+}

@@ -1,0 +1,71 @@
+/*
+ * resolve - MX and address lookups with c-ares, driven from a poll() loop
+ *
+ * A lookup asks for the domain's MX records, then for A and AAAA of every
+ * exchange the plan will use, all at once (never one after another). Every
+ * answer is classified (R6/R7): NOERROR, NODATA, NXDOMAIN, SERVFAIL, REFUSED,
+ * timeout, truncated (retried over TCP), malformed. Alias (CNAME) chains are
+ * followed inside an answer, and by a new query when an answer holds only
+ * the alias. The result is plain data (dnsdata.h); no policy here.
+ *
+ * Each phase (MX, then addresses) gives up after timeout_ms * tries, so a
+ * lookup never hangs past its timeout.
+ *
+ * Ownership: mx_lookup_start() returns a lookup freed with mx_lookup_free();
+ * mx_lookup_take_result() hands its result to the caller, who frees it with
+ * mx_dns_result_free().
+ */
+#ifndef MXTIER_RESOLVE_H
+#define MXTIER_RESOLVE_H
+
+#include <poll.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "dnsdata.h"
+
+struct mx_resolver_opts {
+	char  *const *servers;	/* "ADDR", "ADDR:PORT", "[V6]:PORT"; none = resolv.conf */
+	size_t	nservers;
+	int	timeout_ms;	/* per try */
+	int	tries;
+	int	max_mx_records;	/* exchanges looked up, as the plan caps them */
+};
+
+#define MX_LOOKUP_MAXFDS 32
+
+struct mx_lookup;
+
+/* mx_resolver_library_init - once per process, before any lookup; false on failure */
+bool	mx_resolver_library_init(char *err, size_t errlen);
+
+/*
+ * mx_lookup_start - begin looking up domain (normalised). Returns NULL and a
+ * reason in err when the resolver cannot be set up (bad server, no memory).
+ */
+struct mx_lookup *mx_lookup_start(const struct mx_resolver_opts *opts, const char *domain,
+				  char *err, size_t errlen);
+
+/* mx_lookup_done - true when every query has an outcome */
+bool	mx_lookup_done(const struct mx_lookup *l);
+
+/*
+ * mx_lookup_pollfds - the sockets to poll (at most max) and, in *timeout_ms,
+ * how long poll() may wait before mx_lookup_process() must run anyway.
+ */
+int	mx_lookup_pollfds(struct mx_lookup *l, struct pollfd *fds, int max, int *timeout_ms);
+
+/* mx_lookup_process - handle ready sockets (fds as filled and polled) and timeouts */
+void	mx_lookup_process(struct mx_lookup *l, const struct pollfd *fds, int nfds);
+
+/* mx_lookup_take_result - the result once done; the caller owns it. NULL if not done. */
+struct mx_dns_result *mx_lookup_take_result(struct mx_lookup *l);
+
+/* mx_lookup_free - cancel what is pending and free; NULL is fine */
+void	mx_lookup_free(struct mx_lookup *l);
+
+/* mx_resolve - start, poll until done, return the result (NULL + err on setup failure) */
+struct mx_dns_result *mx_resolve(const struct mx_resolver_opts *opts, const char *domain,
+				 char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,131 @@
+# tests/world/lib.sh - start and stop the loopback test world (sourced by bash)
+#
+#   world_start_unbound DIR    real DNS server (Unbound, local-data zones);
+#                              sets MXT_DNS=127.0.0.1:PORT
+#   world_start_faultdns DIR NAME [faultdns options]
+#                              fault-injecting responder on a free port;
+#                              sets MXT_<NAME>=127.0.0.1:PORT
+#   world_stop                 stops everything started here
+#
+# Servers are also bounded by a lifetime (timeout / -t), so they stop by
+# themselves if the test run is killed. Readiness is read from the server's
+# own output ("start of service", "faultdns ready PORT"), never guessed.
+
+WORLD_PIDS=()
+WORLD_TOP=${WORLD_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+WORLD_LIFETIME=${WORLD_LIFETIME:-1800}
+
+# world_big_records KIND - 300 MX records (and their addresses, 10.0.x.y) for
+# the capped-answer domain: KIND is unbound or faultdns
+world_big_records() {
+	local i
+	for ((i = 1; i <= 300; i++)); do
+		if [[ $1 == unbound ]]; then
+			echo "local-data: \"big.mxt.test. 300 IN MX $i mx$i.big.mxt.test.\""
+			echo "local-data: \"mx$i.big.mxt.test. 300 IN A 10.0.$((i / 256)).$((i % 256))\""
+		else
+			echo "big.flt.test MX $i mx$i.big.flt.test"
+		fi
+	done
+}
+
+# world_wait_line FIFO PATTERN SECONDS - read FIFO until a line matches; prints it
+world_wait_line() {
+	local fifo=$1 pattern=$2 secs=$3 line
+	while IFS= read -r -t "$secs" line <&7; do
+		echo "$line" >>"$fifo.log"
+		if [[ $line == *$pattern* ]]; then
+			printf '%s\n' "$line"
+			return 0
+		fi
+	done
+	return 1
+}
+
+world_start_unbound() {
+	local dir=$1 port try fifo
+	mkdir -p "$dir"
+	command -v unbound >/dev/null || { echo "world: unbound is not installed (apt-get install unbound)" >&2; return 1; }
+	{
+		cat "$WORLD_TOP/tests/world/zones.conf"
+		echo '# generated: 300 MX records, more than the default cap of 100'
+		world_big_records unbound
+	} >"$dir/zones.conf"
+	for try in 1 2 3 4 5; do
+		port=$((20000 + RANDOM % 30000))
+		cat >"$dir/unbound.conf" <<CONF
+server:
+  interface: 127.0.0.1@$port
+  do-daemonize: no
+  username: ""
+  chroot: ""
+  directory: "$dir"
+  pidfile: "$dir/unbound.pid"
+  use-syslog: no
+  logfile: ""
+  verbosity: 1
+  module-config: "iterator"
+  access-control: 127.0.0.0/8 allow
+  num-threads: 1
+  do-ip6: no
+  include: "$dir/zones.conf"
+remote-control:
+  control-enable: no
+CONF
+		fifo=$dir/unbound.fifo
+		rm -f "$fifo"; mkfifo "$fifo"
+		timeout "$WORLD_LIFETIME" unbound -d -c "$dir/unbound.conf" >"$fifo" 2>&1 &
+		local pid=$!
+		exec 7<"$fifo"
+		if world_wait_line "$fifo" "start of service" 15 >/dev/null; then
+			# keep draining its output so it never blocks on a full pipe
+			cat <&7 >>"$fifo.log" &
+			WORLD_PIDS+=("$pid" "$!")
+			exec 7<&-
+			MXT_DNS=127.0.0.1:$port
+			export MXT_DNS
+			return 0
+		fi
+		exec 7<&-
+		kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+	done
+	echo "world: unbound did not start; see $dir/unbound.fifo.log" >&2
+	return 1
+}
+
+world_start_faultdns() {
+	local dir=$1 name=$2; shift 2
+	local rules=$dir/faults.rules fifo=$dir/faultdns-$name.fifo line pid
+	mkdir -p "$dir"
+	{
+		cat "$WORLD_TOP/tests/world/faults.rules"
+		world_big_records faultdns
+	} >"$rules"
+	rm -f "$fifo"; mkfifo "$fifo"
+	"$WORLD_TOP/tests/dns/faultdns" -l 127.0.0.1 -p 0 -z "$rules" -t "$WORLD_LIFETIME" "$@" >"$fifo" 2>"$dir/faultdns-$name.err" &
+	pid=$!
+	exec 7<"$fifo"
+	if line=$(world_wait_line "$fifo" "faultdns ready" 10); then
+		cat <&7 >/dev/null &
+		WORLD_PIDS+=("$pid" "$!")
+		exec 7<&-
+		printf -v "MXT_$name" '127.0.0.1:%s' "${line##* }"
+		export "MXT_$name"
+		return 0
+	fi
+	exec 7<&-
+	kill "$pid" 2>/dev/null
+	echo "world: faultdns did not start: $(cat "$dir/faultdns-$name.err")" >&2
+	return 1
+}
+
+world_stop() {
+	local pid
+	for pid in "${WORLD_PIDS[@]}"; do
+		kill "$pid" 2>/dev/null
+	done
+	for pid in "${WORLD_PIDS[@]}"; do
+		wait "$pid" 2>/dev/null
+	done
+	WORLD_PIDS=()
+}
