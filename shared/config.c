@@ -755,20 +755,10 @@ scan_text(char *t, struct scan *sc)
 			blank(t, i, j);
 			i = j;
 		} else if (c == '/' && t[i + 1] == '/') {
-			/* "//" starts a comment unless a word goes on after the slashes */
-			for (j = i; t[j] == '/'; j++)
-				;
-			if (unquoted(t[j])) {
-				j = i + strspn(t + i, "/");
-				while (unquoted(t[j]))
-					j++;
-				scan_token(sc, t + i, j - i);
-				i = j;
-			} else {
-				j = i + strcspn(t + i, "\n");
-				blank(t, i, j);
-				i = j;
-			}
+			/* where a token starts, "//" starts a comment (inside a word it does not) */
+			j = i + strcspn(t + i, "\n");
+			blank(t, i, j);
+			i = j;
 		} else if (c == '/' && t[i + 1] == '*') {
 			start = line;
 			end = strstr(t + i + 2, "*/");

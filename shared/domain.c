@@ -20,7 +20,7 @@ mx_domain_normalise(const char *name, char *out, size_t outlen,
 		return false;
 	}
 	len = strlen(name);
-	if (len > 1 && name[len - 1] == '.')
+	if (len > 1 && name[len - 1] == '.' && name[len - 2] != '.')
 		len--;			/* one trailing dot: fully qualified, same name */
 	if (len == 1 && name[0] == '.') {
 		snprintf(why, whylen, "'.' is the root, not a mail domain");
@@ -99,7 +99,7 @@ mx_domain_is_ip_literal(const char *name)
 		name++;
 		len -= 2;
 	}
-	if (len > 1 && name[len - 1] == '.')
+	if (len > 1 && name[len - 1] == '.' && name[len - 2] != '.')
 		len--;
 	if (len == 0 || len >= sizeof(buf))
 		return false;

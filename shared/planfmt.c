@@ -97,8 +97,6 @@ mx_plan_print_text(FILE *fp, const struct mx_plan *plan)
 	fprintf(fp, "route for %s: %s%s%s\n", plan->domain, mx_plan_result_name(plan->result),
 		plan->status[0] ? " " : "", plan->status);
 	fprintf(fp, "  %s\n", plan->message);
-	if (plan->implicit_mx)
-		fprintf(fp, "  implicit MX: the domain's own addresses are used\n");
 	print_notes(fp, &plan->notes, "  ");
 	for (t = 0; t < plan->ntiers; t++) {
 		const struct mx_plan_tier *tier = &plan->tiers[t];

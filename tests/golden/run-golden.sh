@@ -1,0 +1,37 @@
+# tests/golden/run-golden.sh - golden tests of mxtier-pipe --route
+# Sourced by tests/run-tests.sh (uses note_result, $run, $top, MXT_*).
+# Each case of tests/golden/cases runs the real binary against the test
+# world; its stdout+stderr and exit status must equal NAME.out, and JSON
+# output must parse (jq).
+golden_dir=$top/tests/golden
+while read -r name srv want args; do
+	[[ -z $name || $name == \#* ]] && continue
+	var=MXT_$srv
+	out=$run/golden-$name.out
+	# shellcheck disable=SC2086
+	"$top/plugin/mxtier-pipe" -c "$top/tests/world/test.conf" --dns-server "${!var:-127.0.0.1:9}" \
+		$args >"$out.stdout" 2>"$out.stderr"
+	rc=$?
+	{ cat "$out.stdout" "$out.stderr"; echo "exit $rc"; } >"$out"
+	ok=ok
+	why=
+	if [[ $rc -ne $want ]]; then
+		ok=fail; why="exit $rc, want $want"
+	fi
+	if [[ $args == *--json* && $want != 75 || $name == *_json ]]; then
+		if ! jq -e . "$out.stdout" >/dev/null 2>&1; then
+			ok=fail; why="${why:+$why; }stdout is not valid JSON"
+		fi
+	fi
+	if [[ ${MXT_GOLDEN_UPDATE:-} == 1 ]]; then
+		cp "$out" "$golden_dir/$name.out"
+	elif ! diff -u "$golden_dir/$name.out" "$out" >"$out.diff" 2>&1; then
+		ok=fail; why="${why:+$why; }output differs:"$'\n'"$(head -40 "$out.diff")"
+	fi
+	if [[ $ok == ok ]]; then
+		echo "[       OK ] golden $name"
+	else
+		echo "[  FAILED  ] golden $name: $why"
+	fi
+	note_result "golden $name" "$ok"
+done <"$golden_dir/cases"

@@ -1,0 +1,81 @@
+#!/bin/bash
+# tests/run-tests.sh - run every test of make check and print the summary
+#
+# Starts the loopback test world (Unbound, faultdns twice), runs the cmocka
+# unit and resolver tests and the golden tests of mxtier-pipe --route, stops
+# the world (also on failure or interrupt) and ends with one line:
+#   N passed, N failed
+# Exit status 0 only when nothing failed.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+run=$top/tests/tmp/run.$$
+mkdir -p "$run"
+passed=0
+failed=0
+failures=()
+
+WORLD_TOP=$top
+. "$top/tests/world/lib.sh"
+
+cleanup() {
+	world_stop
+	if [[ $failed -eq 0 ]]; then rm -rf "$run"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# note_result NAME OK? - count one test
+note_result() {
+	if [[ $2 == ok ]]; then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1))
+		failures+=("$1")
+	fi
+}
+
+# run_cmocka BINARY - run one cmocka binary and count its tests
+run_cmocka() {
+	local bin=$1 out rc p f
+	out=$("$bin" 2>&1)
+	rc=$?
+	printf '%s\n' "$out"
+	p=$(printf '%s\n' "$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' | tail -1)
+	f=$(printf '%s\n' "$out" | sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' | tail -1)
+	p=${p:-0}
+	f=${f:-0}
+	passed=$((passed + p))
+	failed=$((failed + f))
+	if [[ $f -gt 0 ]]; then
+		failures+=($(printf '%s\n' "$out" | sed -n 's/^\[  FAILED  \] \(test_[A-Za-z0-9_]*\)$/\1/p'))
+	fi
+	if [[ $rc -ne 0 && $f -eq 0 ]]; then
+		# crashed or failed outside a test: that is a failure too
+		note_result "$(basename "$bin") (exit $rc)" fail
+	fi
+}
+
+echo "== starting the test world"
+world_start_unbound "$run/unbound" || { note_result "world: unbound" fail; }
+world_start_faultdns "$run/faultdns" FAULTDNS || { note_result "world: faultdns" fail; }
+world_start_faultdns "$run/slowdns" SLOWDNS -d 200 || { note_result "world: slow faultdns" fail; }
+export MXT_DEADDNS=127.0.0.1:9
+echo "   unbound ${MXT_DNS:-?}  faultdns ${MXT_FAULTDNS:-?}  slow ${MXT_SLOWDNS:-?}"
+
+for t in tests/unit/test_input tests/unit/test_plan tests/unit/test_config tests/unit/test_resolve; do
+	echo "== $t"
+	run_cmocka "$t"
+done
+
+echo "== golden tests of mxtier-pipe --route"
+. "$top/tests/golden/run-golden.sh"
+
+echo
+if [[ $failed -gt 0 ]]; then
+	echo "failed tests:"
+	printf '  %s\n' "${failures[@]}"
+	echo "(files kept in $run)"
+fi
+echo "$passed passed, $failed failed"
+[[ $failed -eq 0 ]]
