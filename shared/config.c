@@ -5,10 +5,11 @@
  * the file itself, so that a missing file can be told from an unreadable one.
  * It checks every value while libconfuse parses it, so that a message carries
  * the value's line, and it rewrites libconfuse's terse errors into sentences
- * that say what was expected. A small scan of the text, done beside the
- * parse, finds what libconfuse silently accepts at the end of a file: a
- * section, list, quoted string or comment that is never closed. Only then
- * are the values copied into a plain struct mx_config.
+ * that say what was expected. A small scan of the text, done before the
+ * parse, finds what libconfuse silently accepts at the end of a file (a
+ * section, list, quoted string or comment that is never closed) and blanks
+ * out the comments, which libconfuse 3.3 miscounts lines for. Only then are
+ * the values copied into a plain struct mx_config.
  *
  * libconfuse's scanner keeps global state and its callbacks carry no user
  * data, so the load in progress sits in one static pointer: loads must not
