@@ -202,12 +202,6 @@ mx_dnsmsg_parse(const unsigned char *buf, size_t len, const char *qname, int qty
 			rr->ttl = 0;		/* RFC 2181 8 */
 		rr->rdlen = get16(buf + off + 8);
 		rr->rdoff = off + 10;
-		if (get16(buf + off + 2) != 1) {	/* class IN only */
-			off = rr->rdoff + rr->rdlen;
-			if (off > len)
-				break;
-			continue;
-		}
 		off = rr->rdoff + rr->rdlen;
 		if (off > len) {
 			if (out->truncated)
@@ -215,6 +209,8 @@ mx_dnsmsg_parse(const unsigned char *buf, size_t len, const char *qname, int qty
 			snprintf(why, whylen, "answer record %zu runs past the end of the message", i + 1);
 			goto done;
 		}
+		if (get16(buf + rr->rdoff - 8) != 1)	/* class IN only */
+			continue;
 		nrr++;
 	}
 	/* follow the alias chain from qname inside this answer */

@@ -4,7 +4,8 @@
 #                              sets MXT_DNS=127.0.0.1:PORT
 #   world_start_faultdns DIR NAME [faultdns options]
 #                              fault-injecting responder on a free port;
-#                              sets MXT_<NAME>=127.0.0.1:PORT
+#                              sets MXT_<NAME>=127.0.0.1:PORT, or [::1]:PORT
+#                              when WORLD_LISTEN=::1
 #   world_stop                 stops everything started here
 #
 # Servers are also bounded by a lifetime (timeout / -t), so they stop by
@@ -102,14 +103,19 @@ world_start_faultdns() {
 		world_big_records faultdns
 	} >"$rules"
 	rm -f "$fifo"; mkfifo "$fifo"
-	"$WORLD_TOP/tests/dns/faultdns" -l 127.0.0.1 -p 0 -z "$rules" -t "$WORLD_LIFETIME" "$@" >"$fifo" 2>"$dir/faultdns-$name.err" &
+	local listen=${WORLD_LISTEN:-127.0.0.1}
+	"$WORLD_TOP/tests/dns/faultdns" -l "$listen" -p 0 -z "$rules" -t "$WORLD_LIFETIME" "$@" >"$fifo" 2>"$dir/faultdns-$name.err" &
 	pid=$!
 	exec 7<"$fifo"
 	if line=$(world_wait_line "$fifo" "faultdns ready" 10); then
 		cat <&7 >/dev/null &
 		WORLD_PIDS+=("$pid" "$!")
 		exec 7<&-
-		printf -v "MXT_$name" '127.0.0.1:%s' "${line##* }"
+		if [[ $listen == *:* ]]; then
+			printf -v "MXT_$name" '[%s]:%s' "$listen" "${line##* }"
+		else
+			printf -v "MXT_$name" '%s:%s' "$listen" "${line##* }"
+		fi
 		export "MXT_$name"
 		return 0
 	fi
