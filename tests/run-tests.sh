@@ -37,14 +37,20 @@ note_result() {
 
 # run_cmocka BINARY - run one cmocka binary and count its tests
 run_cmocka() {
-	local bin=$1 out rc p f
+	local bin=$1 out rc p f s
 	out=$("$bin" 2>&1)
 	rc=$?
 	printf '%s\n' "$out"
 	p=$(printf '%s\n' "$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' | tail -1)
 	f=$(printf '%s\n' "$out" | sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' | tail -1)
+	s=$(printf '%s\n' "$out" | sed -n 's/^\[  SKIPPED \] \([0-9]*\) test.*/\1/p' | tail -1)
 	p=${p:-0}
 	f=${f:-0}
+	# a skipped test proved nothing: it counts as failed
+	if [[ ${s:-0} -gt 0 ]]; then
+		f=$((f + s))
+		failures+=($(printf '%s\n' "$out" | sed -n 's/^\[  SKIPPED \] \(test_[A-Za-z0-9_]*\)$/\1 (skipped)/p'))
+	fi
 	passed=$((passed + p))
 	failed=$((failed + f))
 	if [[ $f -gt 0 ]]; then
