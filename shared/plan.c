@@ -62,14 +62,22 @@ mx_plan_result_name(enum mx_plan_result r)
 	return "?";
 }
 
-/* cmp_exchange - order MX records by preference, then answer order (stable) */
+/*
+ * cmp_exchange - order MX records by preference, then by name. The name, not
+ * the answer order, breaks ties so that a seed gives the same shuffle even
+ * when the name server rotates its answers (R2 randomizes after this).
+ */
 static int
 cmp_exchange(const void *a, const void *b)
 {
 	const struct mx_exchange *x = a, *y = b;
+	int	c;
 
 	if (x->pref != y->pref)
 		return x->pref < y->pref ? -1 : 1;
+	c = strcmp(x->name, y->name);
+	if (c != 0)
+		return c;
 	return x->index < y->index ? -1 : x->index > y->index;
 }
 

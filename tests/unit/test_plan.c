@@ -264,6 +264,38 @@ test_R2_order_varies_with_seed(void **state)
 	mx_dns_result_free(r);
 }
 
+static void
+test_R2_seed_order_independent_of_answer_order(void **state)
+{
+	struct mx_dns_result *r1 = four_equal();
+	struct mx_dns_result *r2 = result("example.test", MX_DNS_OK);
+	char	k1[8], k2[8];
+	uint64_t seed;
+
+	(void)state;
+	/* the same records, as a rotating name server might send them */
+	mx(r2, 10, "c.example.test");
+	mx(r2, 10, "d.example.test");
+	mx(r2, 10, "a.example.test");
+	mx(r2, 10, "b.example.test");
+	host(r2, "a.example.test", "192.0.2.1", NULL);
+	host(r2, "b.example.test", "192.0.2.2", NULL);
+	host(r2, "c.example.test", "192.0.2.3", NULL);
+	host(r2, "d.example.test", "192.0.2.4", NULL);
+	for (seed = 0; seed < 20; seed++) {
+		struct mx_plan *p1 = plan_with(r1, NULL, NULL, seed);
+		struct mx_plan *p2 = plan_with(r2, NULL, NULL, seed);
+
+		order_key(p1, k1);
+		order_key(p2, k2);
+		assert_string_equal(k1, k2);
+		mx_plan_free(p1);
+		mx_plan_free(p2);
+	}
+	mx_dns_result_free(r1);
+	mx_dns_result_free(r2);
+}
+
 /*
  * All 24 orders of 4 equal hosts must come out about equally often. With
  * 24000 seeds each order is expected 1000 times; the chi-square statistic
@@ -1038,6 +1070,7 @@ main(void)
 		cmocka_unit_test(test_R1_every_host_of_a_tier_before_the_next),
 		cmocka_unit_test(test_R2_same_seed_same_order),
 		cmocka_unit_test(test_R2_order_varies_with_seed),
+		cmocka_unit_test(test_R2_seed_order_independent_of_answer_order),
 		cmocka_unit_test(test_R2_equal_preference_spread_fairly),
 		cmocka_unit_test(test_R3_duplicate_keeps_lowest_preference),
 		cmocka_unit_test(test_R4_null_mx_is_permanent_5_1_10),

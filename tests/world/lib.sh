@@ -69,6 +69,8 @@ server:
   access-control: 127.0.0.0/8 allow
   num-threads: 1
   do-ip6: no
+  # keep the answer order of the zone: addresses keep DNS order (R8)
+  rrset-roundrobin: no
   include: "$dir/zones.conf"
 remote-control:
   control-enable: no
