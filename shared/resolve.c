@@ -427,14 +427,16 @@ add_channel_fds(struct mx_lookup *l, ares_channel ch, int owner, struct pollfd *
 		int n, int max)
 {
 	ares_socket_t socks[ARES_GETSOCK_MAXNUM];
-	int	bits = ares_getsock(ch, socks, ARES_GETSOCK_MAXNUM), i;
+	unsigned bits = (unsigned)ares_getsock(ch, socks, ARES_GETSOCK_MAXNUM);
+	int	i;
 
+	/* c-ares' own ARES_GETSOCK_WRITABLE shifts a signed 1 by up to 31 */
 	for (i = 0; i < ARES_GETSOCK_MAXNUM && n < max && n < MX_LOOKUP_MAXFDS; i++) {
 		short	ev = 0;
 
-		if (ARES_GETSOCK_READABLE(bits, i))
+		if ((bits >> i) & 1u)
 			ev |= POLLIN;
-		if (ARES_GETSOCK_WRITABLE(bits, i))
+		if ((bits >> (i + ARES_GETSOCK_MAXNUM)) & 1u)
 			ev |= POLLOUT;
 		if (ev == 0)
 			continue;
