@@ -242,6 +242,16 @@ fill_host(struct mx_plan_host *h, const struct mx_dns_addrset *s,
 			     "(RFC 5321 5.1); not used");
 		return true;
 	}
+	if (!implicit) {
+		char	norm[MX_DOMAIN_MAX + 1], why[160];
+
+		if (!mx_domain_normalise(h->name, norm, sizeof(norm), why, sizeof(why))) {
+			h->why_unusable = MX_UNUSABLE_PERM;
+			mx_notes_add(&h->notes, "exchange is not a valid host name (%s); not used",
+				     why);
+			return true;
+		}
+	}
 	if (s == NULL) {
 		h->why_unusable = MX_UNUSABLE_TEMP;
 		mx_notes_add(&h->notes, "exchange was not looked up");

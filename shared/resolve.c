@@ -166,7 +166,10 @@ start_addresses(struct mx_lookup *l, bool implicit)
 	}
 	ex = mx_plan_exchanges(r, l->opts.max_mx_records, &n, &nnull, &ncapped);
 	for (i = 0; i < n; i++) {
-		if (mx_domain_is_ip_literal(ex[i].name))
+		char	norm[MX_DOMAIN_MAX + 1], why[160];
+
+		if (mx_domain_is_ip_literal(ex[i].name) ||
+		    !mx_domain_normalise(ex[i].name, norm, sizeof(norm), why, sizeof(why)))
 			continue;	/* not a host name; the plan says so */
 		if (mx_dns_result_set(r, ex[i].name) == NULL)
 			continue;

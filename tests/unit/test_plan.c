@@ -631,6 +631,29 @@ test_R7_ip_literal_exchange_unusable(void **state)
 }
 
 static void
+test_R7_invalid_exchange_name_unusable(void **state)
+{
+	struct mx_dns_result *r = result("badname.test", MX_DNS_OK);
+	const struct mx_plan_host *h;
+	struct mx_plan *pl;
+
+	(void)state;
+	mx(r, 10, "mx_1.badname.test");		/* underscore: not a host name */
+	mx(r, 20, "mx2.badname.test");
+	host(r, "mx_1.badname.test", "192.0.2.1", NULL);
+	host(r, "mx2.badname.test", "192.0.2.2", NULL);
+	pl = plan_with(r, NULL, NULL, 1);
+	h = find_host(pl, "mx_1.badname.test");
+	assert_non_null(h);
+	assert_false(h->usable);
+	assert_true(has_note(&h->notes, "not a valid host name"));
+	assert_int_equal(pl->result, MX_PLAN_OK);
+	assert_int_equal(mx_plan_usable_addresses(pl), 1);
+	mx_plan_free(pl);
+	mx_dns_result_free(r);
+}
+
+static void
 test_R7_unresolvable_exchange_noted(void **state)
 {
 	struct mx_dns_result *r = result("partial.test", MX_DNS_OK);
@@ -1085,6 +1108,7 @@ main(void)
 		cmocka_unit_test(test_R7_cname_exchange_followed_when_lenient),
 		cmocka_unit_test(test_R7_cname_exchange_unusable_when_strict),
 		cmocka_unit_test(test_R7_ip_literal_exchange_unusable),
+		cmocka_unit_test(test_R7_invalid_exchange_name_unusable),
 		cmocka_unit_test(test_R7_unresolvable_exchange_noted),
 		cmocka_unit_test(test_R7_all_hosts_temporarily_unresolved_defers),
 		cmocka_unit_test(test_R7_partial_address_failure_still_usable_with_note),
