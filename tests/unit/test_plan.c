@@ -416,6 +416,36 @@ test_R4_null_mx_among_others_is_ignored(void **state)
 	mx_dns_result_free(r);
 }
 
+static void
+test_R4_null_mx_written_as_dot(void **state)
+{
+	struct mx_dns_result *r = result("nomail.test", MX_DNS_OK);
+	struct mx_plan *pl;
+
+	(void)state;
+	mx(r, 0, ".");				/* the root, as text */
+	host(r, "nomail.test", "192.0.2.9", NULL);	/* must never be used */
+	pl = plan_with(r, NULL, NULL, 1);
+	assert_int_equal(pl->result, MX_PLAN_NULL_MX);
+	assert_string_equal(pl->status, "5.1.10");
+	assert_int_equal(mx_plan_usable_addresses(pl), 0);
+	mx_plan_free(pl);
+	mx_dns_result_free(r);
+
+	r = result("mixed.test", MX_DNS_OK);
+	mx(r, 0, ".");
+	mx(r, 10, "mx.mixed.test");
+	host(r, "mx.mixed.test", "192.0.2.1", NULL);
+	pl = plan_with(r, NULL, NULL, 1);
+	assert_int_equal(pl->result, MX_PLAN_OK);
+	assert_int_equal(pl->ntiers, 1);
+	assert_int_equal(pl->tiers[0].nhosts, 1);
+	assert_string_equal(pl->tiers[0].hosts[0].name, "mx.mixed.test");
+	assert_true(has_note(&pl->notes, "null MX"));
+	mx_plan_free(pl);
+	mx_dns_result_free(r);
+}
+
 /* --- R5 implicit MX ----------------------------------------------------- */
 
 static void
@@ -725,6 +755,52 @@ test_R7_partial_address_failure_still_usable_with_note(void **state)
 	mx_dns_result_free(r);
 }
 
+static void
+test_R7_ip_literal_exchange_unusable_even_if_resolved(void **state)
+{
+	struct mx_dns_result *r = result("literal.test", MX_DNS_OK);
+	const struct mx_plan_host *h;
+	struct mx_plan *pl;
+
+	(void)state;
+	mx(r, 10, "192.0.2.1");
+	mx(r, 20, "mx.literal.test");
+	host(r, "192.0.2.1", "192.0.2.1", NULL);	/* a resolver that "resolves" literals */
+	host(r, "mx.literal.test", "192.0.2.2", NULL);
+	pl = plan_with(r, NULL, NULL, 1);
+	h = find_host(pl, "192.0.2.1");
+	assert_non_null(h);
+	assert_false(h->usable);
+	assert_int_equal(h->why_unusable, MX_UNUSABLE_PERM);
+	assert_true(has_note(&h->notes, "IP address"));
+	assert_int_equal(pl->result, MX_PLAN_OK);
+	assert_int_equal(mx_plan_usable_addresses(pl), 1);
+	mx_plan_free(pl);
+	mx_dns_result_free(r);
+}
+
+static void
+test_R7_mixed_temporary_and_permanent_failures_defer(void **state)
+{
+	struct mx_dns_result *r = result("mixed.test", MX_DNS_OK);
+	struct mx_dns_addrset *s;
+	struct mx_plan *pl;
+
+	(void)state;
+	mx(r, 10, "gone.mixed.test");
+	mx(r, 20, "slow.mixed.test");
+	s = host(r, "gone.mixed.test", NULL);
+	s->a_status = s->aaaa_status = MX_DNS_NXDOMAIN;
+	s = host(r, "slow.mixed.test", NULL);
+	s->a_status = s->aaaa_status = MX_DNS_SERVFAIL;
+	pl = plan_with(r, NULL, NULL, 1);
+	/* the host that failed temporarily may resolve later: do not bounce */
+	assert_int_equal(pl->result, MX_PLAN_TEMPFAIL);
+	assert_string_equal(pl->status, "4.4.3");
+	mx_plan_free(pl);
+	mx_dns_result_free(r);
+}
+
 /* --- R8 addresses ------------------------------------------------------- */
 
 static struct mx_dns_result *
@@ -885,6 +961,56 @@ test_R8_ignore_networks_custom(void **state)
 	mx_dns_result_free(r);
 }
 
+static void
+test_R8_inet_protocols_ipv6_only(void **state)
+{
+	struct mx_dns_result *r = multi_addr();
+	struct mx_policy p;
+	struct mx_plan *pl;
+	const struct mx_plan_host *h;
+	size_t	i;
+
+	(void)state;
+	mx_policy_defaults(&p);
+	p.inet_protocols = MX_INET_IPV6;
+	pl = plan_with(r, &p, NULL, 1);
+	h = &pl->tiers[0].hosts[0];
+	assert_int_equal(mx_plan_usable_addresses(pl), 2);
+	assert_string_equal(h->addrs[0].text, "2001:db8::2");
+	for (i = 0; i < h->naddrs; i++)
+		if (h->addrs[i].ip.family == AF_INET) {
+			assert_false(h->addrs[i].usable);
+			assert_true(has_note(&h->addrs[i].notes, "inet_protocols"));
+		} else
+			assert_true(h->addrs[i].usable);
+	mx_plan_free(pl);
+	mx_dns_result_free(r);
+}
+
+static void
+test_R8_address_preference_keeps_other_family(void **state)
+{
+	struct mx_dns_result *r = multi_addr();
+	struct mx_policy p;
+	struct mx_plan *pl;
+	size_t	i;
+
+	(void)state;
+	mx_policy_defaults(&p);
+	p.address_preference = MX_ADDRPREF_IPV6;	/* orders, does not disable */
+	pl = plan_with(r, &p, NULL, 1);
+	assert_int_equal(mx_plan_usable_addresses(pl), 5);
+	for (i = 0; i < pl->tiers[0].hosts[0].naddrs; i++)
+		assert_true(pl->tiers[0].hosts[0].addrs[i].usable);
+	mx_plan_free(pl);
+
+	p.address_preference = MX_ADDRPREF_IPV4;
+	pl = plan_with(r, &p, NULL, 1);
+	assert_int_equal(mx_plan_usable_addresses(pl), 5);
+	mx_plan_free(pl);
+	mx_dns_result_free(r);
+}
+
 /* --- R9 local host ------------------------------------------------------ */
 
 static struct mx_dns_result *
@@ -1007,6 +1133,68 @@ test_R9_best_mx_is_me_loops(void **state)
 	mx_dns_result_free(r);
 }
 
+static void
+test_R9_local_address_not_listed_first(void **state)
+{
+	struct mx_dns_result *r = result("multi.test", MX_DNS_OK);
+	struct mx_cidr local[1];
+	struct mx_ip ifaddr;
+	struct mx_plan_env env = { &ifaddr, 1 };
+	struct mx_policy p;
+	struct mx_plan *pl;
+
+	(void)state;
+	mx(r, 10, "primary.multi.test");
+	mx(r, 20, "me.multi.test");
+	mx(r, 30, "last.multi.test");
+	host(r, "primary.multi.test", "192.0.2.1", NULL);
+	host(r, "me.multi.test", "192.0.2.50", "198.51.100.7", NULL);	/* local one second */
+	host(r, "last.multi.test", "192.0.2.3", NULL);
+
+	mx_policy_defaults(&p);
+	assert_true(mx_cidr_parse("198.51.100.7/32", &local[0]));
+	p.local_addresses = local;
+	p.nlocal_addresses = 1;
+	pl = plan_with(r, &p, NULL, 1);
+	assert_false(find_host(pl, "me.multi.test")->usable);
+	assert_true(has_note(&find_host(pl, "me.multi.test")->notes, "local_addresses"));
+	assert_false(find_host(pl, "last.multi.test")->usable);
+	mx_plan_free(pl);
+
+	mx_policy_defaults(&p);
+	assert_true(mx_ip_parse("198.51.100.7", &ifaddr));
+	pl = plan_with(r, &p, &env, 1);
+	assert_false(find_host(pl, "me.multi.test")->usable);
+	assert_true(has_note(&find_host(pl, "me.multi.test")->notes, "local interface"));
+	assert_false(find_host(pl, "last.multi.test")->usable);
+	assert_int_equal(mx_plan_usable_addresses(pl), 1);
+	mx_plan_free(pl);
+	mx_dns_result_free(r);
+}
+
+static void
+test_R9_ignored_interface_address_is_still_local(void **state)
+{
+	struct mx_dns_result *r = result("lo3.test", MX_DNS_OK);
+	struct mx_ip ifaddr;
+	struct mx_plan_env env = { &ifaddr, 1 };
+	struct mx_plan *pl;
+
+	(void)state;
+	mx(r, 10, "mx.lo3.test");
+	mx(r, 20, "backup.lo3.test");
+	host(r, "mx.lo3.test", "127.0.0.1", NULL);	/* in ignore_networks, but on lo */
+	host(r, "backup.lo3.test", "192.0.2.1", NULL);
+	assert_true(mx_ip_parse("127.0.0.1", &ifaddr));
+	pl = plan_with(r, NULL, &env, 1);
+	assert_int_equal(pl->result, MX_PLAN_LOOP);
+	assert_string_equal(pl->status, "4.4.6");
+	assert_false(find_host(pl, "backup.lo3.test")->usable);
+	assert_int_equal(mx_plan_usable_addresses(pl), 0);
+	mx_plan_free(pl);
+	mx_dns_result_free(r);
+}
+
 /* --- R10 limits --------------------------------------------------------- */
 
 static void
@@ -1070,6 +1258,76 @@ test_R10_mx_records_capped_keeping_best(void **state)
 	mx_dns_result_free(r);
 }
 
+static void
+test_R10_max_mx_records_custom_cap(void **state)
+{
+	struct mx_dns_result *r = result("five.test", MX_DNS_OK);
+	struct mx_policy p;
+	struct mx_plan *pl;
+	char	name[64];
+	int	i;
+
+	(void)state;
+	for (i = 5; i > 0; i--) {	/* worst preference first in the answer */
+		snprintf(name, sizeof(name), "mx%d.five.test", i);
+		mx(r, (uint16_t)i, name);
+		host(r, name, "192.0.2.1", NULL);
+	}
+	mx_policy_defaults(&p);
+	p.max_mx_records = 3;
+	pl = plan_with(r, &p, NULL, 1);
+	assert_int_equal(pl->result, MX_PLAN_OK);
+	assert_int_equal(pl->ntiers, 3);
+	assert_int_equal(pl->tiers[0].pref, 1);
+	assert_int_equal(pl->tiers[2].pref, 3);
+	assert_true(has_note(&pl->notes, "max_mx_records"));
+	mx_plan_free(pl);
+	mx_dns_result_free(r);
+}
+
+static void
+test_R10_mx_records_capped_by_default(void **state)
+{
+	struct mx_dns_result *r = result("huge.test", MX_DNS_OK);
+	struct mx_plan *pl;
+	char	name[64];
+	int	i;
+
+	(void)state;
+	for (i = MX_MAX_MX_DEFAULT + 5; i > 0; i--) {
+		snprintf(name, sizeof(name), "mx%d.huge.test", i);
+		mx(r, (uint16_t)i, name);
+		host(r, name, "192.0.2.1", NULL);
+	}
+	pl = plan_with(r, NULL, NULL, 1);		/* default policy */
+	assert_int_equal(pl->ntiers, MX_MAX_MX_DEFAULT);
+	assert_int_equal(pl->tiers[0].pref, 1);
+	assert_true(has_note(&pl->notes, "max_mx_records"));
+	mx_plan_free(pl);
+	mx_dns_result_free(r);
+}
+
+static void
+test_R10_unusable_addresses_do_not_count(void **state)
+{
+	struct mx_dns_result *r = result("few.test", MX_DNS_OK);
+	struct mx_policy p;
+	struct mx_plan *pl;
+
+	(void)state;
+	mx(r, 10, "a.few.test");
+	mx(r, 20, "b.few.test");
+	host(r, "a.few.test", "127.0.0.1", "192.0.2.1", "192.0.2.2", NULL);	/* 127/8 ignored */
+	host(r, "b.few.test", "192.0.2.3", NULL);
+	mx_policy_defaults(&p);
+	p.max_addresses = 3;
+	pl = plan_with(r, &p, NULL, 1);
+	assert_int_equal(mx_plan_usable_addresses(pl), 3);	/* three are tried */
+	assert_true(find_host(pl, "b.few.test")->usable);
+	mx_plan_free(pl);
+	mx_dns_result_free(r);
+}
+
 /* --- plan output helpers ------------------------------------------------- */
 
 static void
@@ -1098,6 +1356,7 @@ main(void)
 		cmocka_unit_test(test_R3_duplicate_keeps_lowest_preference),
 		cmocka_unit_test(test_R4_null_mx_is_permanent_5_1_10),
 		cmocka_unit_test(test_R4_null_mx_among_others_is_ignored),
+		cmocka_unit_test(test_R4_null_mx_written_as_dot),
 		cmocka_unit_test(test_R5_implicit_mx_uses_own_addresses),
 		cmocka_unit_test(test_R5_no_mx_no_address_is_permanent),
 		cmocka_unit_test(test_R5_implicit_address_lookup_tempfail_defers),
@@ -1112,18 +1371,27 @@ main(void)
 		cmocka_unit_test(test_R7_unresolvable_exchange_noted),
 		cmocka_unit_test(test_R7_all_hosts_temporarily_unresolved_defers),
 		cmocka_unit_test(test_R7_partial_address_failure_still_usable_with_note),
+		cmocka_unit_test(test_R7_ip_literal_exchange_unusable_even_if_resolved),
+		cmocka_unit_test(test_R7_mixed_temporary_and_permanent_failures_defer),
 		cmocka_unit_test(test_R8_dns_order_kept),
 		cmocka_unit_test(test_R8_randomize_addresses_shuffles),
 		cmocka_unit_test(test_R8_address_preference_orders_families),
 		cmocka_unit_test(test_R8_disabled_family_dropped),
 		cmocka_unit_test(test_R8_ignore_networks_default),
 		cmocka_unit_test(test_R8_ignore_networks_custom),
+		cmocka_unit_test(test_R8_inet_protocols_ipv6_only),
+		cmocka_unit_test(test_R8_address_preference_keeps_other_family),
 		cmocka_unit_test(test_R9_local_name_drops_self_and_worse),
 		cmocka_unit_test(test_R9_local_address_and_interface),
 		cmocka_unit_test(test_R9_interface_network_is_not_local),
 		cmocka_unit_test(test_R9_best_mx_is_me_loops),
+		cmocka_unit_test(test_R9_local_address_not_listed_first),
+		cmocka_unit_test(test_R9_ignored_interface_address_is_still_local),
 		cmocka_unit_test(test_R10_max_addresses),
 		cmocka_unit_test(test_R10_mx_records_capped_keeping_best),
+		cmocka_unit_test(test_R10_max_mx_records_custom_cap),
+		cmocka_unit_test(test_R10_mx_records_capped_by_default),
+		cmocka_unit_test(test_R10_unusable_addresses_do_not_count),
 		cmocka_unit_test(test_plan_result_names),
 	};
 
