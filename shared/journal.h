@@ -1,0 +1,94 @@
+/*
+ * journal - the delivery journal and host backoff state (SQLite, WAL)
+ *
+ * Every delivery attempt is one row of table attempts (DESIGN.md 4); the
+ * backoff state of addresses that failed temporarily (R13) lives in table
+ * backoff. Writers and readers run in separate processes at once: WAL mode,
+ * a busy timeout, prepared statements only.
+ *
+ * A journal that cannot be opened or written never changes a delivery:
+ * every function returns false and leaves a reason in the journal's error
+ * text (mx_journal_error()); the caller reports it and carries on.
+ *
+ * Ownership: mx_journal_open() returns a handle closed with
+ * mx_journal_close(). Strings passed in are copied by SQLite.
+ */
+#ifndef MXTIER_JOURNAL_H
+#define MXTIER_JOURNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct mx_journal;
+
+/* One attempt row; NULL strings and negative numbers are stored as NULL. */
+struct mx_attempt {
+	int64_t	ts_ms;			/* Unix time in milliseconds */
+	const char *queue_id;
+	const char *domain;
+	const char *recipient;
+	int	preference;		/* -1: none (fallback relay) */
+	const char *host;
+	const char *address;
+	int	port;
+	const char *stage;		/* connect|greeting|ehlo|starttls|mail|rcpt|data|dot */
+	int	reply_code;		/* 0: no reply */
+	const char *enhanced_status;
+	const char *reply_text;
+	const char *outcome;		/* delivered|tempfail|permfail|skipped */
+	const char *decision;		/* next_address|next_host|next_tier|fallback_relay|defer|bounce|done */
+	const char *reason;
+	int64_t	duration_ms;
+};
+
+/* Backoff of one address:port (R13). */
+struct mx_backoff {
+	int	failures;		/* consecutive temporary failures */
+	int64_t	retry_at_ms;		/* not before this time */
+	char	last_error[256];
+};
+
+/*
+ * mx_journal_open - open or create the journal at path (its directory must
+ * exist), mode 0600 for a new file. readonly opens without creating and
+ * never writes. Returns NULL (with a reason in err) when it cannot.
+ */
+struct mx_journal *mx_journal_open(const char *path, bool readonly, char *err, size_t errlen);
+
+/* mx_journal_close - close; NULL is fine */
+void	mx_journal_close(struct mx_journal *j);
+
+/* mx_journal_error - the last error's text */
+const char *mx_journal_error(const struct mx_journal *j);
+
+/* mx_journal_add_attempt - insert one row */
+bool	mx_journal_add_attempt(struct mx_journal *j, const struct mx_attempt *a);
+
+/* mx_journal_get_backoff - the state of address:port; false with failures 0 when none */
+bool	mx_journal_get_backoff(struct mx_journal *j, const char *address, int port,
+			       struct mx_backoff *out);
+
+/*
+ * mx_journal_note_failure - one more temporary failure of address:port at
+ * now_ms: failures + 1, retry at now + initial * 2^(failures - 1) capped at
+ * max (seconds). The new state is written to *out when out is not NULL.
+ */
+bool	mx_journal_note_failure(struct mx_journal *j, const char *address, int port,
+				int64_t now_ms, int initial_s, int max_s, const char *error,
+				struct mx_backoff *out);
+
+/* mx_journal_note_success - address:port worked: forget its backoff */
+bool	mx_journal_note_success(struct mx_journal *j, const char *address, int port);
+
+/*
+ * mx_journal_prune - delete attempts older than retention_s and backoff rows
+ * whose retry time passed more than max_backoff_s ago
+ */
+bool	mx_journal_prune(struct mx_journal *j, int64_t now_ms, int64_t retention_s,
+			 int max_backoff_s);
+
+/* mx_journal_count_attempts - rows in attempts (tests, reports); -1 on error */
+int64_t	mx_journal_count_attempts(struct mx_journal *j, const char *domain_or_null);
+
+#endif
