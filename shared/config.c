@@ -99,7 +99,22 @@ static const struct rule rules[] = {
 	{ "smtp", "port", CHECK_INT, NULL, 1, 65535, "" },
 	{ "smtp", "helo_name", CHECK_HELO, NULL, 0, 0, NULL },
 	{ "smtp", "starttls", CHECK_WORD, starttls_words, 0, 0, NULL },
+	{ "smtp", "connect_timeout", CHECK_INT, NULL, 1, 3600, " seconds" },
+	{ "smtp", "greeting_timeout", CHECK_INT, NULL, 1, 3600, " seconds" },
+	{ "smtp", "helo_timeout", CHECK_INT, NULL, 1, 3600, " seconds" },
+	{ "smtp", "starttls_timeout", CHECK_INT, NULL, 1, 3600, " seconds" },
+	{ "smtp", "mail_timeout", CHECK_INT, NULL, 1, 3600, " seconds" },
+	{ "smtp", "rcpt_timeout", CHECK_INT, NULL, 1, 3600, " seconds" },
+	{ "smtp", "data_timeout", CHECK_INT, NULL, 1, 3600, " seconds" },
+	{ "smtp", "data_transfer_timeout", CHECK_INT, NULL, 1, 3600, " seconds" },
+	{ "smtp", "data_done_timeout", CHECK_INT, NULL, 1, 3600, " seconds" },
+	{ "smtp", "quit_timeout", CHECK_INT, NULL, 1, 3600, " seconds" },
+	{ "policy", "backoff_initial", CHECK_INT, NULL, 1, 86400, " seconds" },
+	{ "policy", "backoff_max", CHECK_INT, NULL, 1, 604800, " seconds" },
+	{ "spool", "memory_limit", CHECK_INT, NULL, 0, 1073741824, " bytes" },
+	{ "spool", "directory", CHECK_PATH, NULL, 0, 0, NULL },
 	{ "journal", "path", CHECK_PATH, NULL, 0, 0, NULL },
+	{ "journal", "retention", CHECK_INT, NULL, 60, 315360000, " seconds" },
 };
 
 static int parse_int(cfg_t *, cfg_opt_t *, const char *, void *);
@@ -128,6 +143,8 @@ static cfg_opt_t policy_opts[] = {
 	CFG_STR_LIST("local_addresses", "{}", CFGF_NONE),
 	CFG_STR_LIST("fallback_relay", "{}", CFGF_NONE),
 	CFG_STR("loop_action", "defer", CFGF_NONE),
+	CFG_INT_CB("backoff_initial", MX_DEFAULT_BACKOFF_INITIAL, CFGF_NONE, parse_int),
+	CFG_INT_CB("backoff_max", MX_DEFAULT_BACKOFF_MAX, CFGF_NONE, parse_int),
 	CFG_END()
 };
 
@@ -135,11 +152,28 @@ static cfg_opt_t smtp_opts[] = {
 	CFG_INT_CB("port", SMTP_PORT, CFGF_NONE, parse_int),
 	CFG_STR("helo_name", "", CFGF_NONE),
 	CFG_STR("starttls", "opportunistic", CFGF_NONE),
+	CFG_INT_CB("connect_timeout", MX_DEFAULT_CONNECT_TIMEOUT, CFGF_NONE, parse_int),
+	CFG_INT_CB("greeting_timeout", MX_DEFAULT_GREETING_TIMEOUT, CFGF_NONE, parse_int),
+	CFG_INT_CB("helo_timeout", MX_DEFAULT_HELO_TIMEOUT, CFGF_NONE, parse_int),
+	CFG_INT_CB("starttls_timeout", MX_DEFAULT_STARTTLS_TIMEOUT, CFGF_NONE, parse_int),
+	CFG_INT_CB("mail_timeout", MX_DEFAULT_MAIL_TIMEOUT, CFGF_NONE, parse_int),
+	CFG_INT_CB("rcpt_timeout", MX_DEFAULT_RCPT_TIMEOUT, CFGF_NONE, parse_int),
+	CFG_INT_CB("data_timeout", MX_DEFAULT_DATA_TIMEOUT, CFGF_NONE, parse_int),
+	CFG_INT_CB("data_transfer_timeout", MX_DEFAULT_DATA_TRANSFER_TIMEOUT, CFGF_NONE, parse_int),
+	CFG_INT_CB("data_done_timeout", MX_DEFAULT_DATA_DONE_TIMEOUT, CFGF_NONE, parse_int),
+	CFG_INT_CB("quit_timeout", MX_DEFAULT_QUIT_TIMEOUT, CFGF_NONE, parse_int),
+	CFG_END()
+};
+
+static cfg_opt_t spool_opts[] = {
+	CFG_INT_CB("memory_limit", MX_DEFAULT_SPOOL_MEMORY, CFGF_NONE, parse_int),
+	CFG_STR("directory", MX_DEFAULT_SPOOL_DIR, CFGF_NONE),
 	CFG_END()
 };
 
 static cfg_opt_t journal_opts[] = {
 	CFG_STR("path", DEFAULT_JOURNAL, CFGF_NONE),
+	CFG_INT_CB("retention", MX_DEFAULT_RETENTION, CFGF_NONE, parse_int),
 	CFG_END()
 };
 
@@ -147,6 +181,7 @@ static cfg_opt_t root_opts[] = {
 	CFG_SEC("resolver", resolver_opts, CFGF_NONE),
 	CFG_SEC("policy", policy_opts, CFGF_NONE),
 	CFG_SEC("smtp", smtp_opts, CFGF_NONE),
+	CFG_SEC("spool", spool_opts, CFGF_NONE),
 	CFG_SEC("journal", journal_opts, CFGF_NONE),
 	CFG_END()
 };
@@ -930,9 +965,29 @@ fill(struct mx_config *cfg, cfg_t *root)
 		helo = norm;
 	snprintf(cfg->smtp.helo_name, sizeof(cfg->smtp.helo_name), "%s", helo ? helo : "");
 	cfg->smtp.starttls = word_value(starttls_words, cfg_getstr(s, "starttls"));
+	cfg->smtp.connect_timeout = (int)cfg_getint(s, "connect_timeout");
+	cfg->smtp.greeting_timeout = (int)cfg_getint(s, "greeting_timeout");
+	cfg->smtp.helo_timeout = (int)cfg_getint(s, "helo_timeout");
+	cfg->smtp.starttls_timeout = (int)cfg_getint(s, "starttls_timeout");
+	cfg->smtp.mail_timeout = (int)cfg_getint(s, "mail_timeout");
+	cfg->smtp.rcpt_timeout = (int)cfg_getint(s, "rcpt_timeout");
+	cfg->smtp.data_timeout = (int)cfg_getint(s, "data_timeout");
+	cfg->smtp.data_transfer_timeout = (int)cfg_getint(s, "data_transfer_timeout");
+	cfg->smtp.data_done_timeout = (int)cfg_getint(s, "data_done_timeout");
+	cfg->smtp.quit_timeout = (int)cfg_getint(s, "quit_timeout");
+
+	s = cfg_getsec(root, "policy");
+	cfg->backoff_initial = (int)cfg_getint(s, "backoff_initial");
+	cfg->backoff_max = (int)cfg_getint(s, "backoff_max");
+
+	s = cfg_getsec(root, "spool");
+	cfg->spool.memory_limit = (size_t)cfg_getint(s, "memory_limit");
+	snprintf(cfg->spool.directory, sizeof(cfg->spool.directory), "%s",
+		 cfg_getstr(s, "directory"));
 
 	s = cfg_getsec(root, "journal");
 	snprintf(cfg->journal.path, sizeof(cfg->journal.path), "%s", cfg_getstr(s, "path"));
+	cfg->journal.retention = cfg_getint(s, "retention");
 	return true;
 }
 
@@ -1082,7 +1137,22 @@ mx_config_defaults(struct mx_config *cfg)
 	cfg->fallback = MX_FALLBACK_POSTFIX;
 	cfg->smtp.port = SMTP_PORT;
 	cfg->smtp.starttls = MX_STARTTLS_OPPORTUNISTIC;
+	cfg->smtp.connect_timeout = MX_DEFAULT_CONNECT_TIMEOUT;
+	cfg->smtp.greeting_timeout = MX_DEFAULT_GREETING_TIMEOUT;
+	cfg->smtp.helo_timeout = MX_DEFAULT_HELO_TIMEOUT;
+	cfg->smtp.starttls_timeout = MX_DEFAULT_STARTTLS_TIMEOUT;
+	cfg->smtp.mail_timeout = MX_DEFAULT_MAIL_TIMEOUT;
+	cfg->smtp.rcpt_timeout = MX_DEFAULT_RCPT_TIMEOUT;
+	cfg->smtp.data_timeout = MX_DEFAULT_DATA_TIMEOUT;
+	cfg->smtp.data_transfer_timeout = MX_DEFAULT_DATA_TRANSFER_TIMEOUT;
+	cfg->smtp.data_done_timeout = MX_DEFAULT_DATA_DONE_TIMEOUT;
+	cfg->smtp.quit_timeout = MX_DEFAULT_QUIT_TIMEOUT;
+	cfg->backoff_initial = MX_DEFAULT_BACKOFF_INITIAL;
+	cfg->backoff_max = MX_DEFAULT_BACKOFF_MAX;
+	cfg->spool.memory_limit = MX_DEFAULT_SPOOL_MEMORY;
+	snprintf(cfg->spool.directory, sizeof(cfg->spool.directory), "%s", MX_DEFAULT_SPOOL_DIR);
 	snprintf(cfg->journal.path, sizeof(cfg->journal.path), "%s", DEFAULT_JOURNAL);
+	cfg->journal.retention = MX_DEFAULT_RETENTION;
 
 	/* The policy's defaults may point at static data; the config owns copies. */
 	mx_policy_defaults(&p);

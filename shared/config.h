@@ -23,6 +23,23 @@ enum mx_starttls_mode { MX_STARTTLS_NONE, MX_STARTTLS_OPPORTUNISTIC, MX_STARTTLS
 
 #define MX_HELO_MAX 255
 
+/* Defaults of the delivery keys; Postfix's smtp_*_timeout values (seconds). */
+#define MX_DEFAULT_CONNECT_TIMEOUT	30
+#define MX_DEFAULT_GREETING_TIMEOUT	300
+#define MX_DEFAULT_HELO_TIMEOUT		300
+#define MX_DEFAULT_STARTTLS_TIMEOUT	300
+#define MX_DEFAULT_MAIL_TIMEOUT		300
+#define MX_DEFAULT_RCPT_TIMEOUT		300
+#define MX_DEFAULT_DATA_TIMEOUT		120
+#define MX_DEFAULT_DATA_TRANSFER_TIMEOUT 180
+#define MX_DEFAULT_DATA_DONE_TIMEOUT	600
+#define MX_DEFAULT_QUIT_TIMEOUT		300
+#define MX_DEFAULT_BACKOFF_INITIAL	300	/* R13 */
+#define MX_DEFAULT_BACKOFF_MAX		3600
+#define MX_DEFAULT_SPOOL_MEMORY		(1024 * 1024)
+#define MX_DEFAULT_SPOOL_DIR		"/tmp"
+#define MX_DEFAULT_RETENTION		(30 * 86400)
+
 struct mx_config {
 	char	source[PATH_MAX];	/* file it came from, or "(defaults)" */
 	struct {
@@ -39,9 +56,26 @@ struct mx_config {
 		int	port;
 		char	helo_name[MX_HELO_MAX + 1];	/* "" = this host's name */
 		enum mx_starttls_mode starttls;
+		int	connect_timeout;	/* seconds, per stage */
+		int	greeting_timeout;
+		int	helo_timeout;
+		int	starttls_timeout;
+		int	mail_timeout;
+		int	rcpt_timeout;
+		int	data_timeout;		/* the DATA command */
+		int	data_transfer_timeout;	/* each chunk of the message */
+		int	data_done_timeout;	/* the reply after the final dot */
+		int	quit_timeout;
 	} smtp;
+	int	backoff_initial;	/* R13, seconds */
+	int	backoff_max;
+	struct {
+		size_t	memory_limit;	/* bytes kept in memory before a temp file */
+		char	directory[PATH_MAX];
+	} spool;
 	struct {
 		char	path[PATH_MAX];
+		long	retention;	/* seconds attempts are kept */
 	} journal;
 };
 

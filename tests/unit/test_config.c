@@ -505,13 +505,55 @@ test_config_unknown_key(void **state)
 		       "fallback, cname_targets, randomize_addresses, address_preference, "
 		       "inet_protocols, max_addresses, max_sessions, max_mx_records, "
 		       "ignore_networks, local_names, local_addresses, fallback_relay, "
-		       "loop_action");
+		       "loop_action, backoff_initial, backoff_max");
 	/* a key of another section says where it belongs */
 	expect_message("policy {\n\ttimeout = 3\n}\n", NAME ":2: unknown key \"timeout\" in "
 		       "section policy; timeout belongs in section resolver");
 	/* keys are case-sensitive */
 	expect_error("smtp {\n\n\tPort = 25\n}\n", NAME ":3: unknown key \"Port\" in section "
-		     "smtp; expected one of port, helo_name, starttls", NULL);
+		     "smtp; expected one of port, helo_name, starttls, connect_timeout, "
+		     "greeting_timeout, helo_timeout, starttls_timeout, mail_timeout, rcpt_timeout, "
+		     "data_timeout, data_transfer_timeout, data_done_timeout, quit_timeout", NULL);
+}
+
+static void
+test_config_delivery_keys(void **state)
+{
+	struct mx_config cfg;
+
+	(void)state;
+	/* defaults: Postfix's smtp_*_timeout values */
+	load_ok("", &cfg);
+	assert_int_equal(cfg.smtp.connect_timeout, 30);
+	assert_int_equal(cfg.smtp.greeting_timeout, 300);
+	assert_int_equal(cfg.smtp.rcpt_timeout, 300);
+	assert_int_equal(cfg.smtp.data_timeout, 120);
+	assert_int_equal(cfg.smtp.data_transfer_timeout, 180);
+	assert_int_equal(cfg.smtp.data_done_timeout, 600);
+	assert_int_equal(cfg.backoff_initial, 300);
+	assert_int_equal(cfg.backoff_max, 3600);
+	assert_int_equal(cfg.spool.memory_limit, 1024 * 1024);
+	assert_string_equal(cfg.spool.directory, "/tmp");
+	assert_int_equal(cfg.journal.retention, 30 * 86400);
+	mx_config_free(&cfg);
+
+	load_ok("smtp {\n connect_timeout = 5\n data_done_timeout = 60\n quit_timeout = 2\n}\n"
+		"policy { backoff_initial = 10  backoff_max = 60 }\n"
+		"spool { memory_limit = 0  directory = \"/var/tmp\" }\n"
+		"journal { retention = 86400 }\n", &cfg);
+	assert_int_equal(cfg.smtp.connect_timeout, 5);
+	assert_int_equal(cfg.smtp.data_done_timeout, 60);
+	assert_int_equal(cfg.smtp.quit_timeout, 2);
+	assert_int_equal(cfg.backoff_initial, 10);
+	assert_int_equal(cfg.backoff_max, 60);
+	assert_int_equal(cfg.spool.memory_limit, 0);
+	assert_string_equal(cfg.spool.directory, "/var/tmp");
+	assert_int_equal(cfg.journal.retention, 86400);
+	mx_config_free(&cfg);
+
+	expect_message("smtp {\n\trcpt_timeout = 0\n}\n", NAME ":2: smtp.rcpt_timeout: 0 is out "
+		       "of range; expected 1 to 3600 seconds");
+	expect_error("spool {\n\tdirectory = \"tmp\"\n}\n", NAME ":2:", "absolute");
 }
 
 static void
@@ -520,7 +562,7 @@ test_config_unknown_section(void **state)
 	(void)state;
 	expect_message("resolver { }\n\ndelivery {\n\tport = 25\n}\n",
 		       NAME ":3: unknown section \"delivery\"; expected one of resolver, "
-		       "policy, smtp, journal");
+		       "policy, smtp, spool, journal");
 }
 
 static void
@@ -949,6 +991,7 @@ main(void)
 		cmocka_unit_test(test_config_bad_local_name),
 		cmocka_unit_test(test_config_helo_name),
 		cmocka_unit_test(test_config_journal_path),
+		cmocka_unit_test(test_config_delivery_keys),
 		cmocka_unit_test(test_config_missing_brace),
 		cmocka_unit_test(test_config_garbage_token),
 		cmocka_unit_test(test_config_list_syntax),

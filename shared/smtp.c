@@ -1,0 +1,730 @@
+/*
+ * smtp - one SMTP client session to one address (see smtp.h)
+ *
+ * The socket is non-blocking; every read and write waits in poll() for at
+ * most what is left of the stage's deadline, so a silent or dripping
+ * server cannot hold the session past its timeout. TLS (OpenSSL) runs on
+ * the same socket after STARTTLS; anything the server sent before the TLS
+ * handshake is thrown away (RFC 3207 6).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "smtp.h"
+
+static SSL_CTX *tls_ctx;
+
+struct conn {
+	int	fd;
+	SSL    *ssl;
+	char	buf[4096];
+	size_t	len, pos;
+	long long deadline;		/* ms, monotonic */
+	char	why[200];		/* what went wrong with the connection */
+	enum mx_failure_kind fail;	/* LOST or PROTOCOL when a read/write failed */
+};
+
+/* now_ms - monotonic milliseconds */
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* mx_smtp_opts_from_config - stage timeouts (seconds in the config) */
+void
+mx_smtp_opts_from_config(const struct mx_config *cfg, const char *helo_name,
+			 struct mx_smtp_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->timeout_ms[MX_STAGE_CONNECT] = cfg->smtp.connect_timeout * 1000;
+	o->timeout_ms[MX_STAGE_GREETING] = cfg->smtp.greeting_timeout * 1000;
+	o->timeout_ms[MX_STAGE_EHLO] = cfg->smtp.helo_timeout * 1000;
+	o->timeout_ms[MX_STAGE_STARTTLS] = cfg->smtp.starttls_timeout * 1000;
+	o->timeout_ms[MX_STAGE_MAIL] = cfg->smtp.mail_timeout * 1000;
+	o->timeout_ms[MX_STAGE_RCPT] = cfg->smtp.rcpt_timeout * 1000;
+	o->timeout_ms[MX_STAGE_DATA] = cfg->smtp.data_timeout * 1000;
+	o->timeout_ms[MX_STAGE_DOT] = cfg->smtp.data_done_timeout * 1000;
+	o->timeout_ms[MX_SMTP_QUIT] = cfg->smtp.quit_timeout * 1000;
+	o->data_transfer_ms = cfg->smtp.data_transfer_timeout * 1000;
+	o->helo_name = helo_name;
+	o->starttls = cfg->smtp.starttls;
+}
+
+/* mx_smtp_tls_init - the client context: any certificate (opportunistic) */
+bool
+mx_smtp_tls_init(char *err, size_t errlen)
+{
+	if (tls_ctx != NULL)
+		return true;
+	tls_ctx = SSL_CTX_new(TLS_client_method());
+	if (tls_ctx == NULL) {
+		snprintf(err, errlen, "TLS: %s", ERR_reason_error_string(ERR_get_error()));
+		return false;
+	}
+	SSL_CTX_set_min_proto_version(tls_ctx, TLS1_VERSION);
+	SSL_CTX_set_verify(tls_ctx, SSL_VERIFY_NONE, NULL);
+	SSL_CTX_set_mode(tls_ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
+			 SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	return true;
+}
+
+/* mx_smtp_tls_free - free the context */
+void
+mx_smtp_tls_free(void)
+{
+	SSL_CTX_free(tls_ctx);
+	tls_ctx = NULL;
+}
+
+/* wait_fd - poll for events until the deadline; 1 ready, 0 timeout, -1 error */
+static int
+wait_fd(struct conn *c, short events)
+{
+	for (;;) {
+		struct pollfd pfd = { c->fd, events, 0 };
+		long long left = c->deadline - now_ms();
+		int	rc;
+
+		if (left <= 0)
+			return 0;
+		rc = poll(&pfd, 1, left > 60000 ? 60000 : (int)left);
+		if (rc > 0)
+			return 1;
+		if (rc < 0 && errno != EINTR)
+			return -1;
+	}
+}
+
+/* conn_timeout - note a timeout */
+static void
+conn_timeout(struct conn *c)
+{
+	c->fail = MX_FAIL_LOST;
+	snprintf(c->why, sizeof(c->why), "timed out");
+}
+
+/* conn_read - some bytes; >0 count, 0 failure (c->why says) */
+static ssize_t
+conn_read(struct conn *c, char *buf, size_t len)
+{
+	for (;;) {
+		ssize_t	n;
+		int	w;
+
+		if (c->ssl != NULL) {
+			int	rc = SSL_read(c->ssl, buf, (int)len), e;
+
+			if (rc > 0)
+				return rc;
+			e = SSL_get_error(c->ssl, rc);
+			if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+				w = wait_fd(c, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT);
+				if (w == 0) {
+					conn_timeout(c);
+					return 0;
+				}
+				if (w < 0)
+					break;
+				continue;
+			}
+			c->fail = MX_FAIL_LOST;
+			snprintf(c->why, sizeof(c->why), e == SSL_ERROR_ZERO_RETURN ?
+				 "lost connection (TLS closed)" : "lost connection (TLS error)");
+			return 0;
+		}
+		n = read(c->fd, buf, len);
+		if (n > 0)
+			return n;
+		if (n == 0) {
+			c->fail = MX_FAIL_LOST;
+			snprintf(c->why, sizeof(c->why), "lost connection");
+			return 0;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			break;
+		w = wait_fd(c, POLLIN);
+		if (w == 0) {
+			conn_timeout(c);
+			return 0;
+		}
+		if (w < 0)
+			break;
+	}
+	c->fail = MX_FAIL_LOST;
+	snprintf(c->why, sizeof(c->why), "lost connection (%s)", strerror(errno));
+	return 0;
+}
+
+/* conn_write - all of buf before the deadline */
+static bool
+conn_write(struct conn *c, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t	n;
+		int	w;
+
+		if (c->ssl != NULL) {
+			int	rc = SSL_write(c->ssl, buf, len > 65536 ? 65536 : (int)len), e;
+
+			if (rc > 0) {
+				buf += rc;
+				len -= (size_t)rc;
+				continue;
+			}
+			e = SSL_get_error(c->ssl, rc);
+			if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+				w = wait_fd(c, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT);
+				if (w == 0) {
+					conn_timeout(c);
+					return false;
+				}
+				if (w > 0)
+					continue;
+			}
+			c->fail = MX_FAIL_LOST;
+			snprintf(c->why, sizeof(c->why), "lost connection (TLS write)");
+			return false;
+		}
+		n = send(c->fd, buf, len, MSG_NOSIGNAL);
+		if (n > 0) {
+			buf += n;
+			len -= (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			w = wait_fd(c, POLLOUT);
+			if (w == 0) {
+				conn_timeout(c);
+				return false;
+			}
+			if (w > 0)
+				continue;
+		}
+		c->fail = MX_FAIL_LOST;
+		snprintf(c->why, sizeof(c->why), "lost connection (%s)", strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+/* read_reply - one whole reply before the deadline; false: c->why */
+static bool
+read_reply(struct conn *c, struct mx_smtp_reply *out)
+{
+	struct mx_smtp_parser *p = malloc(sizeof(*p));
+	char	why[160];
+	bool	ok = false;
+
+	if (p == NULL) {
+		c->fail = MX_FAIL_LOCAL;
+		snprintf(c->why, sizeof(c->why), "out of memory");
+		return false;
+	}
+	mx_smtp_parser_init(p);
+	for (;;) {
+		size_t	used = 0;
+		enum mx_smtp_parse st;
+
+		if (c->pos == c->len) {
+			ssize_t	n = conn_read(c, c->buf, sizeof(c->buf));
+
+			if (n <= 0)
+				break;
+			c->pos = 0;
+			c->len = (size_t)n;
+		}
+		st = mx_smtp_parser_feed(p, c->buf + c->pos, c->len - c->pos, &used, why, sizeof(why));
+		c->pos += used;
+		if (st == MX_SMTP_PARSE_DONE) {
+			*out = p->reply;
+			ok = true;
+			break;
+		}
+		if (st == MX_SMTP_PARSE_ERROR) {
+			c->fail = MX_FAIL_PROTOCOL;
+			snprintf(c->why, sizeof(c->why), "protocol error: %s", why);
+			break;
+		}
+	}
+	free(p);
+	return ok;
+}
+
+/* set_deadline - start a stage */
+static void
+set_deadline(struct conn *c, int ms)
+{
+	c->deadline = now_ms() + (ms > 0 ? ms : 300000);
+}
+
+/* conn_open - non-blocking connect with a deadline */
+static bool
+conn_open(struct conn *c, const struct mx_ip *ip, int port)
+{
+	struct sockaddr_storage ss;
+	socklen_t slen;
+	int	err = 0, w;
+
+	memset(&ss, 0, sizeof(ss));
+	if (ip->family == AF_INET) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		memcpy(&s4->sin_addr, ip->bytes, 4);
+		slen = sizeof(*s4);
+	} else {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		memcpy(&s6->sin6_addr, ip->bytes, 16);
+		slen = sizeof(*s6);
+	}
+	c->fd = socket(ip->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (c->fd < 0) {
+		snprintf(c->why, sizeof(c->why), "socket: %s", strerror(errno));
+		return false;
+	}
+	if (connect(c->fd, (struct sockaddr *)&ss, slen) == 0)
+		return true;
+	if (errno != EINPROGRESS) {
+		snprintf(c->why, sizeof(c->why), "%s", strerror(errno));
+		return false;
+	}
+	w = wait_fd(c, POLLOUT);
+	if (w == 0) {
+		snprintf(c->why, sizeof(c->why), "connection timed out");
+		return false;
+	}
+	slen = sizeof(err);
+	if (w < 0 || getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &slen) != 0 || err != 0) {
+		snprintf(c->why, sizeof(c->why), "%s", strerror(err ? err : errno));
+		return false;
+	}
+	return true;
+}
+
+/* conn_close - drop TLS and the socket */
+static void
+conn_close(struct conn *c)
+{
+	if (c->ssl != NULL) {
+		SSL_free(c->ssl);
+		c->ssl = NULL;
+	}
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+	c->len = c->pos = 0;
+}
+
+/* tls_start - the TLS handshake after 220 to STARTTLS */
+static bool
+tls_start(struct conn *c, const char *host)
+{
+	c->len = c->pos = 0;		/* no plaintext survives STARTTLS */
+	if (tls_ctx == NULL || (c->ssl = SSL_new(tls_ctx)) == NULL) {
+		snprintf(c->why, sizeof(c->why), "TLS not available");
+		return false;
+	}
+	SSL_set_fd(c->ssl, c->fd);
+	if (host != NULL && host[0] != '\0')
+		SSL_set_tlsext_host_name(c->ssl, host);
+	for (;;) {
+		int	rc = SSL_connect(c->ssl), e, w;
+
+		if (rc == 1)
+			return true;
+		e = SSL_get_error(c->ssl, rc);
+		if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
+			unsigned long code = ERR_get_error();
+
+			snprintf(c->why, sizeof(c->why), "TLS handshake failed: %s",
+				 code ? ERR_reason_error_string(code) : "connection closed");
+			ERR_clear_error();
+			return false;
+		}
+		w = wait_fd(c, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT);
+		if (w <= 0) {
+			snprintf(c->why, sizeof(c->why), "TLS handshake timed out");
+			return false;
+		}
+	}
+}
+
+/* has_non_ascii - does s need SMTPUTF8 */
+static bool
+has_non_ascii(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s >= 0x80)
+			return true;
+	return false;
+}
+
+/* fail_at - record where and how the session ended */
+static void
+fail_at(struct mx_smtp_result *res, enum mx_stage stage, enum mx_failure_kind kind,
+	const struct mx_smtp_reply *reply, const char *detail)
+{
+	res->stage = stage;
+	res->kind = kind;
+	if (reply != NULL)
+		res->reply = *reply;
+	snprintf(res->detail, sizeof(res->detail), "%s", detail ? detail : "");
+}
+
+/* command - send a line and read its reply within the stage's deadline */
+static bool
+command(struct conn *c, const struct mx_smtp_opts *o, int stage, const char *line,
+	struct mx_smtp_reply *reply)
+{
+	set_deadline(c, o->timeout_ms[stage]);
+	if (!conn_write(c, line, strlen(line)))
+		return false;
+	return read_reply(c, reply);
+}
+
+struct data_writer {
+	struct conn *c;
+	int	chunk_ms;
+};
+
+/* write_chunk - spool writer: each chunk gets its own data_transfer deadline */
+static bool
+write_chunk(void *arg, const char *buf, size_t len)
+{
+	struct data_writer *w = arg;
+
+	set_deadline(w->c, w->chunk_ms);
+	return conn_write(w->c, buf, len);
+}
+
+/* ehlo - EHLO, or HELO when EHLO is refused; *esmtp says which worked */
+static bool
+ehlo(struct conn *c, const struct mx_smtp_opts *o, struct mx_smtp_reply *reply,
+     bool *esmtp, struct mx_smtp_result *res)
+{
+	char	line[MX_HELO_MAX + 16];
+
+	snprintf(line, sizeof(line), "EHLO %s\r\n", o->helo_name);
+	if (!command(c, o, MX_STAGE_EHLO, line, reply)) {
+		fail_at(res, MX_STAGE_EHLO, c->fail, NULL, c->why);
+		return false;
+	}
+	*esmtp = reply->code / 100 == 2;
+	if (*esmtp)
+		return true;
+	if (reply->code / 100 != 5) {
+		fail_at(res, MX_STAGE_EHLO, MX_FAIL_REPLY, reply, "");
+		return false;
+	}
+	snprintf(line, sizeof(line), "HELO %s\r\n", o->helo_name);
+	if (!command(c, o, MX_STAGE_EHLO, line, reply)) {
+		fail_at(res, MX_STAGE_EHLO, c->fail, NULL, c->why);
+		return false;
+	}
+	if (reply->code / 100 != 2) {
+		fail_at(res, MX_STAGE_EHLO, MX_FAIL_REPLY, reply, "");
+		return false;
+	}
+	return true;
+}
+
+/* session - one connection; returns false to ask for a plaintext retry */
+static bool
+session(const struct mx_smtp_opts *o, const struct mx_ip *ip, int port, const char *host,
+	const struct mx_smtp_envelope *env, const bool *pending, struct mx_spool *sp,
+	struct mx_smtp_rcpt *rcpt, struct mx_smtp_result *res, bool allow_tls)
+{
+	struct conn c = { .fd = -1 };
+	struct mx_smtp_reply *reply = calloc(1, sizeof(*reply));
+	const struct mx_spool_info *info = mx_spool_get_info(sp);
+	char   *line = NULL;
+	size_t	i, nwant = 0, naccepted = 0, cap;
+	bool	esmtp = false, pipelining, utf8 = has_non_ascii(env->sender), again = true;
+	long long size_limit;
+	int	stage;
+
+	if (reply == NULL) {
+		fail_at(res, MX_STAGE_CONNECT, MX_FAIL_LOCAL, NULL, "out of memory");
+		return true;
+	}
+	for (i = 0; i < env->nrcpts; i++)
+		if (pending[i]) {
+			nwant++;
+			utf8 = utf8 || has_non_ascii(env->rcpts[i]);
+		}
+	cap = 64 + 3 * (MX_DOMAIN_MAX + 70) + 32;
+	for (i = 0; i < env->nrcpts; i++)
+		cap += strlen(env->rcpts[i]) + 16;
+	cap += strlen(env->sender);
+	if ((line = malloc(cap)) == NULL) {
+		fail_at(res, MX_STAGE_CONNECT, MX_FAIL_LOCAL, NULL, "out of memory");
+		free(reply);
+		return true;
+	}
+
+	set_deadline(&c, o->timeout_ms[MX_STAGE_CONNECT]);
+	if (!conn_open(&c, ip, port)) {
+		fail_at(res, MX_STAGE_CONNECT, MX_FAIL_CONNECT, NULL, c.why);
+		goto out;
+	}
+	set_deadline(&c, o->timeout_ms[MX_STAGE_GREETING]);
+	if (!read_reply(&c, reply)) {
+		fail_at(res, MX_STAGE_GREETING, c.fail, NULL, c.why);
+		goto out;
+	}
+	res->reached_greeting = true;
+	if (reply->code / 100 != 2) {
+		fail_at(res, MX_STAGE_GREETING, MX_FAIL_REPLY, reply, "");
+		goto quit;
+	}
+	if (!ehlo(&c, o, reply, &esmtp, res))
+		goto quit_if_open;
+
+	if (o->starttls != MX_STARTTLS_NONE && allow_tls) {
+		if (esmtp && mx_smtp_reply_has(reply, "STARTTLS")) {
+			if (!command(&c, o, MX_STAGE_STARTTLS, "STARTTLS\r\n", reply)) {
+				fail_at(res, MX_STAGE_STARTTLS, c.fail, NULL, c.why);
+				goto out;
+			}
+			if (reply->code != 220) {
+				if (o->starttls == MX_STARTTLS_REQUIRE) {
+					fail_at(res, MX_STAGE_STARTTLS, MX_FAIL_REPLY, reply, "");
+					goto quit;
+				}
+				/* opportunistic: carry on in plaintext on this connection */
+			} else {
+				set_deadline(&c, o->timeout_ms[MX_STAGE_STARTTLS]);
+				if (!tls_start(&c, host)) {
+					fail_at(res, MX_STAGE_STARTTLS, MX_FAIL_TLS, NULL, c.why);
+					/* opportunistic TLS falls back to a plaintext session */
+					again = o->starttls == MX_STARTTLS_REQUIRE;
+					goto out;
+				}
+				res->tls = true;
+				if (!ehlo(&c, o, reply, &esmtp, res))
+					goto quit_if_open;
+			}
+		} else if (o->starttls == MX_STARTTLS_REQUIRE) {
+			fail_at(res, MX_STAGE_STARTTLS, MX_FAIL_TLS, NULL,
+				"STARTTLS is required (smtp.starttls = require) but not offered");
+			goto quit;
+		}
+	}
+
+	if (utf8 && !(esmtp && mx_smtp_reply_has(reply, "SMTPUTF8"))) {
+		struct mx_smtp_reply r = { .code = 554 };
+
+		snprintf(r.enhanced, sizeof(r.enhanced), "5.6.7");
+		snprintf(r.text, sizeof(r.text), "SMTPUTF8 is required, but was not offered by host %s",
+			 host);
+		fail_at(res, MX_STAGE_MAIL, MX_FAIL_REPLY, &r, "");
+		goto quit;
+	}
+	size_limit = esmtp ? mx_smtp_reply_param(reply, "SIZE") : -1;
+	if (size_limit > 0 && info->wire_bytes > size_limit) {
+		struct mx_smtp_reply r = { .code = 552 };
+
+		snprintf(r.enhanced, sizeof(r.enhanced), "5.3.4");
+		snprintf(r.text, sizeof(r.text), "message size %lld exceeds size limit %lld of "
+			 "server %s", (long long)info->wire_bytes, size_limit, host);
+		fail_at(res, MX_STAGE_MAIL, MX_FAIL_REPLY, &r, "");
+		goto quit;
+	}
+	pipelining = esmtp && mx_smtp_reply_has(reply, "PIPELINING");
+
+	/* MAIL FROM, then RCPT TO for each pending recipient, then DATA */
+	{
+		size_t	used = (size_t)snprintf(line, cap, "MAIL FROM:<%s>", env->sender);
+		bool	eightbit = esmtp && info->eight_bit && mx_smtp_reply_has(reply, "8BITMIME");
+
+		if (esmtp && mx_smtp_reply_has(reply, "SIZE"))
+			used += (size_t)snprintf(line + used, cap - used, " SIZE=%lld",
+						 (long long)info->wire_bytes);
+		if (eightbit)
+			used += (size_t)snprintf(line + used, cap - used, " BODY=8BITMIME");
+		if (utf8)
+			used += (size_t)snprintf(line + used, cap - used, " SMTPUTF8");
+		snprintf(line + used, cap - used, "\r\n");
+	}
+	if (pipelining) {
+		size_t	used = strlen(line);
+
+		for (i = 0; i < env->nrcpts; i++)
+			if (pending[i])
+				used += (size_t)snprintf(line + used, cap - used, "RCPT TO:<%s>\r\n",
+							 env->rcpts[i]);
+		snprintf(line + used, cap - used, "DATA\r\n");
+		set_deadline(&c, o->timeout_ms[MX_STAGE_MAIL]);
+		if (!conn_write(&c, line, strlen(line))) {
+			fail_at(res, MX_STAGE_MAIL, c.fail, NULL, c.why);
+			goto out;
+		}
+		if (!read_reply(&c, reply)) {
+			fail_at(res, MX_STAGE_MAIL, c.fail, NULL, c.why);
+			goto out;
+		}
+	} else if (!command(&c, o, MX_STAGE_MAIL, line, reply)) {
+		fail_at(res, MX_STAGE_MAIL, c.fail, NULL, c.why);
+		goto out;
+	}
+	if (reply->code / 100 != 2) {
+		fail_at(res, MX_STAGE_MAIL, MX_FAIL_REPLY, reply, "");
+		if (pipelining) {
+			/* the RCPTs and DATA were answered too; read them to stay in step */
+			for (i = 0; i <= nwant; i++) {
+				struct mx_smtp_reply skip;
+
+				set_deadline(&c, o->timeout_ms[MX_STAGE_RCPT]);
+				if (!read_reply(&c, &skip))
+					goto out;
+			}
+		}
+		goto quit;
+	}
+	for (i = 0; i < env->nrcpts; i++) {
+		if (!pending[i])
+			continue;
+		rcpt[i].tried = true;
+		if (pipelining) {
+			set_deadline(&c, o->timeout_ms[MX_STAGE_RCPT]);
+			if (!read_reply(&c, &rcpt[i].reply)) {
+				fail_at(res, MX_STAGE_RCPT, c.fail, NULL, c.why);
+				goto out;
+			}
+		} else {
+			snprintf(line, cap, "RCPT TO:<%s>\r\n", env->rcpts[i]);
+			if (!command(&c, o, MX_STAGE_RCPT, line, &rcpt[i].reply)) {
+				fail_at(res, MX_STAGE_RCPT, c.fail, NULL, c.why);
+				goto out;
+			}
+		}
+		if (rcpt[i].reply.code / 100 == 2) {
+			rcpt[i].accepted = true;
+			naccepted++;
+		} else
+			*reply = rcpt[i].reply;	/* remember the last refusal */
+	}
+	if (pipelining) {
+		set_deadline(&c, o->timeout_ms[MX_STAGE_DATA]);
+		if (!read_reply(&c, reply)) {
+			fail_at(res, MX_STAGE_DATA, c.fail, NULL, c.why);
+			goto out;
+		}
+		if (naccepted == 0) {
+			fail_at(res, MX_STAGE_RCPT, MX_FAIL_REPLY, NULL, "");
+			for (i = env->nrcpts; i-- > 0;)
+				if (pending[i]) {
+					res->reply = rcpt[i].reply;
+					break;
+				}
+			if (reply->code == 354)	/* nobody to send to: end the empty message */
+				command(&c, o, MX_STAGE_DOT, ".\r\n", reply);
+			goto quit;
+		}
+	} else {
+		if (naccepted == 0) {
+			fail_at(res, MX_STAGE_RCPT, MX_FAIL_REPLY, reply, "");
+			goto quit;
+		}
+		if (!command(&c, o, MX_STAGE_DATA, "DATA\r\n", reply)) {
+			fail_at(res, MX_STAGE_DATA, c.fail, NULL, c.why);
+			goto out;
+		}
+	}
+	if (reply->code != 354) {
+		fail_at(res, MX_STAGE_DATA, reply->code / 100 == 3 ? MX_FAIL_PROTOCOL : MX_FAIL_REPLY,
+			reply, reply->code / 100 == 3 ? "unexpected reply to DATA" : "");
+		goto quit;
+	}
+	{
+		struct data_writer w = { &c, o->data_transfer_ms };
+		char	err[160] = "";
+
+		if (!mx_spool_send(sp, write_chunk, &w, err, sizeof(err))) {
+			if (c.fail == MX_FAIL_NONE) {
+				fail_at(res, MX_STAGE_DOT, MX_FAIL_LOCAL, NULL, err);
+			} else
+				fail_at(res, MX_STAGE_DOT, c.fail, NULL, c.why);
+			goto out;
+		}
+	}
+	set_deadline(&c, o->timeout_ms[MX_STAGE_DOT]);
+	if (!read_reply(&c, reply)) {
+		/* the message may have arrived: we cannot know, so it is not delivered */
+		fail_at(res, MX_STAGE_DOT, c.fail, NULL, c.why);
+		goto out;
+	}
+	if (reply->code / 100 != 2) {
+		fail_at(res, MX_STAGE_DOT, MX_FAIL_REPLY, reply, "");
+		goto quit;
+	}
+	for (i = 0; i < env->nrcpts; i++)
+		if (pending[i] && rcpt[i].accepted) {
+			rcpt[i].delivered = true;
+			rcpt[i].reply = *reply;
+		}
+	fail_at(res, MX_STAGE_DOT, MX_FAIL_NONE, reply, "");
+
+quit:
+	stage = MX_SMTP_QUIT;
+	command(&c, o, stage, "QUIT\r\n", reply);
+	goto out;
+quit_if_open:
+	if (c.fail == MX_FAIL_NONE)
+		goto quit;
+out:
+	conn_close(&c);
+	free(line);
+	free(reply);
+	return again;
+}
+
+/* mx_smtp_attempt - one session, with one plaintext retry after a failed opportunistic handshake */
+void
+mx_smtp_attempt(const struct mx_smtp_opts *o, const struct mx_ip *ip, int port,
+		const char *host, const struct mx_smtp_envelope *env,
+		const bool *pending, struct mx_spool *sp,
+		struct mx_smtp_rcpt *rcpt, struct mx_smtp_result *res)
+{
+	long long start = now_ms();
+
+	memset(res, 0, sizeof(*res));
+	memset(rcpt, 0, env->nrcpts * sizeof(*rcpt));
+	signal(SIGPIPE, SIG_IGN);
+	if (!session(o, ip, port, host, env, pending, sp, rcpt, res, true)) {
+		char	first[160];
+
+		snprintf(first, sizeof(first), "%s", res->detail);
+		memset(res, 0, sizeof(*res));
+		memset(rcpt, 0, env->nrcpts * sizeof(*rcpt));
+		session(o, ip, port, host, env, pending, sp, rcpt, res, false);
+		if (res->kind != MX_FAIL_NONE && res->detail[0] == '\0')
+			snprintf(res->detail, sizeof(res->detail), "after %.160s, in plaintext", first);
+	}
+	res->duration_ms = now_ms() - start;
+}

@@ -1,0 +1,84 @@
+/*
+ * smtp - one SMTP client session to one address (RFC 5321, 3207, 1870,
+ * 6152, 2920, 6531)
+ *
+ * mx_smtp_attempt() connects, reads the greeting, says EHLO (HELO when EHLO
+ * is refused), starts TLS when offered or required, sends MAIL FROM with
+ * SIZE / BODY=8BITMIME / SMTPUTF8 as the server and message call for, one
+ * RCPT TO per recipient still pending (pipelined when the server offers
+ * PIPELINING), DATA, the message from the spool, and QUIT. Every stage has
+ * its own deadline; every read is bounded (smtpreply.h). The outcome says
+ * where the session ended, how, with which reply, and what happened to each
+ * recipient. No policy here: fallback.c decides what comes next.
+ *
+ * Ownership: the caller owns every struct passed in; mx_smtp_tls_init()
+ * makes the process's TLS context, freed with mx_smtp_tls_free().
+ */
+#ifndef MXTIER_SMTP_H
+#define MXTIER_SMTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "config.h"
+#include "fallback.h"
+#include "smtpreply.h"
+#include "spool.h"
+
+#define MX_SMTP_STAGES 9	/* the stages of fallback.h, and QUIT */
+#define MX_SMTP_QUIT MX_SMTP_STAGES - 1
+
+struct mx_smtp_opts {
+	int	timeout_ms[MX_SMTP_STAGES];	/* per stage; [MX_STAGE_DATA + 0] DATA command */
+	int	data_transfer_ms;		/* per chunk of the message */
+	const char *helo_name;
+	enum mx_starttls_mode starttls;
+};
+
+struct mx_smtp_envelope {
+	const char *sender;		/* "" for the null reverse-path */
+	const char *const *rcpts;
+	size_t	nrcpts;
+};
+
+/* What became of one recipient in this session. */
+struct mx_smtp_rcpt {
+	bool	tried;			/* RCPT TO was sent */
+	bool	accepted;		/* 2xx to RCPT TO */
+	bool	delivered;		/* accepted and 250 after the final dot */
+	struct mx_smtp_reply reply;	/* the reply that decided it */
+};
+
+struct mx_smtp_result {
+	enum mx_stage stage;		/* where the session ended */
+	enum mx_failure_kind kind;	/* MX_FAIL_NONE when the message was accepted */
+	struct mx_smtp_reply reply;	/* the reply at that stage, if any */
+	char	detail[256];		/* our words: "Connection refused", "timeout after 300s" */
+	bool	reached_greeting;	/* counts against max_sessions (R10) */
+	bool	tls;			/* the session was encrypted */
+	int64_t	duration_ms;
+};
+
+/* mx_smtp_opts_from_config - stage timeouts and the rest from the config */
+void	mx_smtp_opts_from_config(const struct mx_config *cfg, const char *helo_name,
+				 struct mx_smtp_opts *o);
+
+/* mx_smtp_tls_init - the client TLS context (once); false and err on failure */
+bool	mx_smtp_tls_init(char *err, size_t errlen);
+
+/* mx_smtp_tls_free - free the TLS context */
+void	mx_smtp_tls_free(void);
+
+/*
+ * mx_smtp_attempt - one session to ip:port for the recipients whose pending
+ * flag is set; rcpt[i] tells what became of recipient i. host is the name
+ * for TLS SNI and the logs.
+ */
+void	mx_smtp_attempt(const struct mx_smtp_opts *o, const struct mx_ip *ip, int port,
+			const char *host, const struct mx_smtp_envelope *env,
+			const bool *pending, struct mx_spool *sp,
+			struct mx_smtp_rcpt *rcpt, struct mx_smtp_result *res);
+
+#endif
