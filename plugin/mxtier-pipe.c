@@ -26,13 +26,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/random.h>
+#include <syslog.h>
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "config.h"
+#include "deliver.h"
 #include "domain.h"
+#include "journal.h"
 #include "plan.h"
 #include "planfmt.h"
 #include "resolve.h"
@@ -60,6 +64,7 @@ struct pipe_ctx {
 	int	nrecipients;
 	struct mx_config cfg;
 	bool	cfg_loaded;
+	int	max_addresses;		/* the configured R10 limit, kept while planning */
 };
 
 static const char usage_text[] =
@@ -221,6 +226,7 @@ load_config(struct pipe_ctx *ctx)
 	if (!mx_config_load(path, ctx->config_path != NULL, &ctx->cfg, err, sizeof(err)))
 		return fail_local("4.3.5", "mxtier-pipe: bad configuration: %s", err);
 	ctx->cfg_loaded = true;
+	ctx->max_addresses = ctx->cfg.policy.max_addresses;
 	return 0;
 }
 
@@ -327,17 +333,207 @@ run_route(struct pipe_ctx *ctx)
 	return status;
 }
 
-/* run_deliver - delivery mode */
+/* wall_ms - Unix time in milliseconds (the journal's clock) */
+static int64_t
+wall_ms(void *arg)
+{
+	struct timespec ts;
+
+	(void)arg;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* smtp_attempt - the real SMTP session, for struct mx_deliver_io */
+static void
+smtp_attempt(void *arg, const struct mx_smtp_opts *o, const struct mx_ip *ip, int port,
+	     const char *host, const struct mx_smtp_envelope *env, const bool *pending,
+	     struct mx_spool *sp, struct mx_smtp_rcpt *rcpt, struct mx_smtp_result *res)
+{
+	(void)arg;
+	mx_smtp_attempt(o, ip, port, host, env, pending, sp, rcpt, res);
+}
+
+/* resolve_relay - R12: "HOST[:PORT]" or "[ADDR]:PORT" to addresses */
+static bool
+resolve_relay(void *arg, const char *spec, struct mx_relay_target *t)
+{
+	struct pipe_ctx *ctx = arg;
+	struct mx_resolver_opts ro;
+	struct mx_dns_result *dns;
+	struct mx_dns_addrset *set;
+	char	host[MX_DOMAIN_MAX + 1], why[160], err[256];
+	struct mx_ip ip;
+	size_t	i;
+
+	if (!mx_endpoint_parse(spec, 25, false, host, sizeof(host), &t->port, why, sizeof(why))) {
+		snprintf(t->error, sizeof(t->error), "%s", why);
+		return false;
+	}
+	snprintf(t->name, sizeof(t->name), "%s", host);
+	if (mx_ip_parse(host, &ip)) {
+		t->ips[0] = ip;
+		t->nips = 1;
+		return true;
+	}
+	resolver_opts(ctx, &ro);
+	dns = mx_resolve_addresses(&ro, host, err, sizeof(err));
+	if (dns == NULL) {
+		snprintf(t->error, sizeof(t->error), "%.190s", err);
+		return false;
+	}
+	set = mx_dns_result_find_set(dns, host);
+	for (i = 0; set != NULL && i < set->naddrs && t->nips < sizeof(t->ips) / sizeof(t->ips[0]);
+	     i++)
+		t->ips[t->nips++] = set->addrs[i].ip;
+	if (t->nips == 0)
+		snprintf(t->error, sizeof(t->error), "no address (A %s, AAAA %s)",
+			 set ? mx_dns_status_name(set->a_status) : "?",
+			 set ? mx_dns_status_name(set->aaaa_status) : "?");
+	mx_dns_result_free(dns);
+	return t->nips > 0;
+}
+
+/* exim_environment - --exim: the envelope from Exim's pipe transport environment */
+static int
+exim_environment(struct pipe_ctx *ctx)
+{
+	static char *rcpt[1];
+	const char *sender = getenv("SENDER"), *recipient = getenv("RECIPIENT");
+	const char *domain = getenv("DOMAIN"), *id = getenv("MESSAGE_ID");
+
+	if (sender == NULL || recipient == NULL || recipient[0] == '\0')
+		return fail_local("4.3.5", "mxtier-pipe: --exim needs SENDER and RECIPIENT in the "
+				  "environment (Exim's pipe transport sets them)");
+	ctx->sender = sender;
+	rcpt[0] = (char *)recipient;
+	ctx->recipients = rcpt;
+	ctx->nrecipients = 1;
+	if (ctx->nexthop == NULL)
+		ctx->nexthop = domain;
+	if (ctx->nexthop == NULL) {
+		const char *at = strrchr(recipient, '@');
+
+		ctx->nexthop = at ? at + 1 : NULL;
+	}
+	if (ctx->queue_id == NULL && id != NULL && id[0] != '\0')
+		ctx->queue_id = id;
+	return 0;
+}
+
+/* log_outcomes - one syslog line per recipient, in the shape Postfix uses */
+static void
+log_outcomes(const struct pipe_ctx *ctx, const struct mx_deliver_result *r, int64_t start)
+{
+	double	delay = (double)(wall_ms(NULL) - start) / 1000.0;
+	int	i;
+
+	for (i = 0; i < (int)r->nrcpt && i < ctx->nrecipients; i++) {
+		const struct mx_rcpt_outcome *o = &r->rcpt[i];
+
+		syslog(o->status == MX_RCPT_SENT ? LOG_INFO : LOG_NOTICE,
+		       "%s: to=<%s>, relay=%s, delay=%.2f, dsn=%s, status=%s (%s)",
+		       ctx->queue_id ? ctx->queue_id : "NOQUEUE", ctx->recipients[i],
+		       o->relay[0] ? o->relay : "none", delay, o->dsn,
+		       mx_rcpt_status_name(o->status), o->text);
+	}
+}
+
+/* helo_name - smtp.helo_name, or this machine's name */
+static const char *
+helo_name(const struct pipe_ctx *ctx, char *buf, size_t len)
+{
+	if (ctx->cfg.smtp.helo_name[0] != '\0')
+		return ctx->cfg.smtp.helo_name;
+	if (gethostname(buf, len) != 0 || buf[0] == '\0')
+		snprintf(buf, len, "localhost");
+	buf[len - 1] = '\0';
+	return buf;
+}
+
+/* run_deliver - delivery mode: plan, walk, report */
 static int
 run_deliver(struct pipe_ctx *ctx)
 {
-	if (!ctx->exim && (ctx->nexthop == NULL || ctx->sender == NULL || ctx->nrecipients == 0))
+	char	domain[MX_DOMAIN_MAX + 1], why[256], err[512], host[256];
+	struct mx_deliver_io io = { ctx, wall_ms, smtp_attempt, resolve_relay };
+	struct mx_deliver_result result;
+	struct mx_deliver_job job;
+	struct mx_smtp_opts smtp;
+	struct mx_plan *plan;
+	struct mx_spool *spool;
+	struct mx_journal *journal;
+	int64_t	start = wall_ms(NULL);
+	int	status;
+
+	if (ctx->exim && (status = exim_environment(ctx)) != 0)
+		return status;
+	if (ctx->nexthop == NULL || ctx->sender == NULL || ctx->nrecipients == 0)
 		return fail_local("4.3.5", "mxtier-pipe: delivery needs -f SENDER -d DOMAIN "
 				  "and at least one RECIPIENT, or --route DOMAIN "
 				  "(see mxtier-pipe --help)");
-	/* Delivery (issue 3) walks the plan here; until then keep the message queued. */
-	return fail_local("4.3.3", "mxtier-pipe: this build plans routes only; "
-			  "delivery arrives with the delivery module");
+	if (!mx_domain_normalise(ctx->nexthop, domain, sizeof(domain), why, sizeof(why)))
+		return fail_local("4.3.5", "mxtier-pipe: bad domain \"%.300s\": %s", ctx->nexthop,
+				  why);
+	openlog("mxtier-pipe", LOG_PID, LOG_MAIL);
+	spool = mx_spool_read(STDIN_FILENO, ctx->cfg.spool.memory_limit, ctx->cfg.spool.directory,
+			      err, sizeof(err));
+	if (spool == NULL)
+		return fail_local("4.3.0", "mxtier-pipe: %s", err);
+
+	/* the walk counts addresses itself (R10), so the plan marks none over the limit */
+	ctx->cfg.policy.max_addresses = INT_MAX;
+	plan = plan_domain(ctx, domain, err, sizeof(err));
+	ctx->cfg.policy.max_addresses = ctx->max_addresses;
+	if (plan == NULL) {
+		mx_spool_free(spool);
+		return fail_local("4.3.0", "mxtier-pipe: cannot look up %s: %s", domain, err);
+	}
+	journal = mx_journal_open(ctx->cfg.journal.path, false, err, sizeof(err));
+	if (journal == NULL) {
+		fprintf(stderr, "mxtier-pipe: warning: %s; delivering without a journal\n", err);
+		syslog(LOG_WARNING, "warning: %s; delivering without a journal", err);
+	} else if (!mx_journal_prune(journal, start, ctx->cfg.journal.retention,
+				     ctx->cfg.backoff_max)) {
+		syslog(LOG_WARNING, "warning: %s", mx_journal_error(journal));
+	}
+	if (!mx_smtp_tls_init(err, sizeof(err)) && ctx->cfg.smtp.starttls == MX_STARTTLS_REQUIRE) {
+		mx_journal_close(journal);
+		mx_plan_free(plan);
+		mx_spool_free(spool);
+		return fail_local("4.7.0", "mxtier-pipe: %s", err);
+	}
+	mx_smtp_opts_from_config(&ctx->cfg, helo_name(ctx, host, sizeof(host)), &smtp);
+
+	memset(&job, 0, sizeof(job));
+	job.cfg = &ctx->cfg;
+	job.smtp = &smtp;
+	job.plan = plan;
+	job.queue_id = ctx->queue_id;
+	job.env.sender = ctx->sender;
+	job.env.rcpts = (const char *const *)ctx->recipients;
+	job.env.nrcpts = (size_t)ctx->nrecipients;
+	job.spool = spool;
+	job.journal = journal;
+	if (plan->result == MX_PLAN_OK)
+		mx_deliver(&job, &io, &result);
+	else
+		mx_deliver_plan_failure(&job, &io, &result);
+	if (result.journal_error[0] != '\0') {
+		fprintf(stderr, "mxtier-pipe: warning: %s\n", result.journal_error);
+		syslog(LOG_WARNING, "warning: %s", result.journal_error);
+	}
+	log_outcomes(ctx, &result, start);
+	printf("%s\n", result.first_line);
+	fflush(stdout);		/* delivered is delivered, even if nobody reads the report */
+	status = result.exit_status;
+	mx_deliver_result_free(&result);
+	mx_journal_close(journal);
+	mx_smtp_tls_free();
+	mx_plan_free(plan);
+	mx_spool_free(spool);
+	closelog();
+	return status;
 }
 
 int

@@ -381,10 +381,10 @@ make_channel(const struct mx_resolver_opts *o, bool tcp, ares_channel *ch,
 	return true;
 }
 
-/* mx_lookup_start - begin a lookup */
-struct mx_lookup *
-mx_lookup_start(const struct mx_resolver_opts *opts, const char *domain,
-		char *err, size_t errlen)
+/* lookup_begin - a lookup of MX records, or of the name's addresses only */
+static struct mx_lookup *
+lookup_begin(const struct mx_resolver_opts *opts, const char *domain, bool addresses_only,
+	     char *err, size_t errlen)
 {
 	struct mx_lookup *l = calloc(1, sizeof(*l));
 
@@ -411,10 +411,26 @@ mx_lookup_start(const struct mx_resolver_opts *opts, const char *domain,
 		free(l);
 		return NULL;
 	}
+	if (addresses_only) {
+		l->result->mx_status = MX_DNS_NODATA;	/* as for an implicit MX */
+		l->pending++;				/* hold the phase open while starting */
+		start_addresses(l, true);
+		if (--l->pending == 0)
+			l->phase = PHASE_DONE;
+		return l;
+	}
 	l->phase = PHASE_MX;
 	l->deadline_ms = now_ms() + phase_budget_ms(l);
 	send_query(l, MX_DNS_T_MX, domain, NULL, 0, false);
 	return l;
+}
+
+/* mx_lookup_start - begin a lookup */
+struct mx_lookup *
+mx_lookup_start(const struct mx_resolver_opts *opts, const char *domain,
+		char *err, size_t errlen)
+{
+	return lookup_begin(opts, domain, false, err, errlen);
 }
 
 /* mx_lookup_done - every query has an outcome */
@@ -535,11 +551,12 @@ mx_lookup_free(struct mx_lookup *l)
 	free(l);
 }
 
-/* mx_resolve - synchronous lookup */
-struct mx_dns_result *
-mx_resolve(const struct mx_resolver_opts *opts, const char *domain, char *err, size_t errlen)
+/* resolve_sync - start, poll until done */
+static struct mx_dns_result *
+resolve_sync(const struct mx_resolver_opts *opts, const char *domain, bool addresses_only,
+	     char *err, size_t errlen)
 {
-	struct mx_lookup *l = mx_lookup_start(opts, domain, err, errlen);
+	struct mx_lookup *l = lookup_begin(opts, domain, addresses_only, err, errlen);
 	struct mx_dns_result *r;
 
 	if (l == NULL)
@@ -557,4 +574,19 @@ mx_resolve(const struct mx_resolver_opts *opts, const char *domain, char *err, s
 	if (r == NULL)
 		snprintf(err, errlen, "lookup of %s did not finish", domain);
 	return r;
+}
+
+/* mx_resolve - synchronous MX lookup */
+struct mx_dns_result *
+mx_resolve(const struct mx_resolver_opts *opts, const char *domain, char *err, size_t errlen)
+{
+	return resolve_sync(opts, domain, false, err, errlen);
+}
+
+/* mx_resolve_addresses - synchronous A+AAAA lookup of one host name */
+struct mx_dns_result *
+mx_resolve_addresses(const struct mx_resolver_opts *opts, const char *name, char *err,
+		     size_t errlen)
+{
+	return resolve_sync(opts, name, true, err, errlen);
 }

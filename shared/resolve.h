@@ -68,4 +68,11 @@ void	mx_lookup_free(struct mx_lookup *l);
 struct mx_dns_result *mx_resolve(const struct mx_resolver_opts *opts, const char *domain,
 				 char *err, size_t errlen);
 
+/*
+ * mx_resolve_addresses - A and AAAA of one host name only (a fallback relay):
+ * the result's address set for name; mx_status is MX_DNS_NODATA
+ */
+struct mx_dns_result *mx_resolve_addresses(const struct mx_resolver_opts *opts, const char *name,
+					   char *err, size_t errlen);
+
 #endif

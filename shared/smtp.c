@@ -719,7 +719,7 @@ mx_smtp_attempt(const struct mx_smtp_opts *o, const struct mx_ip *ip, int port,
 	if (!session(o, ip, port, host, env, pending, sp, rcpt, res, true)) {
 		char	first[160];
 
-		snprintf(first, sizeof(first), "%s", res->detail);
+		snprintf(first, sizeof(first), "%.150s", res->detail);
 		memset(res, 0, sizeof(*res));
 		memset(rcpt, 0, env->nrcpts * sizeof(*rcpt));
 		session(o, ip, port, host, env, pending, sp, rcpt, res, false);

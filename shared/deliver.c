@@ -1,0 +1,623 @@
+/*
+ * deliver - walk a plan until every recipient has an outcome (see deliver.h)
+ */
+#include <arpa/inet.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+
+#include "deliver.h"
+#include "fallback.h"
+
+/* One address to try, in plan order; relays come last. */
+struct candidate {
+	const struct mx_plan_host *host;	/* NULL for a relay */
+	size_t	tier;
+	const struct mx_ip *ip;
+	const char *ip_text;
+	int	relay;				/* index into fallback_relay, or -1 */
+};
+
+/* The walk in progress. */
+struct walk {
+	const struct mx_deliver_job *job;
+	const struct mx_deliver_io *io;
+	struct mx_deliver_result *res;
+	bool   *pending;
+	struct mx_smtp_rcpt *rcpt;
+	struct candidate *cand;
+	size_t	ncand;
+	size_t	nmx;				/* candidates before the relays */
+	int64_t	earliest_retry;			/* soonest backoff end among skipped */
+	char	skipped_error[256];
+	size_t	nskipped;
+};
+
+/* mx_rcpt_status_name - Postfix's words */
+const char *
+mx_rcpt_status_name(enum mx_rcpt_status s)
+{
+	switch (s) {
+	case MX_RCPT_SENT: return "sent";
+	case MX_RCPT_DEFERRED: return "deferred";
+	case MX_RCPT_BOUNCED: return "bounced";
+	default: return "pending";
+	}
+}
+
+/* mx_deliver_result_free - free the per-recipient array */
+void
+mx_deliver_result_free(struct mx_deliver_result *result)
+{
+	free(result->rcpt);
+	result->rcpt = NULL;
+	result->nrcpt = 0;
+}
+
+/* journal_note - remember the first journal failure */
+static void
+journal_note(struct walk *w, bool ok)
+{
+	if (!ok && w->res->journal_error[0] == '\0')
+		snprintf(w->res->journal_error, sizeof(w->res->journal_error), "%s",
+			 mx_journal_error(w->job->journal));
+}
+
+/* in_reply_to - Postfix's "(in reply to X command)" words for a stage */
+static const char *
+in_reply_to(enum mx_stage s)
+{
+	switch (s) {
+	case MX_STAGE_EHLO: return "EHLO";
+	case MX_STAGE_STARTTLS: return "STARTTLS";
+	case MX_STAGE_MAIL: return "MAIL FROM";
+	case MX_STAGE_RCPT: return "RCPT TO";
+	case MX_STAGE_DATA: return "DATA";
+	case MX_STAGE_DOT: return "end of DATA";
+	default: return NULL;
+	}
+}
+
+/* while_doing - Postfix's "while ..." words for a lost connection */
+static const char *
+while_doing(enum mx_stage s)
+{
+	switch (s) {
+	case MX_STAGE_GREETING: return "receiving the initial server greeting";
+	case MX_STAGE_EHLO: return "performing the EHLO handshake";
+	case MX_STAGE_STARTTLS: return "performing the STARTTLS handshake";
+	case MX_STAGE_MAIL: return "sending MAIL FROM";
+	case MX_STAGE_RCPT: return "sending RCPT TO";
+	case MX_STAGE_DATA: return "sending DATA command";
+	case MX_STAGE_DOT: return "sending end of data -- message may be sent more than once";
+	default: return "connecting";
+	}
+}
+
+/* dsn_for - enhanced status with the class of the action (4 defer/move on, 5 bounce) */
+static void
+dsn_for(char *out, size_t len, const struct mx_smtp_reply *r, enum mx_failure_kind kind,
+	enum mx_stage stage, bool permanent)
+{
+	char	cls = permanent ? '5' : '4';
+
+	if (kind == MX_FAIL_REPLY && r != NULL && r->enhanced[0] != '\0')
+		snprintf(out, len, "%c%s", cls, r->enhanced + 1);
+	else if (kind == MX_FAIL_REPLY)
+		snprintf(out, len, "%c.0.0", cls);
+	else if (kind == MX_FAIL_CONNECT)
+		snprintf(out, len, "%c.4.1", cls);
+	else if (kind == MX_FAIL_LOST)
+		snprintf(out, len, "%c.4.2", cls);
+	else if (kind == MX_FAIL_PROTOCOL)
+		snprintf(out, len, "%c.5.0", cls);
+	else if (kind == MX_FAIL_TLS)
+		snprintf(out, len, "%c.7.4", cls);
+	else
+		snprintf(out, len, "%c.3.0", cls);
+	(void)stage;
+}
+
+/* describe - the sentence for an outcome, naming host, address and reply */
+static void
+describe(char *out, size_t len, const char *host, const char *addr, int port,
+	 enum mx_stage stage, enum mx_failure_kind kind, const struct mx_smtp_reply *r,
+	 const char *detail)
+{
+	const char *irt = in_reply_to(stage);
+
+	switch (kind) {
+	case MX_FAIL_CONNECT:
+		snprintf(out, len, "connect to %s[%s]:%d: %s", host, addr, port, detail);
+		break;
+	case MX_FAIL_LOST:
+		if (strstr(detail, "timed out") != NULL)
+			snprintf(out, len, "conversation with %s[%s] timed out while %s", host, addr,
+				 while_doing(stage));
+		else
+			snprintf(out, len, "%s with %s[%s] while %s", detail[0] ? detail :
+				 "lost connection", host, addr, while_doing(stage));
+		break;
+	case MX_FAIL_PROTOCOL:
+		snprintf(out, len, "%s from %s[%s] while %s", detail, host, addr, while_doing(stage));
+		break;
+	case MX_FAIL_TLS:
+		snprintf(out, len, "%s[%s]: %s", host, addr, detail);
+		break;
+	case MX_FAIL_LOCAL:
+		snprintf(out, len, "local problem while sending to %s[%s]: %s", host, addr, detail);
+		break;
+	case MX_FAIL_NONE:
+	case MX_FAIL_REPLY:
+		if (stage == MX_STAGE_GREETING)
+			snprintf(out, len, "host %s[%s] refused to talk to me: %d %s%s%s", host, addr,
+				 r->code, r->enhanced, r->enhanced[0] ? " " : "", r->text);
+		else if (irt != NULL && kind == MX_FAIL_REPLY)
+			snprintf(out, len, "host %s[%s] said: %d %s%s%s (in reply to %s command)", host,
+				 addr, r->code, r->enhanced, r->enhanced[0] ? " " : "", r->text, irt);
+		else
+			snprintf(out, len, "%s[%s]:%d said: %d %s%s%s", host, addr, port, r->code,
+				 r->enhanced, r->enhanced[0] ? " " : "", r->text);
+		break;
+	}
+}
+
+/* add_candidates - every usable address of the plan, in order */
+static bool
+add_candidates(struct walk *w)
+{
+	const struct mx_plan *plan = w->job->plan;
+	size_t	t, h, a, n = 0;
+
+	for (t = 0; t < plan->ntiers; t++)
+		for (h = 0; h < plan->tiers[t].nhosts; h++)
+			n += plan->tiers[t].hosts[h].naddrs;
+	n += w->job->cfg->nfallback_relay;
+	w->cand = calloc(n ? n : 1, sizeof(*w->cand));
+	if (w->cand == NULL)
+		return false;
+	for (t = 0; t < plan->ntiers; t++)
+		for (h = 0; h < plan->tiers[t].nhosts; h++) {
+			const struct mx_plan_host *host = &plan->tiers[t].hosts[h];
+
+			if (!host->usable)
+				continue;
+			for (a = 0; a < host->naddrs; a++)
+				if (host->addrs[a].usable) {
+					struct candidate *c = &w->cand[w->ncand++];
+
+					c->host = host;
+					c->tier = t;
+					c->ip = &host->addrs[a].ip;
+					c->ip_text = host->addrs[a].text;
+					c->relay = -1;
+				}
+		}
+	w->nmx = w->ncand;
+	for (a = 0; a < w->job->cfg->nfallback_relay; a++) {
+		struct candidate *c = &w->cand[w->ncand++];
+
+		c->relay = (int)a;
+	}
+	return true;
+}
+
+/* decision_word - what moving on from candidate k means */
+static const char *
+decision_word(const struct walk *w, size_t k, enum mx_action act)
+{
+	const struct candidate *c = &w->cand[k], *n;
+
+	switch (act) {
+	case MX_ACTION_DONE: return "done";
+	case MX_ACTION_BOUNCE: return "bounce";
+	case MX_ACTION_DEFER: return "defer";
+	case MX_ACTION_MOVE_ON: break;
+	}
+	if (k + 1 >= w->ncand)
+		return "defer";
+	n = &w->cand[k + 1];
+	if (n->relay >= 0)
+		return "fallback_relay";
+	if (n->host == c->host)
+		return "next_address";
+	if (n->tier == c->tier)
+		return "next_host";
+	return "next_tier";
+}
+
+/* journal_row - one attempt row for one recipient */
+static void
+journal_row(struct walk *w, size_t i, const struct candidate *c, const char *host,
+	    const char *addr, int port, const struct mx_smtp_result *res,
+	    const struct mx_smtp_reply *reply, const char *outcome, const char *decision,
+	    const char *reason, int64_t now)
+{
+	struct mx_attempt a;
+
+	if (w->job->journal == NULL)
+		return;
+	memset(&a, 0, sizeof(a));
+	a.ts_ms = now;
+	a.queue_id = w->job->queue_id;
+	a.domain = w->job->plan->domain;
+	a.recipient = w->job->env.rcpts[i];
+	a.preference = c != NULL && c->host != NULL ? c->host->pref : -1;
+	a.host = host;
+	a.address = addr;
+	a.port = port;
+	a.stage = res != NULL ? mx_stage_name(res->stage) : NULL;
+	a.reply_code = reply != NULL ? reply->code : 0;
+	a.enhanced_status = reply != NULL && reply->enhanced[0] ? reply->enhanced : NULL;
+	a.reply_text = reply != NULL && reply->code ? reply->text : NULL;
+	a.outcome = outcome;
+	a.decision = decision;
+	a.reason = reason;
+	a.duration_ms = res != NULL ? res->duration_ms : -1;
+	journal_note(w, mx_journal_add_attempt(w->job->journal, &a));
+}
+
+/* settle - record what one attempt means for recipient i */
+static void
+settle(struct walk *w, size_t i, size_t k, const char *host, const char *addr, int port,
+       const struct mx_smtp_result *res, bool more, int64_t now)
+{
+	const struct mx_smtp_rcpt *r = &w->rcpt[i];
+	struct mx_rcpt_outcome *o = &w->res->rcpt[i];
+	const struct mx_smtp_reply *reply;
+	enum mx_stage stage;
+	enum mx_failure_kind kind;
+	enum mx_action act;
+	char	text[sizeof(o->text)];
+	const char *outcome;
+
+	if (r->delivered) {
+		stage = MX_STAGE_DOT;
+		kind = MX_FAIL_NONE;
+		reply = &r->reply;
+	} else if (r->tried && r->reply.code != 0 && !r->accepted) {
+		stage = MX_STAGE_RCPT;		/* this recipient's own answer */
+		kind = MX_FAIL_REPLY;
+		reply = &r->reply;
+	} else {
+		stage = res->stage;
+		kind = res->kind == MX_FAIL_NONE ? MX_FAIL_LOST : res->kind;
+		reply = &res->reply;
+	}
+	act = mx_fallback_decide(w->job->cfg->fallback, stage, kind, reply->code, more);
+	describe(text, sizeof(text), host, addr, port, stage, kind, reply, res->detail);
+	snprintf(o->relay, sizeof(o->relay), "%s[%s]:%d", host, addr, port);
+	switch (act) {
+	case MX_ACTION_DONE:
+		o->status = MX_RCPT_SENT;
+		snprintf(o->dsn, sizeof(o->dsn), "2%s", reply->enhanced[0] ? reply->enhanced + 1 : ".0.0");
+		w->pending[i] = false;
+		outcome = "delivered";
+		break;
+	case MX_ACTION_BOUNCE:
+		o->status = MX_RCPT_BOUNCED;
+		o->rcpt_rejected = stage == MX_STAGE_RCPT;
+		dsn_for(o->dsn, sizeof(o->dsn), reply, kind, stage, true);
+		w->pending[i] = false;
+		outcome = "permfail";
+		break;
+	case MX_ACTION_DEFER:
+		o->status = MX_RCPT_DEFERRED;
+		dsn_for(o->dsn, sizeof(o->dsn), reply, kind, stage, false);
+		w->pending[i] = false;
+		outcome = "tempfail";
+		break;
+	default:
+		o->status = MX_RCPT_PENDING;	/* moves on; remembered if nothing follows */
+		dsn_for(o->dsn, sizeof(o->dsn), reply, kind, stage, false);
+		outcome = "tempfail";
+		break;
+	}
+	snprintf(o->text, sizeof(o->text), "%s", text);
+	journal_row(w, i, &w->cand[k], host, addr, port, res, reply->code ? reply : NULL,
+		    outcome, decision_word(w, k, act), text, now);
+}
+
+/* more_after - is there anything left to try after candidate k */
+static bool
+more_after(const struct walk *w, size_t k)
+{
+	const struct mx_policy *p = &w->job->cfg->policy;
+
+	if (k + 1 >= w->ncand)
+		return false;
+	if (w->cand[k + 1].relay >= 0)
+		return true;		/* relays are not counted against the limits */
+	return w->res->addresses_tried < p->max_addresses && w->res->sessions < p->max_sessions;
+}
+
+/* format_time - local clock time of a Unix millisecond time */
+static void
+format_time(char *out, size_t len, int64_t ms)
+{
+	time_t	t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	if (localtime_r(&t, &tm) == NULL || strftime(out, len, "%Y-%m-%d %H:%M:%S %Z", &tm) == 0)
+		snprintf(out, len, "@%lld", (long long)t);
+}
+
+/* in_backoff - R13: skip an address whose retry time has not come */
+static bool
+in_backoff(struct walk *w, size_t k, const char *host, const char *addr, int port, int64_t now)
+{
+	struct mx_backoff b;
+	char	when[64], reason[400];
+	size_t	i;
+
+	if (w->job->journal == NULL)
+		return false;
+	if (!mx_journal_get_backoff(w->job->journal, addr, port, &b)) {
+		if (b.failures == 0)
+			return false;
+		journal_note(w, false);
+		return false;
+	}
+	if (b.failures == 0 || b.retry_at_ms <= now)
+		return false;
+	format_time(when, sizeof(when), b.retry_at_ms);
+	snprintf(reason, sizeof(reason), "%s[%s]:%d is in backoff until %s after %d "
+		 "failure%s (last: %s)", host, addr, port, when, b.failures,
+		 b.failures == 1 ? "" : "s", b.last_error);
+	if (w->nskipped++ == 0 || b.retry_at_ms < w->earliest_retry) {
+		w->earliest_retry = b.retry_at_ms;
+		snprintf(w->skipped_error, sizeof(w->skipped_error), "%s", b.last_error);
+	}
+	for (i = 0; i < w->job->env.nrcpts; i++)
+		if (w->pending[i])
+			journal_row(w, i, &w->cand[k], host, addr, port, NULL, NULL, "skipped",
+				    decision_word(w, k, MX_ACTION_MOVE_ON), reason, now);
+	return true;
+}
+
+/* try_address - one session to one candidate address */
+static void
+try_address(struct walk *w, size_t k, const char *host, const struct mx_ip *ip,
+	    const char *addr, int port)
+{
+	const struct mx_deliver_job *job = w->job;
+	struct mx_smtp_result res;
+	int64_t	now = w->io->now_ms(w->io->arg);
+	size_t	i;
+	bool	more;
+
+	if (in_backoff(w, k, host, addr, port, now))
+		return;
+	w->io->attempt(w->io->arg, job->smtp, ip, port, host, &job->env, w->pending, job->spool,
+		       w->rcpt, &res);
+	now = w->io->now_ms(w->io->arg);
+	if (w->cand[k].relay < 0)
+		w->res->addresses_tried++;
+	if (res.reached_greeting && w->cand[k].relay < 0)
+		w->res->sessions++;
+	if (job->journal != NULL) {
+		if (mx_failure_is_host_problem(res.stage, res.kind, res.reply.code)) {
+			char	why[300];
+
+			describe(why, sizeof(why), host, addr, port, res.stage, res.kind, &res.reply,
+				 res.detail);
+			journal_note(w, mx_journal_note_failure(job->journal, addr, port, now,
+								job->cfg->backoff_initial,
+								job->cfg->backoff_max, why, NULL));
+		} else if (res.kind == MX_FAIL_NONE || res.stage >= MX_STAGE_RCPT) {
+			struct mx_backoff b;
+
+			if (mx_journal_get_backoff(job->journal, addr, port, &b) && b.failures > 0)
+				journal_note(w, mx_journal_note_success(job->journal, addr, port));
+		}
+	}
+	more = more_after(w, k);
+	for (i = 0; i < job->env.nrcpts; i++)
+		if (w->pending[i])
+			settle(w, i, k, host, addr, port, &res, more, now);
+}
+
+/* try_relay - R12: resolve a fallback relay and try its addresses */
+static void
+try_relay(struct walk *w, size_t k)
+{
+	struct mx_relay_target t;
+	const char *spec = w->job->cfg->fallback_relay[w->cand[k].relay];
+	size_t	a, i;
+
+	memset(&t, 0, sizeof(t));
+	if (w->io->resolve_relay == NULL || !w->io->resolve_relay(w->io->arg, spec, &t) ||
+	    t.nips == 0) {
+		int64_t	now = w->io->now_ms(w->io->arg);
+		char	why[300];
+
+		snprintf(why, sizeof(why), "fallback relay %s: %s", spec,
+			 t.error[0] ? t.error : "no address");
+		for (i = 0; i < w->job->env.nrcpts; i++)
+			if (w->pending[i]) {
+				snprintf(w->res->rcpt[i].text, sizeof(w->res->rcpt[i].text), "%s", why);
+				snprintf(w->res->rcpt[i].dsn, sizeof(w->res->rcpt[i].dsn), "4.4.4");
+				journal_row(w, i, &w->cand[k], t.name[0] ? t.name : spec, NULL, -1, NULL,
+					    NULL, "tempfail", decision_word(w, k, MX_ACTION_MOVE_ON),
+					    why, now);
+			}
+		return;
+	}
+	for (a = 0; a < t.nips; a++) {
+		char	text[MX_IP_TEXT_MAX];
+		bool	any = false;
+
+		for (i = 0; i < w->job->env.nrcpts; i++)
+			any = any || w->pending[i];
+		if (!any)
+			break;
+		mx_ip_format(&t.ips[a], text, sizeof(text));
+		try_address(w, k, t.name, &t.ips[a], text, t.port);
+	}
+}
+
+/* finish - exit status and first line from the recipients' outcomes */
+static void
+finish(struct walk *w)
+{
+	struct mx_deliver_result *res = w->res;
+	const struct mx_rcpt_outcome *first_deferred = NULL, *first_bounced = NULL,
+	    *first_sent = NULL;
+	bool	all_rcpt_rejected = true;
+	size_t	i;
+
+	for (i = 0; i < res->nrcpt; i++) {
+		struct mx_rcpt_outcome *o = &res->rcpt[i];
+
+		if (o->status == MX_RCPT_PENDING) {
+			/* moved on from the last address: nothing left, so deferred */
+			o->status = MX_RCPT_DEFERRED;
+			if (o->text[0] == '\0' && w->nskipped > 0) {
+				char	when[64];
+
+				format_time(when, sizeof(when), w->earliest_retry);
+				snprintf(o->dsn, sizeof(o->dsn), "4.4.1");
+				snprintf(o->relay, sizeof(o->relay), "none");
+				snprintf(o->text, sizeof(o->text), "all mail hosts of %s are in backoff "
+					 "until %s (last error: %s)", w->job->plan->domain, when,
+					 w->skipped_error);
+			} else if (o->text[0] == '\0') {
+				snprintf(o->dsn, sizeof(o->dsn), "4.4.1");
+				snprintf(o->relay, sizeof(o->relay), "none");
+				snprintf(o->text, sizeof(o->text), "no mail host of %s could be tried "
+					 "(max_addresses %d, max_sessions %d)", w->job->plan->domain,
+					 w->job->cfg->policy.max_addresses,
+					 w->job->cfg->policy.max_sessions);
+			}
+		}
+		if (o->status == MX_RCPT_DEFERRED && first_deferred == NULL)
+			first_deferred = o;
+		if (o->status == MX_RCPT_BOUNCED) {
+			if (first_bounced == NULL)
+				first_bounced = o;
+			all_rcpt_rejected = all_rcpt_rejected && o->rcpt_rejected;
+		}
+		if (o->status == MX_RCPT_SENT && first_sent == NULL)
+			first_sent = o;
+	}
+	if (first_deferred != NULL) {
+		res->exit_status = EX_TEMPFAIL;
+		snprintf(res->first_line, sizeof(res->first_line), "%s %s", first_deferred->dsn,
+			 first_deferred->text);
+	} else if (first_bounced != NULL) {
+		res->exit_status = all_rcpt_rejected ? EX_NOUSER : EX_UNAVAILABLE;
+		snprintf(res->first_line, sizeof(res->first_line), "%s %s", first_bounced->dsn,
+			 first_bounced->text);
+	} else if (first_sent != NULL) {
+		res->exit_status = EX_OK;
+		snprintf(res->first_line, sizeof(res->first_line), "%s delivered via %s",
+			 first_sent->dsn, first_sent->text);
+	} else {
+		res->exit_status = EX_TEMPFAIL;
+		snprintf(res->first_line, sizeof(res->first_line), "4.3.0 no recipients");
+	}
+}
+
+/* mx_deliver - walk the plan */
+void
+mx_deliver(const struct mx_deliver_job *job, const struct mx_deliver_io *io,
+	   struct mx_deliver_result *result)
+{
+	struct walk w;
+	size_t	k, i;
+
+	memset(result, 0, sizeof(*result));
+	memset(&w, 0, sizeof(w));
+	w.job = job;
+	w.io = io;
+	w.res = result;
+	result->nrcpt = job->env.nrcpts;
+	result->rcpt = calloc(job->env.nrcpts ? job->env.nrcpts : 1, sizeof(*result->rcpt));
+	w.pending = calloc(job->env.nrcpts ? job->env.nrcpts : 1, sizeof(*w.pending));
+	w.rcpt = calloc(job->env.nrcpts ? job->env.nrcpts : 1, sizeof(*w.rcpt));
+	if (result->rcpt == NULL || w.pending == NULL || w.rcpt == NULL || !add_candidates(&w)) {
+		free(w.pending);
+		free(w.rcpt);
+		free(w.cand);
+		mx_deliver_result_free(result);
+		result->exit_status = EX_TEMPFAIL;
+		snprintf(result->first_line, sizeof(result->first_line), "4.3.0 out of memory");
+		return;
+	}
+	for (i = 0; i < job->env.nrcpts; i++)
+		w.pending[i] = true;
+	for (k = 0; k < w.ncand; k++) {
+		bool	any = false;
+
+		for (i = 0; i < job->env.nrcpts; i++)
+			any = any || w.pending[i];
+		if (!any)
+			break;
+		if (w.cand[k].relay >= 0) {
+			try_relay(&w, k);
+			continue;
+		}
+		if (result->addresses_tried >= job->cfg->policy.max_addresses ||
+		    result->sessions >= job->cfg->policy.max_sessions) {
+			/* R10: limits reached; only the relays may still be tried */
+			while (k + 1 < w.ncand && w.cand[k + 1].relay < 0)
+				k++;
+			continue;
+		}
+		try_address(&w, k, w.cand[k].host->name, w.cand[k].ip, w.cand[k].ip_text,
+			    job->cfg->smtp.port);
+	}
+	finish(&w);
+	free(w.pending);
+	free(w.rcpt);
+	free(w.cand);
+}
+
+/* mx_deliver_plan_failure - nothing to try: the plan's own result */
+void
+mx_deliver_plan_failure(const struct mx_deliver_job *job, const struct mx_deliver_io *io,
+			struct mx_deliver_result *result)
+{
+	const struct mx_plan *plan = job->plan;
+	bool	permanent = plan->status[0] == '5';
+	int64_t	now = io->now_ms(io->arg);
+	size_t	i;
+
+	memset(result, 0, sizeof(*result));
+	result->exit_status = permanent ? EX_NOHOST : EX_TEMPFAIL;
+	snprintf(result->first_line, sizeof(result->first_line), "%s %s",
+		 plan->status[0] ? plan->status : "4.4.3", plan->message);
+	result->rcpt = calloc(job->env.nrcpts ? job->env.nrcpts : 1, sizeof(*result->rcpt));
+	if (result->rcpt == NULL)
+		return;
+	result->nrcpt = job->env.nrcpts;
+	for (i = 0; i < job->env.nrcpts; i++) {
+		struct mx_rcpt_outcome *o = &result->rcpt[i];
+		struct mx_attempt a;
+
+		o->status = permanent ? MX_RCPT_BOUNCED : MX_RCPT_DEFERRED;
+		snprintf(o->dsn, sizeof(o->dsn), "%s", plan->status[0] ? plan->status : "4.4.3");
+		snprintf(o->relay, sizeof(o->relay), "none");
+		snprintf(o->text, sizeof(o->text), "%s", plan->message);
+		if (job->journal == NULL)
+			continue;
+		memset(&a, 0, sizeof(a));
+		a.ts_ms = now;
+		a.queue_id = job->queue_id;
+		a.domain = plan->domain;
+		a.recipient = job->env.rcpts[i];
+		a.preference = -1;
+		a.port = -1;
+		a.enhanced_status = o->dsn;
+		a.outcome = permanent ? "permfail" : "tempfail";
+		a.decision = permanent ? "bounce" : "defer";
+		a.reason = plan->message;
+		a.duration_ms = -1;
+		if (!mx_journal_add_attempt(job->journal, &a) && result->journal_error[0] == '\0')
+			snprintf(result->journal_error, sizeof(result->journal_error), "%s",
+				 mx_journal_error(job->journal));
+	}
+}

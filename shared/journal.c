@@ -1,0 +1,712 @@
+/*
+ * journal - the delivery journal and host backoff state (see journal.h)
+ *
+ * One SQLite connection per handle, in WAL mode with a busy timeout so that
+ * many writer processes and the readers (TUI, reports) never fail on a lock
+ * they could have waited for. The schema is created on first open inside one
+ * BEGIN IMMEDIATE transaction and carries PRAGMA user_version (now 1), so a
+ * later version can migrate; a journal newer than this code is refused.
+ *
+ * Every statement is prepared once at open and reused. Each call clears the
+ * error text first and fills it on failure ("journal PATH: WHAT: REASON");
+ * nothing is ever printed.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "journal.h"
+
+#define JOURNAL_VERSION		1	/* PRAGMA user_version of this schema */
+#define JOURNAL_BUSY_MS		5000	/* busy timeout and open retry budget */
+
+enum journal_stmt {
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_INSERT,
+	ST_COUNT_ALL,
+	ST_COUNT_DOMAIN,
+	ST_GET_BACKOFF,
+	ST_PUT_BACKOFF,
+	ST_DEL_BACKOFF,
+	ST_PRUNE_ATTEMPTS,
+	ST_PRUNE_BACKOFF,
+	ST_COUNT
+};
+
+static const char *const stmt_sql[ST_COUNT] = {
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_INSERT] = "INSERT INTO attempts (ts, queue_id, domain, recipient,"
+	    " preference, host, address, port, stage, reply_code,"
+	    " enhanced_status, reply_text, outcome, decision, reason,"
+	    " duration_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
+	    " ?11, ?12, ?13, ?14, ?15, ?16)",
+	[ST_COUNT_ALL] = "SELECT count(*) FROM attempts",
+	[ST_COUNT_DOMAIN] = "SELECT count(*) FROM attempts WHERE domain = ?1",
+	[ST_GET_BACKOFF] = "SELECT failures, retry_at, last_error FROM backoff"
+	    " WHERE address = ?1 AND port = ?2",
+	[ST_PUT_BACKOFF] = "INSERT INTO backoff (address, port, failures,"
+	    " retry_at, last_error, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+	    " ON CONFLICT (address, port) DO UPDATE SET"
+	    " failures = excluded.failures, retry_at = excluded.retry_at,"
+	    " last_error = excluded.last_error, updated = excluded.updated",
+	[ST_DEL_BACKOFF] = "DELETE FROM backoff WHERE address = ?1 AND port = ?2",
+	[ST_PRUNE_ATTEMPTS] = "DELETE FROM attempts WHERE ts < ?1",
+	[ST_PRUNE_BACKOFF] = "DELETE FROM backoff WHERE retry_at < ?1",
+};
+
+/* The schema of version 1, run inside BEGIN IMMEDIATE when user_version is 0. */
+static const char *const schema_sql[] = {
+	"CREATE TABLE IF NOT EXISTS attempts ("
+	    "id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, queue_id TEXT,"
+	    " domain TEXT NOT NULL, recipient TEXT, preference INTEGER,"
+	    " host TEXT, address TEXT, port INTEGER, stage TEXT,"
+	    " reply_code INTEGER, enhanced_status TEXT, reply_text TEXT,"
+	    " outcome TEXT NOT NULL, decision TEXT, reason TEXT,"
+	    " duration_ms INTEGER)",
+	"CREATE INDEX IF NOT EXISTS attempts_domain_ts ON attempts (domain, ts)",
+	"CREATE INDEX IF NOT EXISTS attempts_ts ON attempts (ts)",
+	"CREATE TABLE IF NOT EXISTS backoff ("
+	    "address TEXT NOT NULL, port INTEGER NOT NULL,"
+	    " failures INTEGER NOT NULL, retry_at INTEGER NOT NULL,"
+	    " last_error TEXT, updated INTEGER NOT NULL,"
+	    " PRIMARY KEY (address, port))",
+	"PRAGMA user_version = 1",
+};
+
+struct mx_journal {
+	sqlite3	*db;
+	char	*path;
+	bool	readonly;
+	sqlite3_stmt *st[ST_COUNT];
+	char	err[1024];
+};
+
+/* journal_fail - record "journal PATH: what: SQLite's message" */
+static void
+journal_fail(struct mx_journal *j, const char *what)
+{
+	snprintf(j->err, sizeof(j->err), "journal %s: %s: %s", j->path, what,
+		 j->db != NULL ? sqlite3_errmsg(j->db) : "not open");
+}
+
+/* journal_fail_text - record "journal PATH: what: text" */
+static void
+journal_fail_text(struct mx_journal *j, const char *what, const char *text)
+{
+	snprintf(j->err, sizeof(j->err), "journal %s: %s: %s", j->path, what, text);
+}
+
+/* is_busy - a lock another connection holds: worth another try */
+static bool
+is_busy(int rc)
+{
+	return (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED;
+}
+
+/* now_mono_ms - monotonic clock for the open retry budget */
+static int64_t
+now_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* pause_ms - sleep a little before retrying */
+static void
+pause_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/*
+ * run_sql - prepare, run and finalize one statement (open-time only); the
+ * first column of the first row goes to text (when not NULL) and to *num
+ */
+static int
+run_sql(struct mx_journal *j, const char *sql, char *text, size_t textlen,
+	int64_t *num)
+{
+	sqlite3_stmt *st = NULL;
+	int	rc;
+	bool	first = true;
+
+	rc = sqlite3_prepare_v2(j->db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (first && text != NULL) {
+			const unsigned char *t = sqlite3_column_text(st, 0);
+
+			snprintf(text, textlen, "%s", t != NULL ? (const char *)t : "");
+		}
+		if (first && num != NULL)
+			*num = sqlite3_column_int64(st, 0);
+		first = false;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* set_wal - switch the file to WAL mode (retried while another opener holds it) */
+static bool
+set_wal(struct mx_journal *j, int64_t deadline)
+{
+	char	mode[32] = "";
+	int	rc, tries = 0;
+
+	for (;;) {
+		rc = run_sql(j, "PRAGMA journal_mode = WAL", mode, sizeof(mode), NULL);
+		if (rc == SQLITE_OK)
+			break;
+		if (!is_busy(rc) || now_mono_ms() >= deadline) {
+			journal_fail(j, "journal_mode");
+			return false;
+		}
+		pause_ms(tries < 5 ? 1 << tries++ : 20);
+	}
+	if (strcmp(mode, "wal") != 0) {
+		char	why[96];
+
+		snprintf(why, sizeof(why), "WAL mode refused (journal_mode is %s)", mode);
+		journal_fail_text(j, "journal_mode", why);
+		return false;
+	}
+	return true;
+}
+
+/* create_schema_once - one try: BEGIN IMMEDIATE, create when version 0, COMMIT */
+static int
+create_schema_once(struct mx_journal *j, int64_t *version)
+{
+	size_t	i;
+	int	rc;
+
+	*version = 0;
+	if ((rc = run_sql(j, "BEGIN IMMEDIATE", NULL, 0, NULL)) != SQLITE_OK)
+		return rc;
+	rc = run_sql(j, "PRAGMA user_version", NULL, 0, version);
+	for (i = 0; rc == SQLITE_OK && *version == 0
+	     && i < sizeof(schema_sql) / sizeof(schema_sql[0]); i++)
+		rc = run_sql(j, schema_sql[i], NULL, 0, NULL);
+	if (rc == SQLITE_OK)
+		rc = run_sql(j, "COMMIT", NULL, 0, NULL);
+	if (rc != SQLITE_OK && !sqlite3_get_autocommit(j->db)) {
+		char	keep[256];
+
+		/* keep the reason: ROLLBACK overwrites SQLite's message */
+		snprintf(keep, sizeof(keep), "%s", sqlite3_errmsg(j->db));
+		(void)run_sql(j, "ROLLBACK", NULL, 0, NULL);
+		journal_fail_text(j, "schema", keep);
+	}
+	return rc;
+}
+
+/* create_schema - create or check the tables (read-write open) */
+static bool
+create_schema(struct mx_journal *j, int64_t deadline)
+{
+	int64_t	version;
+	int	rc, tries = 0;
+
+	for (;;) {
+		j->err[0] = '\0';
+		rc = create_schema_once(j, &version);
+		if (rc == SQLITE_OK)
+			break;
+		if (!is_busy(rc) || now_mono_ms() >= deadline) {
+			if (j->err[0] == '\0')
+				journal_fail(j, "schema");
+			return false;
+		}
+		pause_ms(tries < 5 ? 1 << tries++ : 20);
+	}
+	if (version > JOURNAL_VERSION) {
+		char	why[128];
+
+		snprintf(why, sizeof(why), "schema version %lld is newer than %d",
+			 (long long)version, JOURNAL_VERSION);
+		journal_fail_text(j, "schema", why);
+		return false;
+	}
+	return true;
+}
+
+/* check_schema - a read-only open needs an existing journal of a known version */
+static bool
+check_schema(struct mx_journal *j, int64_t deadline)
+{
+	int64_t	version = 0;
+	int	rc, tries = 0;
+	char	why[128];
+
+	while ((rc = run_sql(j, "PRAGMA user_version", NULL, 0, &version)) != SQLITE_OK) {
+		if (!is_busy(rc) || now_mono_ms() >= deadline) {
+			journal_fail(j, "schema");
+			return false;
+		}
+		pause_ms(tries < 5 ? 1 << tries++ : 20);
+	}
+	if (version == JOURNAL_VERSION)
+		return true;
+	if (version == 0)
+		snprintf(why, sizeof(why), "not a journal (no schema)");
+	else
+		snprintf(why, sizeof(why), "schema version %lld is newer than %d",
+			 (long long)version, JOURNAL_VERSION);
+	journal_fail_text(j, "schema", why);
+	return false;
+}
+
+/* prepare_all - prepare every statement once, for the life of the handle */
+static bool
+prepare_all(struct mx_journal *j, int64_t deadline)
+{
+	int	i, rc, tries = 0;
+
+	for (i = 0; i < ST_COUNT; i++) {
+		while ((rc = sqlite3_prepare_v3(j->db, stmt_sql[i], -1,
+						SQLITE_PREPARE_PERSISTENT,
+						&j->st[i], NULL)) != SQLITE_OK) {
+			if (!is_busy(rc) || now_mono_ms() >= deadline) {
+				journal_fail(j, "prepare");
+				return false;
+			}
+			pause_ms(tries < 5 ? 1 << tries++ : 20);
+		}
+	}
+	return true;
+}
+
+/* open_error - copy the reason out and free a half-open handle */
+static struct mx_journal *
+open_error(struct mx_journal *j, char *err, size_t errlen)
+{
+	if (err != NULL && errlen > 0)
+		snprintf(err, errlen, "%s", j->err);
+	mx_journal_close(j);
+	return NULL;
+}
+
+/* mx_journal_open - open or create the journal at path */
+struct mx_journal *
+mx_journal_open(const char *path, bool readonly, char *err, size_t errlen)
+{
+	struct mx_journal *j;
+	struct stat sb;
+	mode_t	old_mask;
+	int64_t	deadline;
+	int	flags, rc;
+
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	if (path == NULL || *path == '\0') {
+		if (err != NULL && errlen > 0)
+			snprintf(err, errlen, "journal: no path");
+		return NULL;
+	}
+	if ((j = calloc(1, sizeof(*j))) == NULL || (j->path = strdup(path)) == NULL) {
+		free(j);
+		if (err != NULL && errlen > 0)
+			snprintf(err, errlen, "journal %s: out of memory", path);
+		return NULL;
+	}
+	j->readonly = readonly;
+
+	if (stat(path, &sb) == 0) {
+		if (S_ISDIR(sb.st_mode)) {
+			journal_fail_text(j, "open", "is a directory");
+			return open_error(j, err, errlen);
+		}
+	} else if (readonly) {
+		if (errno == ENOENT)
+			snprintf(j->err, sizeof(j->err), "no journal at %s", path);
+		else
+			journal_fail_text(j, "open", strerror(errno));
+		return open_error(j, err, errlen);
+	}
+
+	flags = SQLITE_OPEN_NOMUTEX
+	    | (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+	old_mask = umask(077);
+	rc = sqlite3_open_v2(path, &j->db, flags, NULL);
+	umask(old_mask);
+	if (rc != SQLITE_OK) {
+		int	sys = j->db != NULL ? sqlite3_system_errno(j->db) : 0;
+
+		if (j->db == NULL)
+			journal_fail_text(j, "open", sqlite3_errstr(rc));
+		else if (sys != 0) {
+			char	why[256];
+
+			snprintf(why, sizeof(why), "%s (%s)", sqlite3_errmsg(j->db),
+				 strerror(sys));
+			journal_fail_text(j, "open", why);
+		} else
+			journal_fail(j, "open");
+		return open_error(j, err, errlen);
+	}
+	sqlite3_busy_timeout(j->db, JOURNAL_BUSY_MS);
+	deadline = now_mono_ms() + JOURNAL_BUSY_MS;
+
+	if (!readonly && !set_wal(j, deadline))
+		return open_error(j, err, errlen);
+	if (run_sql(j, "PRAGMA synchronous = NORMAL", NULL, 0, NULL) != SQLITE_OK) {
+		journal_fail(j, "synchronous");
+		return open_error(j, err, errlen);
+	}
+	if (readonly ? !check_schema(j, deadline) : !create_schema(j, deadline))
+		return open_error(j, err, errlen);
+	if (!prepare_all(j, deadline))
+		return open_error(j, err, errlen);
+	j->err[0] = '\0';
+	return j;
+}
+
+/* mx_journal_close - finalize the statements and close */
+void
+mx_journal_close(struct mx_journal *j)
+{
+	int	i;
+
+	if (j == NULL)
+		return;
+	for (i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(j->st[i]);
+	sqlite3_close(j->db);
+	free(j->path);
+	free(j);
+}
+
+/* mx_journal_error - the last error's text ("" after a call that worked) */
+const char *
+mx_journal_error(const struct mx_journal *j)
+{
+	return j != NULL ? j->err : "journal: no handle";
+}
+
+/* bind_text - a string, or NULL for NULL */
+static int
+bind_text(sqlite3_stmt *st, int col, const char *s)
+{
+	return s != NULL ? sqlite3_bind_text(st, col, s, -1, SQLITE_TRANSIENT)
+	    : sqlite3_bind_null(st, col);
+}
+
+/* bind_num - a number, or NULL below min */
+static int
+bind_num(sqlite3_stmt *st, int col, int64_t v, int64_t min)
+{
+	return v >= min ? sqlite3_bind_int64(st, col, v) : sqlite3_bind_null(st, col);
+}
+
+/* finish - reset a statement for its next use */
+static void
+finish(sqlite3_stmt *st)
+{
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
+/* step_done - run a statement that returns no rows; the error names what */
+static bool
+step_done(struct mx_journal *j, enum journal_stmt which, const char *what)
+{
+	int	rc = sqlite3_step(j->st[which]);
+
+	if (rc != SQLITE_DONE)
+		journal_fail(j, what);
+	finish(j->st[which]);
+	return rc == SQLITE_DONE;
+}
+
+/* writable - a write needs a read-write handle */
+static bool
+writable(struct mx_journal *j, const char *what)
+{
+	if (j->readonly) {
+		journal_fail_text(j, what, "opened read-only");
+		return false;
+	}
+	return true;
+}
+
+/* rollback - give up the open transaction, keeping the error text */
+static void
+rollback(struct mx_journal *j)
+{
+	if (!sqlite3_get_autocommit(j->db)) {
+		sqlite3_step(j->st[ST_ROLLBACK]);
+		finish(j->st[ST_ROLLBACK]);
+	}
+}
+
+/* mx_journal_add_attempt - insert one row */
+bool
+mx_journal_add_attempt(struct mx_journal *j, const struct mx_attempt *a)
+{
+	sqlite3_stmt *st;
+	int	rc = SQLITE_OK;
+
+	if (j == NULL || a == NULL)
+		return false;
+	j->err[0] = '\0';
+	if (!writable(j, "attempts insert"))
+		return false;
+	st = j->st[ST_INSERT];
+	rc |= sqlite3_bind_int64(st, 1, a->ts_ms);
+	rc |= bind_text(st, 2, a->queue_id);
+	rc |= bind_text(st, 3, a->domain);
+	rc |= bind_text(st, 4, a->recipient);
+	rc |= bind_num(st, 5, a->preference, 0);
+	rc |= bind_text(st, 6, a->host);
+	rc |= bind_text(st, 7, a->address);
+	rc |= bind_num(st, 8, a->port, 0);
+	rc |= bind_text(st, 9, a->stage);
+	rc |= bind_num(st, 10, a->reply_code, 1);
+	rc |= bind_text(st, 11, a->enhanced_status);
+	rc |= bind_text(st, 12, a->reply_text);
+	rc |= bind_text(st, 13, a->outcome);
+	rc |= bind_text(st, 14, a->decision);
+	rc |= bind_text(st, 15, a->reason);
+	rc |= bind_num(st, 16, a->duration_ms, 0);
+	if (rc != SQLITE_OK) {
+		journal_fail(j, "attempts bind");
+		finish(st);
+		return false;
+	}
+	return step_done(j, ST_INSERT, "attempts insert");
+}
+
+/* read_backoff - the row of address:port into *out; *found says whether there was one */
+static bool
+read_backoff(struct mx_journal *j, const char *address, int port,
+	     struct mx_backoff *out, bool *found)
+{
+	sqlite3_stmt *st = j->st[ST_GET_BACKOFF];
+	int	rc;
+
+	memset(out, 0, sizeof(*out));
+	*found = false;
+	if (bind_text(st, 1, address) != SQLITE_OK
+	    || sqlite3_bind_int(st, 2, port) != SQLITE_OK) {
+		journal_fail(j, "backoff bind");
+		finish(st);
+		return false;
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const unsigned char *e = sqlite3_column_text(st, 2);
+		int64_t	f = sqlite3_column_int64(st, 0);
+
+		out->failures = f < 0 ? 0 : f > INT_MAX ? INT_MAX : (int)f;
+		out->retry_at_ms = sqlite3_column_int64(st, 1);
+		snprintf(out->last_error, sizeof(out->last_error), "%s",
+			 e != NULL ? (const char *)e : "");
+		*found = true;
+	} else if (rc != SQLITE_DONE) {
+		journal_fail(j, "backoff read");
+		finish(st);
+		return false;
+	}
+	finish(st);
+	return true;
+}
+
+/* mx_journal_get_backoff - the state of address:port; false with failures 0 when none */
+bool
+mx_journal_get_backoff(struct mx_journal *j, const char *address, int port,
+		       struct mx_backoff *out)
+{
+	bool	found;
+
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	if (j == NULL || out == NULL)
+		return false;
+	j->err[0] = '\0';
+	if (address == NULL) {
+		journal_fail_text(j, "backoff read", "no address");
+		return false;
+	}
+	return read_backoff(j, address, port, out, &found) && found;
+}
+
+/* backoff_delay_s - initial * 2^(failures - 1) capped at max, without overflow */
+static int64_t
+backoff_delay_s(int failures, int initial_s, int max_s)
+{
+	int64_t	delay, max = max_s < 0 ? 0 : max_s;
+	int	i;
+
+	if (initial_s <= 0)
+		return 0;
+	delay = initial_s;
+	/* delay < max <= INT_MAX, so doubling stays far inside int64_t */
+	for (i = 1; i < failures && delay < max; i++)
+		delay *= 2;
+	return delay < max ? delay : max;
+}
+
+/* mx_journal_note_failure - one more temporary failure of address:port */
+bool
+mx_journal_note_failure(struct mx_journal *j, const char *address, int port,
+			int64_t now_ms, int initial_s, int max_s, const char *error,
+			struct mx_backoff *out)
+{
+	struct mx_backoff cur;
+	sqlite3_stmt *st;
+	bool	found;
+	int	rc = SQLITE_OK;
+
+	if (j == NULL)
+		return false;
+	j->err[0] = '\0';
+	if (!writable(j, "backoff update"))
+		return false;
+	if (address == NULL) {
+		journal_fail_text(j, "backoff update", "no address");
+		return false;
+	}
+	if (!step_done(j, ST_BEGIN, "backoff begin"))
+		return false;
+	if (!read_backoff(j, address, port, &cur, &found))
+		goto fail;
+	if (cur.failures < INT_MAX)
+		cur.failures++;
+	cur.retry_at_ms = now_ms + backoff_delay_s(cur.failures, initial_s, max_s) * 1000;
+	snprintf(cur.last_error, sizeof(cur.last_error), "%s", error != NULL ? error : "");
+
+	st = j->st[ST_PUT_BACKOFF];
+	rc |= bind_text(st, 1, address);
+	rc |= sqlite3_bind_int(st, 2, port);
+	rc |= sqlite3_bind_int(st, 3, cur.failures);
+	rc |= sqlite3_bind_int64(st, 4, cur.retry_at_ms);
+	rc |= bind_text(st, 5, error);
+	rc |= sqlite3_bind_int64(st, 6, now_ms);
+	if (rc != SQLITE_OK) {
+		journal_fail(j, "backoff bind");
+		finish(st);
+		goto fail;
+	}
+	if (!step_done(j, ST_PUT_BACKOFF, "backoff update")
+	    || !step_done(j, ST_COMMIT, "backoff commit"))
+		goto fail;
+	if (out != NULL)
+		*out = cur;
+	return true;
+
+fail:
+	rollback(j);
+	return false;
+}
+
+/* mx_journal_note_success - address:port worked: forget its backoff */
+bool
+mx_journal_note_success(struct mx_journal *j, const char *address, int port)
+{
+	sqlite3_stmt *st;
+
+	if (j == NULL)
+		return false;
+	j->err[0] = '\0';
+	if (!writable(j, "backoff delete"))
+		return false;
+	if (address == NULL) {
+		journal_fail_text(j, "backoff delete", "no address");
+		return false;
+	}
+	st = j->st[ST_DEL_BACKOFF];
+	if (bind_text(st, 1, address) != SQLITE_OK
+	    || sqlite3_bind_int(st, 2, port) != SQLITE_OK) {
+		journal_fail(j, "backoff bind");
+		finish(st);
+		return false;
+	}
+	return step_done(j, ST_DEL_BACKOFF, "backoff delete");
+}
+
+/* cutoff_ms - now minus age seconds, saturating instead of overflowing */
+static int64_t
+cutoff_ms(int64_t now_ms, int64_t age_s)
+{
+	int64_t	age;
+
+	if (age_s < 0)
+		age_s = 0;
+	age = age_s > INT64_MAX / 1000 ? INT64_MAX : age_s * 1000;
+	if (now_ms < 0 && now_ms < INT64_MIN + age)
+		return INT64_MIN;
+	return now_ms - age;
+}
+
+/* mx_journal_prune - delete old attempts and long-expired backoff rows */
+bool
+mx_journal_prune(struct mx_journal *j, int64_t now_ms, int64_t retention_s,
+		 int max_backoff_s)
+{
+	if (j == NULL)
+		return false;
+	j->err[0] = '\0';
+	if (!writable(j, "prune"))
+		return false;
+	if (!step_done(j, ST_BEGIN, "prune begin"))
+		return false;
+	if (sqlite3_bind_int64(j->st[ST_PRUNE_ATTEMPTS], 1,
+			       cutoff_ms(now_ms, retention_s)) != SQLITE_OK
+	    || sqlite3_bind_int64(j->st[ST_PRUNE_BACKOFF], 1,
+				  cutoff_ms(now_ms, max_backoff_s)) != SQLITE_OK) {
+		journal_fail(j, "prune bind");
+		finish(j->st[ST_PRUNE_ATTEMPTS]);
+		finish(j->st[ST_PRUNE_BACKOFF]);
+		rollback(j);
+		return false;
+	}
+	if (!step_done(j, ST_PRUNE_ATTEMPTS, "attempts prune")
+	    || !step_done(j, ST_PRUNE_BACKOFF, "backoff prune")
+	    || !step_done(j, ST_COMMIT, "prune commit")) {
+		rollback(j);
+		return false;
+	}
+	return true;
+}
+
+/* mx_journal_count_attempts - rows in attempts, or of one domain; -1 on error */
+int64_t
+mx_journal_count_attempts(struct mx_journal *j, const char *domain_or_null)
+{
+	sqlite3_stmt *st;
+	int64_t	n = -1;
+	int	rc;
+
+	if (j == NULL)
+		return -1;
+	j->err[0] = '\0';
+	st = j->st[domain_or_null != NULL ? ST_COUNT_DOMAIN : ST_COUNT_ALL];
+	if (domain_or_null != NULL && bind_text(st, 1, domain_or_null) != SQLITE_OK) {
+		journal_fail(j, "attempts count");
+		finish(st);
+		return -1;
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	else
+		journal_fail(j, "attempts count");
+	finish(st);
+	return n;
+}

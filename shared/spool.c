@@ -1,0 +1,411 @@
+/*
+ * spool - keep the message from stdin so it can be sent to several hosts
+ * (see spool.h)
+ *
+ * mx_spool_read() reads the message in chunks and notes its facts (size,
+ * DATA size, 8-bit, NUL, longest line) while it reads, so nothing is read
+ * twice. The bytes stay in one growing heap buffer until the message is
+ * larger than the memory limit; then a temporary file is made in the given
+ * directory (mkstemp under umask 077, so mode 0600), unlinked at once, and
+ * everything goes there instead. An unlinked file is never seen by anyone
+ * else and disappears with the process, however that ends.
+ *
+ * mx_spool_send() reads the bytes again from the start each time (pread(),
+ * so the file offset does not matter) and converts them into a 64 KiB buffer
+ * that is handed to the writer when full. The conversion and the counting in
+ * mx_spool_read() follow the same rules, so the writer always gets exactly
+ * info.wire_bytes + 3 octets:
+ *
+ *	- a line starts at offset 0 and after every LF; a line that starts
+ *	  with "." gets a second "."
+ *	- an LF not preceded by CR becomes CRLF (the CR may have come in an
+ *	  earlier read(): the state carries over between chunks)
+ *	- every other octet passes unchanged: CR of a CRLF, a bare CR, NUL,
+ *	  8-bit octets
+ *	- a message that does not end in LF gets CRLF added (a message that
+ *	  ends in a bare CR thus ends in CR CR LF)
+ *	- the empty message adds no line at all: its DATA form is only the
+ *	  terminator ".\r\n" and its wire_bytes is 0
+ *	- longest_line counts the octets before each LF, less the CR of a
+ *	  CRLF; a last line without LF counts whole
+ *
+ * DIAGNOSTICS
+ *	mx_spool_read() returns NULL and says why in err: "cannot read the
+ *	message: ...", "cannot create a temporary file in DIR: ...", "cannot
+ *	spool the message in DIR: No space left on device", "out of memory".
+ *	mx_spool_send() returns false with "cannot read back the spooled
+ *	message: ..." or, when the writer refused, "the message writer failed".
+ *
+ * The umask is process-wide: mx_spool_read() must not run in two threads at
+ * once with anything else that creates files.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "spool.h"
+
+#define CHUNK		(64 * 1024)	/* read() size and write_fn chunk */
+#define MEM_START	(16 * 1024)	/* first heap buffer */
+#define TMP_NAME	"mxtier-spool.XXXXXX"
+#define DEFAULT_TMPDIR	"/tmp"
+
+struct mx_spool {
+	struct mx_spool_info info;
+	char   *mem;		/* the message while it fits in memory */
+	size_t	memlen;
+	size_t	memcap;
+	int	fd;		/* unlinked temporary file, or -1 */
+};
+
+/* State of the line scan, carried from one chunk to the next. */
+struct scan {
+	bool	line_start;	/* next octet starts a line */
+	bool	prev_cr;	/* last octet was CR */
+	size_t	line_len;	/* octets of the current line so far */
+	off_t	bare_lf;	/* LF not preceded by CR */
+	off_t	dots;		/* lines that start with "." */
+	unsigned char last;	/* last octet of the message */
+};
+
+/* say - format a reason into err, if there is room for one */
+static void
+say(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* scan_chunk - note the facts of the next n octets of the message */
+static void
+scan_chunk(struct scan *sc, struct mx_spool_info *info, const unsigned char *p,
+	   size_t n)
+{
+	size_t	i, len;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = p[i];
+
+		if (sc->line_start && c == '.')
+			sc->dots++;
+		if (c == '\n') {
+			if (!sc->prev_cr)
+				sc->bare_lf++;
+			len = sc->line_len - (sc->prev_cr ? 1 : 0);
+			if (len > info->longest_line)
+				info->longest_line = len;
+			sc->line_len = 0;
+		} else
+			sc->line_len++;
+		if (c >= 0x80)
+			info->eight_bit = true;
+		else if (c == '\0')
+			info->has_nul = true;
+		sc->prev_cr = c == '\r';
+		sc->line_start = c == '\n';
+	}
+	if (n > 0)
+		sc->last = p[n - 1];
+	info->bytes += (off_t)n;
+}
+
+/* scan_finish - the last line and the DATA size */
+static void
+scan_finish(struct scan *sc, struct mx_spool_info *info)
+{
+	if (sc->line_len > info->longest_line)
+		info->longest_line = sc->line_len;
+	info->wire_bytes = info->bytes + sc->bare_lf + sc->dots;
+	if (info->bytes > 0 && sc->last != '\n')
+		info->wire_bytes += 2;
+}
+
+/* read_some - one read(), retried on EINTR and waited for on EAGAIN */
+static ssize_t
+read_some(int fd, void *buf, size_t len)
+{
+	struct pollfd pfd;
+	ssize_t	n;
+
+	for (;;) {
+		n = read(fd, buf, len);
+		if (n >= 0)
+			return n;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			return -1;
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+			return -1;
+	}
+}
+
+/* write_all - write everything, across short writes and EINTR */
+static bool
+write_all(int fd, const char *buf, size_t len)
+{
+	ssize_t	n;
+
+	while (len > 0) {
+		n = write(fd, buf, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return false;
+		}
+		if (n == 0) {
+			errno = ENOSPC;
+			return false;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return true;
+}
+
+/* spill - move the message from memory into a new unlinked file in tmpdir */
+static bool
+spill(struct mx_spool *sp, const char *tmpdir, char *err, size_t errlen)
+{
+	char   *path;
+	size_t	len;
+	mode_t	old;
+	int	fd, saved;
+
+	len = strlen(tmpdir) + sizeof("/" TMP_NAME);
+	if ((path = malloc(len)) == NULL) {
+		say(err, errlen, "out of memory");
+		return false;
+	}
+	snprintf(path, len, "%s/%s", tmpdir, TMP_NAME);
+	old = umask(077);
+	fd = mkstemp(path);
+	saved = errno;
+	umask(old);
+	if (fd < 0) {
+		say(err, errlen, "cannot create a temporary file in %s: %s",
+		    tmpdir, strerror(saved));
+		free(path);
+		return false;
+	}
+	(void)unlink(path);
+	free(path);
+	(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+	sp->fd = fd;
+	if (!write_all(fd, sp->mem, sp->memlen)) {
+		say(err, errlen, "cannot spool the message in %s: %s", tmpdir,
+		    strerror(errno));
+		return false;
+	}
+	free(sp->mem);
+	sp->mem = NULL;
+	sp->memlen = sp->memcap = 0;
+	return true;
+}
+
+/* keep_in_memory - append to the heap buffer; false when it cannot grow */
+static bool
+keep_in_memory(struct mx_spool *sp, const char *buf, size_t n,
+	       size_t memory_limit)
+{
+	size_t	need, cap;
+	char   *mem;
+
+	need = sp->memlen + n;
+	if (need < sp->memlen || need > memory_limit)
+		return false;
+	if (need > sp->memcap) {
+		cap = sp->memcap > 0 ? sp->memcap : MEM_START;
+		while (cap < need && cap <= memory_limit / 2)
+			cap *= 2;
+		if (cap < need || cap > memory_limit)
+			cap = memory_limit;
+		if ((mem = realloc(sp->mem, cap)) == NULL)
+			return false;
+		sp->mem = mem;
+		sp->memcap = cap;
+	}
+	memcpy(sp->mem + sp->memlen, buf, n);
+	sp->memlen = need;
+	return true;
+}
+
+/* mx_spool_read - read fd to its end, in memory or in a temporary file */
+struct mx_spool *
+mx_spool_read(int fd, size_t memory_limit, const char *tmpdir, char *err,
+	      size_t errlen)
+{
+	struct mx_spool *sp;
+	struct scan sc;
+	char   *buf;
+	ssize_t	n;
+
+	if (tmpdir == NULL || *tmpdir == '\0')
+		tmpdir = DEFAULT_TMPDIR;
+	if (err != NULL && errlen > 0)
+		*err = '\0';
+	sp = calloc(1, sizeof(*sp));
+	buf = malloc(CHUNK);
+	if (sp == NULL || buf == NULL) {
+		say(err, errlen, "out of memory");
+		free(sp);
+		free(buf);
+		return NULL;
+	}
+	sp->fd = -1;
+	memset(&sc, 0, sizeof(sc));
+	sc.line_start = true;
+	for (;;) {
+		if ((n = read_some(fd, buf, CHUNK)) < 0) {
+			say(err, errlen, "cannot read the message: %s",
+			    strerror(errno));
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		scan_chunk(&sc, &sp->info, (unsigned char *)buf, (size_t)n);
+		if (sp->fd < 0 && keep_in_memory(sp, buf, (size_t)n, memory_limit))
+			continue;
+		if (sp->fd < 0 && !spill(sp, tmpdir, err, errlen))
+			goto fail;
+		if (!write_all(sp->fd, buf, (size_t)n)) {
+			say(err, errlen, "cannot spool the message in %s: %s",
+			    tmpdir, strerror(errno));
+			goto fail;
+		}
+	}
+	scan_finish(&sc, &sp->info);
+	free(buf);
+	return sp;
+
+fail:
+	free(buf);
+	mx_spool_free(sp);
+	return NULL;
+}
+
+/* mx_spool_get_info - size and content facts */
+const struct mx_spool_info *
+mx_spool_get_info(const struct mx_spool *sp)
+{
+	return &sp->info;
+}
+
+/* read_back - the next part of the message from the file, from offset */
+static ssize_t
+read_back(int fd, char *buf, size_t len, off_t offset)
+{
+	ssize_t	n;
+
+	do
+		n = pread(fd, buf, len, offset);
+	while (n < 0 && errno == EINTR);
+	return n;
+}
+
+/* mx_spool_send - the DATA form through write_fn, in chunks of up to 64 KiB */
+bool
+mx_spool_send(struct mx_spool *sp,
+	      bool (*write_fn)(void *arg, const char *buf, size_t len), void *arg,
+	      char *err, size_t errlen)
+{
+	const unsigned char *in;
+	char   *out, *inbuf = NULL;
+	size_t	i, n, olen = 0;
+	off_t	done = 0;
+	ssize_t	got;
+	bool	line_start = true, prev_cr = false, ok = false;
+	unsigned char last = '\n';
+
+	if (err != NULL && errlen > 0)
+		*err = '\0';
+	if ((out = malloc(CHUNK)) == NULL ||
+	    (sp->fd >= 0 && (inbuf = malloc(CHUNK)) == NULL)) {
+		say(err, errlen, "out of memory");
+		goto done;
+	}
+	while (done < sp->info.bytes) {
+		if (sp->fd < 0) {
+			in = (const unsigned char *)sp->mem;
+			n = sp->memlen;
+		} else {
+			got = read_back(sp->fd, inbuf, CHUNK, done);
+			if (got <= 0) {
+				say(err, errlen, "cannot read back the spooled "
+				    "message: %s", got < 0 ? strerror(errno) :
+				    "the file is shorter than the message");
+				goto done;
+			}
+			in = (const unsigned char *)inbuf;
+			n = (size_t)got;
+			if ((off_t)n > sp->info.bytes - done)
+				n = (size_t)(sp->info.bytes - done);
+		}
+		for (i = 0; i < n; i++) {
+			unsigned char c = in[i];
+
+			if (olen > CHUNK - 2) {
+				if (!write_fn(arg, out, olen))
+					goto refused;
+				olen = 0;
+			}
+			if (line_start && c == '.')
+				out[olen++] = '.';
+			else if (c == '\n' && !prev_cr)
+				out[olen++] = '\r';
+			out[olen++] = (char)c;
+			prev_cr = c == '\r';
+			line_start = c == '\n';
+		}
+		if (n > 0)
+			last = in[n - 1];
+		done += (off_t)n;
+	}
+	if (olen > CHUNK - 5) {
+		if (!write_fn(arg, out, olen))
+			goto refused;
+		olen = 0;
+	}
+	if (last != '\n') {
+		out[olen++] = '\r';
+		out[olen++] = '\n';
+	}
+	memcpy(out + olen, ".\r\n", 3);
+	olen += 3;
+	if (!write_fn(arg, out, olen))
+		goto refused;
+	ok = true;
+	goto done;
+
+refused:
+	say(err, errlen, "the message writer failed");
+done:
+	free(out);
+	free(inbuf);
+	return ok;
+}
+
+/* mx_spool_free - free the spool and close its file; NULL is fine */
+void
+mx_spool_free(struct mx_spool *sp)
+{
+	if (sp == NULL)
+		return;
+	if (sp->fd >= 0)
+		(void)close(sp->fd);
+	free(sp->mem);
+	free(sp);
+}
