@@ -8,7 +8,9 @@
  * larger than the memory limit; then a temporary file is made in the given
  * directory (mkstemp under umask 077, so mode 0600), unlinked at once, and
  * everything goes there instead. An unlinked file is never seen by anyone
- * else and disappears with the process, however that ends.
+ * else and disappears with the process, however that ends. A NULL or empty
+ * directory means /tmp. When the heap buffer cannot grow, the message goes
+ * to the file early rather than fail.
  *
  * mx_spool_send() reads the bytes again from the start each time (pread(),
  * so the file offset does not matter) and converts them into a 64 KiB buffer
@@ -32,7 +34,8 @@
  * DIAGNOSTICS
  *	mx_spool_read() returns NULL and says why in err: "cannot read the
  *	message: ...", "cannot create a temporary file in DIR: ...", "cannot
- *	spool the message in DIR: No space left on device", "out of memory".
+ *	spool the message in DIR: ..." (as in "No space left on device"),
+ *	"out of memory".
  *	mx_spool_send() returns false with "cannot read back the spooled
  *	message: ..." or, when the writer refused, "the message writer failed".
  *

@@ -1,0 +1,565 @@
+# tests/mta/lib.sh - real MTAs and SMTP sinks for end-to-end tests (sourced by bash)
+#
+# Everything runs on loopback, as root (like CI), and is bounded in time:
+# every server is started under a lifetime (MTA_LIFETIME seconds, default
+# 900) so it stops by itself if the test run is killed, every client call is
+# wrapped in `timeout`, every wait reads an event (a log line, a listening
+# socket) with a time limit. mta_stop_all stops everything started here.
+#
+# Variables (set before calling, all optional):
+#   MTA_DIR        scratch folder for sinks (default $MTA_TOP/tests/tmp/mta.$$)
+#   MTA_CACHE      where Debian's exim4 is unpacked (default $MTA_TOP/tests/tmp/mta-cache)
+#   MTA_LIFETIME   seconds any server started here may live (default 900)
+#   MTA_WAIT       seconds a wait for an outcome may take (default 60)
+#   MTA_PIPE_ENV   "NAME=value ..." extra environment for the delivery command
+#                  (Postfix export_environment, Exim transport `environment`)
+#   MTA_PIPE_TIME_LIMIT  seconds the delivery command may run (default 120)
+#
+# SMTP sinks (Postfix smtp-sink, every message dumped to a file)
+#   mta_sink_start NAME ADDR PORT [smtp-sink options...]
+#   mta_sink_messages NAME           number of messages the sink stored
+#   mta_sink_file NAME N             path of the N-th stored message (1 = oldest)
+#   mta_sink_body_hash NAME N        sha256 of the N-th message's body
+#   mta_sink_envelope NAME N         its X-Mail-Args / X-Rcpt-Args lines
+#   mta_smtp_send ADDR PORT FROM TO FILE   a bash /dev/tcp SMTP client; prints
+#                                    the reply to the final dot (exit 0 on 2xx)
+#   mta_body_hash FILE               sha256 of a message file's body (see below)
+#
+# Postfix (private instance, pipe(8) transport "mxtier" for dlv.test)
+#   mta_postfix_start DIR PIPE_COMMAND...
+#   mta_postfix_send DIR FROM TO FILE      prints the queue id
+#   mta_postfix_wait DIR QUEUE_ID          prints "sent|deferred|bounced DSN TEXT"
+#   mta_postfix_queue_json DIR             postqueue -j
+#   mta_postfix_flush DIR [QUEUE_ID]       postqueue -f (or -i QUEUE_ID)
+#   mta_postfix_bounce_text DIR QUEUE_ID   the non-delivery notification
+#   mta_postfix_stop DIR
+#
+# Exim (Debian's exim4 unpacked, not installed; pipe transport for dlv.test)
+#   mta_exim_setup DIR PIPE_COMMAND...     PIPE_COMMAND: constant words only
+#   mta_exim_deliver DIR FROM TO FILE      prints "ID delivered|deferred|bounced TEXT"
+#   mta_exim_queue DIR                     exim -bp
+#   mta_exim_retry DIR ID                  exim -M ID (force a new attempt)
+#   mta_exim_bounce_text DIR ID            the bounce the sender got
+#
+#   mta_nobody_path PATH...   make files readable and folders writable for
+#                             `nobody` (who runs the delivery command); checks
+#                             every parent folder is searchable by nobody
+#   mta_stop_all              stop everything started here
+#
+# Message bodies: all hashes here are over the body only (after the first
+# empty line), with LF line ends, as smtp-sink stores it and as the pipe
+# transports of both MTAs hand it over.
+
+MTA_TOP=${MTA_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+MTA_LIFETIME=${MTA_LIFETIME:-900}
+MTA_WAIT=${MTA_WAIT:-60}
+MTA_PIPE_TIME_LIMIT=${MTA_PIPE_TIME_LIMIT:-120}
+MTA_PIPE_ENV=${MTA_PIPE_ENV:-}
+MTA_CACHE=${MTA_CACHE:-$MTA_TOP/tests/tmp/mta-cache}
+MTA_DIR=${MTA_DIR:-$MTA_TOP/tests/tmp/mta.$$}
+MTA_PIDS=()
+MTA_POSTFIX_DIRS=()
+declare -gA MTA_SINK_DIR=()
+
+mta_log() { echo "mta: $*" >&2; }
+
+# ---------------------------------------------------------------------------
+# smtp-sink
+#
+# Failure injection, each verified by hand against smtp-sink of Postfix 3.7
+# with mta_smtp_send (see tests/mta/README for the dialogues). smtp-sink's
+# command names for -q/-Q/-r/-f: CONNECT HELO EHLO MAIL RCPT DATA . RSET QUIT
+# (case-insensitive, comma-separated). A rejected command gets the reply and
+# the session goes on; -q/-Q end the session.
+#
+#   want                         option        what the client sees
+#   ---------------------------  ------------  ----------------------------------
+#   421 at the greeting          -Q connect    "421 4.3.0 smtp-sink Error:
+#                                              connection rejected" instead of
+#                                              the 220 greeting, then EOF
+#   5xx at the greeting          -f connect    "500 5.3.0 Error: command failed"
+#                                              as greeting; the session stays open
+#   4xx at RCPT (greylisting)    -r rcpt       "450 4.3.0 Error: command failed"
+#                                              to every RCPT TO
+#   5xx at RCPT (no such user)   -f rcpt       "500 5.3.0 Error: command failed"
+#                                              to every RCPT TO
+#   4xx / 5xx after the dot      -r . / -f .   450 4.3.0 / 500 5.3.0 to the dot
+#   drop after the final dot     -q .          EOF instead of a reply to the dot;
+#                                              the message IS stored (the client
+#                                              must treat it as 451, so it is
+#                                              then delivered twice: RFC 1047)
+#   421 after the final dot      -Q .          "421 4.3.0 ..." then EOF; stored
+#   custom reply texts           -b 'TEXT' (soft)  -B 'TEXT' (hard)
+#   slow server                  -w SECONDS (before the DATA reply),
+#                                -W cmd:SECONDS (before any reply)
+# -r and -f imply -p (no PIPELINING announced).
+# ---------------------------------------------------------------------------
+
+# _mta_child_pid PID - the single child of PID (the program run by timeout)
+_mta_child_pid() {
+	local kids
+	kids=$(cat "/proc/$1/task/$1/children" 2>/dev/null)
+	echo "${kids%% *}"
+}
+
+mta_sink_start() {
+	local name=$1 addr=$2 port=$3 dir tpid kid i
+	shift 3
+	dir=$MTA_DIR/sink-$name
+	rm -rf "$dir"
+	mkdir -p "$dir/dump"
+	local user=()
+	if [[ $(id -u) -eq 0 ]]; then
+		# smtp-sink refuses to run as root: -u drops to nobody after bind
+		user=(-u nobody)
+		chown nobody "$dir/dump"
+	fi
+	# the strftime part keeps the file names sortable by time; smtp-sink
+	# appends a random hex number. Order is taken from the file times.
+	timeout "$MTA_LIFETIME" smtp-sink "${user[@]}" -d "$dir/dump/%Y%m%d%H%M%S." "$@" \
+		"inet:$addr:$port" 64 >"$dir/sink.log" 2>&1 &
+	tpid=$!
+	MTA_PIDS+=("$tpid")
+	MTA_SINK_DIR[$name]=$dir
+	echo "$addr:$port" >"$dir/address"
+	# Readiness: poll the kernel's table of listening sockets (ss -ltnp) for
+	# this very smtp-sink process on ADDR:PORT. smtp-sink prints nothing when
+	# it is ready, so its output cannot be read for it; a quick bounded
+	# poll (up to 500 x 10 ms) of the socket table can. Checking the pid
+	# (not just the port) keeps a stale sink from another run from passing.
+	for ((i = 0; i < 500; i++)); do
+		kid=$(_mta_child_pid "$tpid")
+		if [[ -n $kid ]] && ss -ltnpH "src $addr:$port" 2>/dev/null | grep -q "pid=$kid,"; then
+			return 0
+		fi
+		if ! kill -0 "$tpid" 2>/dev/null; then
+			break
+		fi
+		sleep 0.01
+	done
+	mta_log "smtp-sink $name on $addr:$port did not start: $(tail -3 "$dir/sink.log")"
+	kill "$tpid" 2>/dev/null
+	return 1
+}
+
+# _mta_sink_files NAME - dump files, oldest first (by modification time, ns)
+_mta_sink_files() {
+	local dir=${MTA_SINK_DIR[$1]:-$MTA_DIR/sink-$1}
+	find "$dir/dump" -type f -printf '%T@ %p\n' 2>/dev/null | sort -n | cut -d' ' -f2-
+}
+
+mta_sink_messages() {
+	_mta_sink_files "$1" | wc -l
+}
+
+mta_sink_file() {
+	_mta_sink_files "$1" | sed -n "${2}p"
+}
+
+# mta_sink_envelope NAME N - the envelope smtp-sink recorded
+mta_sink_envelope() {
+	local f
+	f=$(mta_sink_file "$1" "$2")
+	[[ -n $f ]] || return 1
+	sed -n '/^Received: /q; /^X-\(Mail\|Rcpt\|Helo\)-Args: /p' "$f"
+}
+
+# smtp-sink's dump of one message is:
+#   X-Client-Addr:, X-Client-Proto:, [X-Helo-Args:], X-Mail-Args:,
+#   X-Rcpt-Args: (one per RCPT), then its own 3-line "Received: from HELO
+#   ([ADDR])\n\tby HOST (smtp-sink) with PROTO id HEX;\n\tDATE" header,
+#   then the message as received (CRLF turned into LF, dot-stuffing
+#   undone), then ONE extra empty line.
+# _mta_sink_message FILE - the message as the client sent it (LF line ends)
+_mta_sink_message() {
+	awk '
+		state == 0 { if ($0 ~ /^Received: /) state = 1; next }
+		state == 1 { if ($0 ~ /^[ \t]/) next; state = 2 }
+		state == 2 { if (have) print prev; prev = $0; have = 1 }
+		END { if (have && prev != "") print prev }
+	' "$1"
+}
+
+# mta_body - the body of the message on stdin: everything after the first
+# empty line (CR before LF removed)
+mta_body() {
+	sed 's/\r$//' | awk 'body { print; next } /^$/ { body = 1 }'
+}
+
+mta_body_hash() {
+	mta_body <"$1" | sha256sum | cut -d' ' -f1
+}
+
+mta_sink_body_hash() {
+	local f
+	f=$(mta_sink_file "$1" "$2")
+	[[ -n $f ]] || { mta_log "sink $1 has no message $2"; return 1; }
+	_mta_sink_message "$f" | mta_body | sha256sum | cut -d' ' -f1
+}
+
+# ---------------------------------------------------------------------------
+# a small SMTP client in bash (/dev/tcp): no dependency beyond bash
+# ---------------------------------------------------------------------------
+
+# _mta_reply FD - read one (multi-line) reply; sets MTA_REPLY (last line)
+_mta_reply() {
+	local line
+	MTA_REPLY=
+	while IFS= read -r -t 15 -u "$1" line 2>/dev/null; do
+		line=${line%$'\r'}
+		echo "<- $line" >&2
+		if [[ ${line:3:1} != - ]]; then
+			MTA_REPLY=$line
+			return 0
+		fi
+	done
+	MTA_REPLY="(connection lost)"
+	echo "<- $MTA_REPLY" >&2
+	return 1
+}
+
+# _mta_cmd FD LINE EXPECT - send one command, expect a reply code class
+_mta_cmd() {
+	echo "-> $2" >&2
+	printf '%s\r\n' "$2" >&"$1" 2>/dev/null
+	_mta_reply "$1" || return 1
+	[[ ${MTA_REPLY:0:1} == "$3" ]]
+}
+
+# _mta_smtp_dialogue ADDR PORT FROM TO FILE [HELO]
+_mta_smtp_dialogue() {
+	local addr=$1 port=$2 from=$3 to=$4 file=$5 helo=${6:-client.mxtier.test} fd line
+	exec {fd}<>"/dev/tcp/$addr/$port" || { echo "(connect failed)"; return 1; }
+	if ! _mta_reply "$fd" || [[ ${MTA_REPLY:0:1} != 2 ]]; then
+		echo "$MTA_REPLY"; return 1
+	fi
+	_mta_cmd "$fd" "EHLO $helo" 2 &&
+		_mta_cmd "$fd" "MAIL FROM:<$from>" 2 &&
+		_mta_cmd "$fd" "RCPT TO:<$to>" 2 &&
+		_mta_cmd "$fd" "DATA" 3 || { echo "$MTA_REPLY"; return 1; }
+	echo "-> (message from $file)" >&2
+	while IFS= read -r line || [[ -n $line ]]; do
+		line=${line%$'\r'}
+		[[ $line == .* ]] && line=.$line
+		printf '%s\r\n' "$line"
+	done <"$file" >&"$fd" 2>/dev/null
+	if _mta_cmd "$fd" "." 2; then
+		echo "$MTA_REPLY"
+		_mta_cmd "$fd" "QUIT" 2
+		exec {fd}>&-
+		return 0
+	fi
+	echo "$MTA_REPLY"
+	exec {fd}>&-
+	return 1
+}
+
+# mta_smtp_send ADDR PORT FROM TO FILE - whole dialogue bounded to 60 s; the
+# transcript goes to stderr, the reply to the final dot (or the failing
+# reply) to stdout
+mta_smtp_send() {
+	timeout 60 bash -c '. "$1"; shift; _mta_smtp_dialogue "$@"' _ "${BASH_SOURCE[0]}" "$@"
+}
+
+# ---------------------------------------------------------------------------
+# waiting for log lines: event-driven, bounded
+# ---------------------------------------------------------------------------
+
+# _mta_follow LOG AWK_PROGRAM [awk options...] - feed LOG from its first
+# line, and every line appended later, to an awk program that prints what it
+# wants and calls exit when done. Bounded by MTA_WAIT seconds. The tail runs
+# in a process substitution (not a pipeline) so it can be stopped the moment
+# awk is done: in a pipeline, bash would wait for tail until its next write.
+_mta_follow() {
+	local log=$1 prog=$2 fd tpid rc
+	shift 2
+	exec {fd}< <(exec timeout "$MTA_WAIT" tail -n +1 -F "$log" 2>/dev/null)
+	tpid=$!
+	awk "$@" "$prog" <&"$fd"
+	rc=$?
+	kill "$tpid" 2>/dev/null
+	exec {fd}<&-
+	return $rc
+}
+
+# ---------------------------------------------------------------------------
+# nobody's files
+# ---------------------------------------------------------------------------
+
+# mta_nobody_path PATH... - folders: created, owned by nobody, mode 0755;
+# files: readable by everyone. Then checks, as nobody, that each is reachable
+# (every parent folder searchable). The delivery command runs as nobody.
+mta_nobody_path() {
+	local p
+	for p in "$@"; do
+		if [[ -f $p ]]; then
+			chmod a+r "$p"
+			runuser -u nobody -- test -r "$p" || { mta_log "nobody cannot read $p (a parent folder?)"; return 1; }
+		else
+			mkdir -p "$p" && chown nobody:nogroup "$p" && chmod 0755 "$p"
+			runuser -u nobody -- test -w "$p" -a -x "$p" || { mta_log "nobody cannot write $p (a parent folder?)"; return 1; }
+		fi
+	done
+}
+
+# mta_mailbox_script FILE - the local "mailbox" of both MTAs: writes the
+# message on stdin to FOLDER/ID (ID: argument 2, else $MESSAGE_ID from Exim)
+_mta_mailbox_script() {
+	cat >"$1" <<'SCRIPT'
+#!/bin/sh
+# local mailbox of the test MTAs: store the message on stdin as FOLDER/ID
+dir=$1
+id=${2:-$MESSAGE_ID}
+cat >"$dir/.$id.$$" && mv "$dir/.$id.$$" "$dir/$id" || exit 75
+exit 0
+SCRIPT
+	chmod 0755 "$1"
+}
+
+# ---------------------------------------------------------------------------
+# Postfix: a private instance
+#
+# DIR/etc      config_directory: main.cf, master.cf, transport, mailbox.sh
+# DIR/queue    queue_directory       DIR/data  data_directory (postfix's)
+# DIR/maillog  the log (postlogd)    DIR/mailbox  bounces and other local
+#                                    mail, one file per queue id (nobody's)
+# DIR/port     the smtpd injection port (127.0.0.1)
+#
+# Routing (transport_maps): dlv.test and .dlv.test -> mxtier: (empty
+# nexthop: ${nexthop} is then the recipient domain, verified), every other
+# domain -> mailbox: (so bounces land in DIR/mailbox and nothing leaves).
+# ---------------------------------------------------------------------------
+
+# the default instance must list a private config_directory in
+# alternate_config_directories, or "postfix -c DIR start" refuses it.
+# Entries of folders that no longer exist are dropped on the way.
+_mta_postfix_allow() {
+	local op=$1 etc=$2 cur new d
+	(
+		flock -w 30 9 || exit 1
+		cur=$(postconf -h alternate_config_directories 2>/dev/null | tr ',' ' ')
+		new=()
+		for d in $cur; do
+			[[ $d == "$etc" ]] && continue
+			[[ -d $d ]] || continue
+			new+=("$d")
+		done
+		[[ $op == add ]] && new+=("$etc")
+		postconf -e "alternate_config_directories = ${new[*]}"
+	) 9>/etc/postfix/.mta-tests.lock
+}
+
+_mta_free_port() {
+	local port try
+	for try in 1 2 3 4 5 6 7 8 9 10; do
+		port=$((20000 + RANDOM % 30000))
+		if ! ss -ltnH "src 127.0.0.1:$port" | grep -q .; then
+			echo "$port"
+			return 0
+		fi
+	done
+	return 1
+}
+
+mta_postfix_start() {
+	local dir=$1 port etc word cmd= env
+	shift
+	[[ $# -gt 0 ]] || { mta_log "mta_postfix_start DIR PIPE_COMMAND..."; return 1; }
+	command -v postfix >/dev/null || { mta_log "postfix is not installed"; return 1; }
+	dir=$(mkdir -p "$dir" && cd "$dir" && pwd)
+	etc=$dir/etc
+	rm -rf "$etc" "$dir/queue" "$dir/data" "$dir/mailbox" "$dir/wait" "$dir/maillog"
+	mkdir -p "$etc" "$dir/queue" "$dir/data" "$dir/wait"
+	chown postfix "$dir/data"
+	mta_nobody_path "$dir/mailbox" || return 1
+	_mta_mailbox_script "$etc/mailbox.sh"
+	port=$(_mta_free_port) || { mta_log "no free port"; return 1; }
+	echo "$port" >"$dir/port"
+	for word in "$@"; do
+		case $word in
+		*[[:space:]]*) cmd+=" { $word }" ;;
+		*) cmd+=" $word" ;;
+		esac
+	done
+	env="TZ MAIL_CONFIG LANG"
+	for word in $MTA_PIPE_ENV; do env+=" $word"; done
+	cat >"$etc/transport" <<EOF
+dlv.test	mxtier:
+.dlv.test	mxtier:
+*	mailbox:
+EOF
+	cat >"$etc/main.cf" <<EOF
+# private Postfix instance for mxtier's end-to-end tests (tests/mta/lib.sh)
+compatibility_level = 3.6
+queue_directory = $dir/queue
+data_directory = $dir/data
+maillog_file = $dir/maillog
+maillog_file_prefixes = $dir
+myhostname = postfix.mxtier.test
+mydomain = mxtier.test
+myorigin = \$myhostname
+mydestination =
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+relayhost =
+alias_maps =
+alias_database =
+biff = no
+# nothing may leave this machine: dlv.test goes to mxtier, all else to a file
+transport_maps = texthash:$etc/transport
+default_transport = error:5.7.1 no network in tests
+relay_transport = error:5.7.1 no network in tests
+# one recipient per pipe(8) call: exact per-recipient status
+mxtier_destination_recipient_limit = 1
+mxtier_time_limit = ${MTA_PIPE_TIME_LIMIT}s
+mailbox_destination_recipient_limit = 1
+export_environment = $env
+# short lives, no retries behind a test's back (tests flush on purpose)
+maximal_queue_lifetime = ${MTA_POSTFIX_QUEUE_LIFETIME:-300s}
+bounce_queue_lifetime = ${MTA_POSTFIX_QUEUE_LIFETIME:-300s}
+queue_run_delay = 3600s
+minimal_backoff_time = 3600s
+maximal_backoff_time = 3600s
+delay_warning_time = 0
+smtpd_banner = \$myhostname ESMTP mxtier test Postfix
+EOF
+	cat >"$etc/master.cf" <<EOF
+# service type  private unpriv  chroot  wakeup  maxproc command + args
+127.0.0.1:$port inet n  -       n       -       -       smtpd
+pickup    unix  n       -       n       60      1       pickup
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+verify    unix  -       -       n       -       1       verify
+flush     unix  n       -       n       1000?   0       flush
+proxymap  unix  -       -       n       -       -       proxymap
+proxywrite unix -       -       n       -       1       proxymap
+showq     unix  n       -       n       -       -       showq
+error     unix  -       -       n       -       -       error
+retry     unix  -       -       n       -       -       error
+discard   unix  -       -       n       -       -       discard
+anvil     unix  -       -       n       -       1       anvil
+scache    unix  -       -       n       -       1       scache
+postlog   unix-dgram n  -       n       -       1       postlogd
+mailbox   unix  -       n       n       -       -       pipe flags=q null_sender= user=nobody argv=$etc/mailbox.sh $dir/mailbox \${queue_id}
+mxtier    unix  -       n       n       -       -       pipe flags=q null_sender= user=nobody argv=${cmd# }
+EOF
+	_mta_postfix_allow add "$etc" || { mta_log "cannot edit /etc/postfix/main.cf"; return 1; }
+	MTA_POSTFIX_DIRS+=("$dir")
+	# "postfix check" creates the queue folders and checks the setup (its
+	# fatal errors go to the maillog); then the master itself, with a
+	# lifetime (-e) so it stops by itself, and -w so it returns only once it
+	# is ready (or failed).
+	if ! timeout 60 postfix -c "$etc" check >"$dir/check.out" 2>&1; then
+		mta_log "postfix check failed: $(cat "$dir/check.out"; tail -5 "$dir/maillog" 2>/dev/null)"
+		return 1
+	fi
+	if ! timeout 60 /usr/lib/postfix/sbin/master -c "$etc" -e "$MTA_LIFETIME" -w >"$dir/master.out" 2>&1; then
+		mta_log "postfix master did not start: $(cat "$dir/master.out"; tail -5 "$dir/maillog" 2>/dev/null)"
+		return 1
+	fi
+	# ready = the smtpd port listens (master opens it before -w returns)
+	if ! ss -ltnH "src 127.0.0.1:$port" | grep -q .; then
+		mta_log "postfix smtpd is not listening on 127.0.0.1:$port"
+		return 1
+	fi
+	return 0
+}
+
+_mta_postfix_etc() { echo "$(cd "$1" && pwd)/etc"; }
+
+# mta_postfix_send DIR FROM TO FILE - inject over SMTP (smtpd on DIR/port);
+# prints the queue id. The SMTP transcript goes to DIR/inject.log.
+mta_postfix_send() {
+	local dir=$1 reply
+	reply=$(mta_smtp_send 127.0.0.1 "$(cat "$dir/port")" "$2" "$3" "$4" 2>>"$dir/inject.log") || {
+		mta_log "postfix refused the message: $reply"; return 1; }
+	# "250 2.0.0 Ok: queued as 4AbCdE1234"
+	[[ $reply =~ queued\ as\ ([0-9A-Za-z]+) ]] || { mta_log "no queue id in: $reply"; return 1; }
+	echo "${BASH_REMATCH[1]}"
+}
+
+# mta_postfix_wait DIR QUEUE_ID - wait for the next outcome of that message
+# (each call returns the next one: after a flush, call it again). Prints
+#   sent|deferred|bounced DSN TEXT
+# where TEXT is the part in parentheses of Postfix's "status=..." log line.
+# A message that expired prints "bounced - expired, returned to sender".
+mta_postfix_wait() {
+	local dir=$1 qid=$2 seen line out
+	seen=$(cat "$dir/wait/$qid" 2>/dev/null || echo 0)
+	line=$(_mta_follow "$dir/maillog" '
+		index($0, q) && ($0 ~ / to=<.* status=[a-z]+ / || $0 ~ /status=expired/) {
+			if (n++ < skip) next
+			print; exit 0
+		}' -v q=": $qid: " -v skip="$seen")
+	if [[ -z $line ]]; then
+		echo "timeout"
+		mta_log "no outcome for $qid within ${MTA_WAIT}s (see $dir/maillog)"
+		return 1
+	fi
+	echo $((seen + 1)) >"$dir/wait/$qid"
+	if [[ $line =~ ,\ dsn=([^,]*),\ status=([a-z]+)\ \((.*)\)$ ]]; then
+		out="${BASH_REMATCH[2]} ${BASH_REMATCH[1]} ${BASH_REMATCH[3]}"
+	elif [[ $line == *status=expired* ]]; then
+		out="bounced - expired, returned to sender"
+	else
+		out="unknown - $line"
+	fi
+	echo "$out"
+}
+
+mta_postfix_queue_json() {
+	timeout 30 postqueue -c "$(_mta_postfix_etc "$1")" -j
+}
+
+# mta_postfix_flush DIR [QUEUE_ID] - deliver deferred mail now
+mta_postfix_flush() {
+	if [[ -n ${2:-} ]]; then
+		timeout 30 postqueue -c "$(_mta_postfix_etc "$1")" -i "$2"
+	else
+		timeout 30 postqueue -c "$(_mta_postfix_etc "$1")" -f
+	fi
+}
+
+# mta_postfix_bounce_text DIR QUEUE_ID - the non-delivery notification that
+# Postfix sent for QUEUE_ID, as the sender's mailbox (DIR/mailbox) got it.
+# Waits (bounded) for the bounce to be created and delivered.
+mta_postfix_bounce_text() {
+	local dir=$1 qid=$2 bqid
+	bqid=$(_mta_follow "$dir/maillog" '
+		index($0, q) { sub(/.*notification: /, ""); print; exit 0 }' \
+		-v q=": $qid: sender non-delivery notification: ")
+	[[ -n $bqid ]] || { mta_log "no bounce for $qid"; return 1; }
+	_mta_follow "$dir/maillog" 'index($0, q) && / status=sent / { print; exit 0 }' \
+		-v q=": $bqid: to=<" >/dev/null
+	[[ -f $dir/mailbox/$bqid ]] || { mta_log "bounce $bqid of $qid not in $dir/mailbox"; return 1; }
+	cat "$dir/mailbox/$bqid"
+}
+
+mta_postfix_stop() {
+	local dir=$1 etc pid i d rest=()
+	dir=$(cd "$dir" 2>/dev/null && pwd) || return 0
+	etc=$dir/etc
+	pid=$(cat "$dir/queue/pid/master.pid" 2>/dev/null | tr -d ' ')
+	timeout 30 postfix -c "$etc" stop >/dev/null 2>&1
+	# wait (bounded) for the master to be gone; then make sure of it
+	if [[ -n $pid ]]; then
+		for ((i = 0; i < 300; i++)); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.02
+		done
+		if kill -0 "$pid" 2>/dev/null; then
+			timeout 30 postfix -c "$etc" abort >/dev/null 2>&1
+			kill -9 "$pid" 2>/dev/null
+		fi
+	fi
+	_mta_postfix_allow remove "$etc"
+	for d in "${MTA_POSTFIX_DIRS[@]}"; do
+		[[ $d == "$dir" ]] || rest+=("$d")
+	done
+	MTA_POSTFIX_DIRS=("${rest[@]}")
+}

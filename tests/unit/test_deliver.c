@@ -1,0 +1,805 @@
+/*
+ * test_deliver - the fallback policy (R11) and the delivery walk (R10-R14)
+ *
+ * The walk runs against a fake SMTP session (each address scripted to end
+ * at a stage with a kind and a reply), a fake clock and a real journal in a
+ * temporary directory. Test names start with the rule they prove.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "deliver.h"
+#include "fallback.h"
+
+/* --- R11: the decision table ------------------------------------------ */
+
+static void
+test_R11_connection_failure_moves_on_under_every_preset(void **state)
+{
+	enum mx_fallback_preset p;
+
+	(void)state;
+	for (p = MX_FALLBACK_POSTFIX; p <= MX_FALLBACK_QMAIL; p++) {
+		assert_int_equal(mx_fallback_decide(p, MX_STAGE_CONNECT, MX_FAIL_CONNECT, 0, true),
+				 MX_ACTION_MOVE_ON);
+		assert_int_equal(mx_fallback_decide(p, MX_STAGE_CONNECT, MX_FAIL_CONNECT, 0, false),
+				 MX_ACTION_DEFER);
+	}
+}
+
+static void
+test_R11_postfix_preset_moves_on_at_every_stage(void **state)
+{
+	enum mx_stage s;
+
+	(void)state;
+	for (s = MX_STAGE_GREETING; s <= MX_STAGE_DOT; s++) {
+		assert_int_equal(mx_fallback_decide(MX_FALLBACK_POSTFIX, s, MX_FAIL_REPLY, 451, true),
+				 MX_ACTION_MOVE_ON);
+		assert_int_equal(mx_fallback_decide(MX_FALLBACK_POSTFIX, s, MX_FAIL_LOST, 0, true),
+				 MX_ACTION_MOVE_ON);
+		/* on the last host temporary failures defer */
+		assert_int_equal(mx_fallback_decide(MX_FALLBACK_POSTFIX, s, MX_FAIL_REPLY, 451, false),
+				 MX_ACTION_DEFER);
+	}
+}
+
+static void
+test_R11_greeting_preset_moves_on_only_before_the_transaction(void **state)
+{
+	(void)state;
+	assert_int_equal(mx_fallback_decide(MX_FALLBACK_GREETING, MX_STAGE_GREETING, MX_FAIL_REPLY,
+					    421, true), MX_ACTION_MOVE_ON);
+	assert_int_equal(mx_fallback_decide(MX_FALLBACK_GREETING, MX_STAGE_EHLO, MX_FAIL_LOST,
+					    0, true), MX_ACTION_MOVE_ON);
+	assert_int_equal(mx_fallback_decide(MX_FALLBACK_GREETING, MX_STAGE_MAIL, MX_FAIL_REPLY,
+					    451, true), MX_ACTION_DEFER);
+	assert_int_equal(mx_fallback_decide(MX_FALLBACK_GREETING, MX_STAGE_RCPT, MX_FAIL_REPLY,
+					    450, true), MX_ACTION_DEFER);
+	assert_int_equal(mx_fallback_decide(MX_FALLBACK_GREETING, MX_STAGE_DOT, MX_FAIL_LOST,
+					    0, true), MX_ACTION_DEFER);
+}
+
+static void
+test_R11_qmail_preset_defers_after_connecting(void **state)
+{
+	enum mx_stage s;
+
+	(void)state;
+	for (s = MX_STAGE_GREETING; s <= MX_STAGE_DOT; s++)
+		assert_int_equal(mx_fallback_decide(MX_FALLBACK_QMAIL, s, MX_FAIL_REPLY, 421, true),
+				 MX_ACTION_DEFER);
+}
+
+static void
+test_R11_5xx_after_mail_bounces_and_5xx_greeting_is_temporary(void **state)
+{
+	enum mx_fallback_preset p;
+
+	(void)state;
+	for (p = MX_FALLBACK_POSTFIX; p <= MX_FALLBACK_QMAIL; p++) {
+		assert_int_equal(mx_fallback_decide(p, MX_STAGE_MAIL, MX_FAIL_REPLY, 550, true),
+				 MX_ACTION_BOUNCE);
+		assert_int_equal(mx_fallback_decide(p, MX_STAGE_RCPT, MX_FAIL_REPLY, 550, true),
+				 MX_ACTION_BOUNCE);
+		assert_int_equal(mx_fallback_decide(p, MX_STAGE_DOT, MX_FAIL_REPLY, 554, true),
+				 MX_ACTION_BOUNCE);
+		/* a 5xx greeting or EHLO: the host is broken, not the recipient */
+		assert_int_not_equal(mx_fallback_decide(p, MX_STAGE_GREETING, MX_FAIL_REPLY, 554,
+							true), MX_ACTION_BOUNCE);
+		assert_int_not_equal(mx_fallback_decide(p, MX_STAGE_EHLO, MX_FAIL_REPLY, 550,
+							false), MX_ACTION_BOUNCE);
+	}
+	/* a lost connection counts as 451: never a bounce */
+	assert_int_equal(mx_fallback_decide(MX_FALLBACK_POSTFIX, MX_STAGE_DOT, MX_FAIL_LOST, 0,
+					    false), MX_ACTION_DEFER);
+}
+
+/* --- the fake world ----------------------------------------------------- */
+
+/* How a scripted address behaves. */
+struct script {
+	const char *addr;
+	enum mx_stage stage;
+	enum mx_failure_kind kind;
+	int	code;			/* reply at that stage */
+	int	rcpt_code[4];		/* per recipient RCPT reply, 0 = 250 */
+	int	calls;
+};
+
+struct world {
+	struct script *scripts;
+	size_t	nscripts;
+	int64_t	now;
+	char	order[512];		/* addresses attempted, space separated */
+	struct mx_config cfg;
+	char	dir[64];
+	char	relay_addr[32];
+};
+
+static int64_t
+fake_now(void *arg)
+{
+	struct world *w = arg;
+
+	return w->now += 10;
+}
+
+static void
+fake_attempt(void *arg, const struct mx_smtp_opts *o, const struct mx_ip *ip, int port,
+	     const char *host, const struct mx_smtp_envelope *env, const bool *pending,
+	     struct mx_spool *sp, struct mx_smtp_rcpt *rcpt, struct mx_smtp_result *res)
+{
+	struct world *w = arg;
+	char	text[MX_IP_TEXT_MAX];
+	size_t	i, n;
+
+	(void)o;
+	(void)port;
+	(void)host;
+	(void)sp;
+	mx_ip_format(ip, text, sizeof(text));
+	snprintf(w->order + strlen(w->order), sizeof(w->order) - strlen(w->order), "%s%s",
+		 w->order[0] ? " " : "", text);
+	memset(res, 0, sizeof(*res));
+	memset(rcpt, 0, env->nrcpts * sizeof(*rcpt));
+	for (n = 0; n < w->nscripts; n++)
+		if (strcmp(w->scripts[n].addr, text) == 0)
+			break;
+	if (n == w->nscripts)
+		fail_msg("address %s attempted but not scripted", text);
+	w->scripts[n].calls++;
+	res->stage = w->scripts[n].stage;
+	res->kind = w->scripts[n].kind;
+	res->reached_greeting = res->stage >= MX_STAGE_GREETING &&
+	    res->kind != MX_FAIL_CONNECT;
+	res->reply.code = w->scripts[n].code;
+	snprintf(res->reply.text, sizeof(res->reply.text), "scripted %d", w->scripts[n].code);
+	if (res->kind == MX_FAIL_CONNECT)
+		snprintf(res->detail, sizeof(res->detail), "Connection refused");
+	if (res->kind == MX_FAIL_LOST)
+		snprintf(res->detail, sizeof(res->detail), "lost connection");
+	if (res->stage < MX_STAGE_RCPT)
+		return;
+	for (i = 0; i < env->nrcpts; i++) {
+		int	c;
+
+		if (!pending[i])
+			continue;
+		c = w->scripts[n].rcpt_code[i] ? w->scripts[n].rcpt_code[i] : 250;
+		rcpt[i].tried = true;
+		rcpt[i].reply.code = c;
+		snprintf(rcpt[i].reply.text, sizeof(rcpt[i].reply.text), "rcpt %d", c);
+		if (c / 100 == 2) {
+			rcpt[i].accepted = true;
+			if (res->kind == MX_FAIL_NONE) {
+				rcpt[i].delivered = true;
+				rcpt[i].reply.code = 250;
+			}
+		}
+	}
+}
+
+static bool
+fake_relay(void *arg, const char *spec, struct mx_relay_target *t)
+{
+	struct world *w = arg;
+
+	snprintf(t->name, sizeof(t->name), "%s", spec);
+	t->port = 25;
+	assert_true(mx_ip_parse(w->relay_addr, &t->ips[0]));
+	t->nips = 1;
+	return true;
+}
+
+/* host - plan host with addresses */
+static void
+add_host(struct mx_plan *pl, uint16_t pref, const char *name, const char *a1, const char *a2)
+{
+	struct mx_plan_tier *t = NULL;
+	struct mx_plan_host *h;
+	size_t	i;
+
+	for (i = 0; i < pl->ntiers; i++)
+		if (pl->tiers[i].pref == pref)
+			t = &pl->tiers[i];
+	if (t == NULL) {
+		pl->tiers = realloc(pl->tiers, (pl->ntiers + 1) * sizeof(*pl->tiers));
+		t = &pl->tiers[pl->ntiers++];
+		memset(t, 0, sizeof(*t));
+		t->pref = pref;
+	}
+	t->hosts = realloc(t->hosts, (t->nhosts + 1) * sizeof(*t->hosts));
+	h = &t->hosts[t->nhosts++];
+	memset(h, 0, sizeof(*h));
+	snprintf(h->name, sizeof(h->name), "%s", name);
+	h->pref = pref;
+	h->usable = true;
+	h->addrs = calloc(2, sizeof(*h->addrs));
+	for (i = 0; i < 2; i++) {
+		const char *a = i == 0 ? a1 : a2;
+
+		if (a == NULL)
+			break;
+		assert_true(mx_ip_parse(a, &h->addrs[i].ip));
+		snprintf(h->addrs[i].text, sizeof(h->addrs[i].text), "%s", a);
+		h->addrs[i].usable = true;
+		h->naddrs++;
+	}
+}
+
+static struct mx_plan *
+new_plan(const char *domain)
+{
+	struct mx_plan *pl = calloc(1, sizeof(*pl));
+
+	snprintf(pl->domain, sizeof(pl->domain), "%s", domain);
+	pl->result = MX_PLAN_OK;
+	return pl;
+}
+
+static int
+setup(void **state)
+{
+	struct world *w = calloc(1, sizeof(*w));
+
+	snprintf(w->dir, sizeof(w->dir), "/tmp/mxt-deliver-XXXXXX");
+	if (mkdtemp(w->dir) == NULL || !mx_config_defaults(&w->cfg))
+		return -1;
+	w->cfg.smtp.port = 25;
+	w->now = 1800000000000LL;
+	*state = w;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct world *w = *state;
+	char	cmd[128];
+
+	mx_config_free(&w->cfg);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", w->dir);
+	if (system(cmd) != 0)
+		return -1;
+	free(w);
+	return 0;
+}
+
+/* run - deliver to rcpts over plan with the world's scripts */
+static void
+run(struct world *w, struct mx_plan *pl, const char *const *rcpts, size_t nrcpts,
+    struct mx_journal *j, struct mx_deliver_result *res)
+{
+	struct mx_smtp_opts o = { .helo_name = "client.test" };
+	struct mx_deliver_io io = { w, fake_now, fake_attempt, fake_relay };
+	struct mx_deliver_job job = {
+		.cfg = &w->cfg, .smtp = &o, .plan = pl, .queue_id = "Q1",
+		.env = { "sender@client.test", rcpts, nrcpts }, .journal = j
+	};
+
+	w->order[0] = '\0';
+	mx_deliver(&job, &io, res);
+}
+
+static struct mx_journal *
+journal(struct world *w)
+{
+	char	path[128], err[256];
+	struct mx_journal *j;
+
+	snprintf(path, sizeof(path), "%s/journal.db", w->dir);
+	j = mx_journal_open(path, false, err, sizeof(err));
+	if (j == NULL)
+		fail_msg("journal: %s", err);
+	return j;
+}
+
+/* --- R11 in the walk ----------------------------------------------------- */
+
+static const char *const one_rcpt[] = { "user@example.test" };
+
+static void
+test_R11_primary_refused_goes_to_backup(void **state)
+{
+	struct world *w = *state;
+	struct script s[] = {
+		{ "192.0.2.1", MX_STAGE_CONNECT, MX_FAIL_CONNECT, 0, {0}, 0 },
+		{ "192.0.2.2", MX_STAGE_DOT, MX_FAIL_NONE, 250, {0}, 0 },
+	};
+	struct mx_plan *pl = new_plan("example.test");
+	struct mx_deliver_result r;
+
+	w->scripts = s;
+	w->nscripts = 2;
+	add_host(pl, 10, "mx1.example.test", "192.0.2.1", NULL);
+	add_host(pl, 20, "backup.example.test", "192.0.2.2", NULL);
+	run(w, pl, one_rcpt, 1, NULL, &r);
+	assert_string_equal(w->order, "192.0.2.1 192.0.2.2");
+	assert_int_equal(r.exit_status, EX_OK);
+	assert_int_equal(r.rcpt[0].status, MX_RCPT_SENT);
+	assert_non_null(strstr(r.first_line, "backup.example.test[192.0.2.2]"));
+	mx_deliver_result_free(&r);
+	mx_plan_free(pl);
+}
+
+/* greylisting primary: 450 at RCPT, under each preset */
+static void
+test_R11_greylisting_primary_per_preset(void **state)
+{
+	struct world *w = *state;
+	struct script s[] = {
+		{ "192.0.2.1", MX_STAGE_RCPT, MX_FAIL_REPLY, 450, {450}, 0 },
+		{ "192.0.2.2", MX_STAGE_DOT, MX_FAIL_NONE, 250, {0}, 0 },
+	};
+	struct mx_plan *pl = new_plan("example.test");
+	struct mx_deliver_result r;
+
+	w->scripts = s;
+	w->nscripts = 2;
+	add_host(pl, 10, "mx1.example.test", "192.0.2.1", NULL);
+	add_host(pl, 20, "backup.example.test", "192.0.2.2", NULL);
+
+	w->cfg.fallback = MX_FALLBACK_POSTFIX;
+	run(w, pl, one_rcpt, 1, NULL, &r);
+	assert_string_equal(w->order, "192.0.2.1 192.0.2.2");
+	assert_int_equal(r.exit_status, EX_OK);
+	mx_deliver_result_free(&r);
+
+	w->cfg.fallback = MX_FALLBACK_GREETING;
+	run(w, pl, one_rcpt, 1, NULL, &r);
+	assert_string_equal(w->order, "192.0.2.1");
+	assert_int_equal(r.exit_status, EX_TEMPFAIL);
+	assert_non_null(strstr(r.first_line, "450"));
+	assert_int_equal(r.first_line[0], '4');
+	mx_deliver_result_free(&r);
+
+	w->cfg.fallback = MX_FALLBACK_QMAIL;
+	run(w, pl, one_rcpt, 1, NULL, &r);
+	assert_string_equal(w->order, "192.0.2.1");
+	assert_int_equal(r.exit_status, EX_TEMPFAIL);
+	mx_deliver_result_free(&r);
+	mx_plan_free(pl);
+}
+
+/* 421 greeting: postfix and greeting move on, qmail defers */
+static void
+test_R11_421_greeting_per_preset(void **state)
+{
+	struct world *w = *state;
+	struct script s[] = {
+		{ "192.0.2.1", MX_STAGE_GREETING, MX_FAIL_REPLY, 421, {0}, 0 },
+		{ "192.0.2.2", MX_STAGE_DOT, MX_FAIL_NONE, 250, {0}, 0 },
+	};
+	struct mx_plan *pl = new_plan("example.test");
+	struct mx_deliver_result r;
+	enum mx_fallback_preset p;
+
+	w->scripts = s;
+	w->nscripts = 2;
+	add_host(pl, 10, "mx1.example.test", "192.0.2.1", NULL);
+	add_host(pl, 20, "backup.example.test", "192.0.2.2", NULL);
+	for (p = MX_FALLBACK_POSTFIX; p <= MX_FALLBACK_QMAIL; p++) {
+		w->cfg.fallback = p;
+		run(w, pl, one_rcpt, 1, NULL, &r);
+		if (p == MX_FALLBACK_QMAIL) {
+			assert_string_equal(w->order, "192.0.2.1");
+			assert_int_equal(r.exit_status, EX_TEMPFAIL);
+			assert_non_null(strstr(r.first_line, "refused to talk to me: 421"));
+		} else {
+			assert_string_equal(w->order, "192.0.2.1 192.0.2.2");
+			assert_int_equal(r.exit_status, EX_OK);
+		}
+		mx_deliver_result_free(&r);
+	}
+	w->cfg.fallback = MX_FALLBACK_POSTFIX;
+	mx_plan_free(pl);
+}
+
+static void
+test_R11_rcpt_5xx_bounces_and_backup_untouched(void **state)
+{
+	struct world *w = *state;
+	struct script s[] = {
+		{ "192.0.2.1", MX_STAGE_RCPT, MX_FAIL_REPLY, 550, {550}, 0 },
+		{ "192.0.2.2", MX_STAGE_DOT, MX_FAIL_NONE, 250, {0}, 0 },
+	};
+	struct mx_plan *pl = new_plan("example.test");
+	struct mx_deliver_result r;
+
+	w->scripts = s;
+	w->nscripts = 2;
+	add_host(pl, 10, "mx1.example.test", "192.0.2.1", NULL);
+	add_host(pl, 20, "backup.example.test", "192.0.2.2", NULL);
+	run(w, pl, one_rcpt, 1, NULL, &r);
+	assert_string_equal(w->order, "192.0.2.1");
+	assert_int_equal(s[1].calls, 0);
+	assert_int_equal(r.exit_status, EX_NOUSER);
+	assert_int_equal(r.rcpt[0].status, MX_RCPT_BOUNCED);
+	assert_int_equal(r.first_line[0], '5');
+	assert_non_null(strstr(r.first_line, "(in reply to RCPT TO command)"));
+	mx_deliver_result_free(&r);
+	mx_plan_free(pl);
+}
+
+static void
+test_R11_mail_5xx_bounces_with_69(void **state)
+{
+	struct world *w = *state;
+	struct script s[] = {
+		{ "192.0.2.1", MX_STAGE_MAIL, MX_FAIL_REPLY, 553, {0}, 0 },
+	};
+	struct mx_plan *pl = new_plan("example.test");
+	struct mx_deliver_result r;
+
+	w->scripts = s;
+	w->nscripts = 1;
+	add_host(pl, 10, "mx1.example.test", "192.0.2.1", NULL);
+	run(w, pl, one_rcpt, 1, NULL, &r);
+	assert_int_equal(r.exit_status, EX_UNAVAILABLE);
+	assert_non_null(strstr(r.first_line, "MAIL FROM"));
+	mx_deliver_result_free(&r);
+	mx_plan_free(pl);
+}
+
+static void
+test_R11_lost_after_dot_never_exits_0(void **state)
+{
+	struct world *w = *state;
+	struct script s[] = {
+		{ "192.0.2.1", MX_STAGE_DOT, MX_FAIL_LOST, 0, {0}, 0 },
+	};
+	struct mx_plan *pl = new_plan("example.test");
+	struct mx_deliver_result r;
+
+	w->scripts = s;
+	w->nscripts = 1;
+	add_host(pl, 10, "mx1.example.test", "192.0.2.1", NULL);
+	run(w, pl, one_rcpt, 1, NULL, &r);
+	assert_int_equal(r.exit_status, EX_TEMPFAIL);
+	assert_int_equal(r.rcpt[0].status, MX_RCPT_DEFERRED);
+	assert_non_null(strstr(r.first_line, "4.4.2 lost connection"));
+	assert_non_null(strstr(r.first_line, "end of data"));
+	mx_deliver_result_free(&r);
+	mx_plan_free(pl);
+}
+
+static void
+test_R11_all_hosts_failing_defers_naming_the_last(void **state)
+{
+	struct world *w = *state;
+	struct script s[] = {
+		{ "192.0.2.1", MX_STAGE_CONNECT, MX_FAIL_CONNECT, 0, {0}, 0 },
+		{ "192.0.2.2", MX_STAGE_GREETING, MX_FAIL_REPLY, 421, {0}, 0 },
+	};
+	struct mx_plan *pl = new_plan("example.test");
+	struct mx_deliver_result r;
+
+	w->scripts = s;
+	w->nscripts = 2;
+	add_host(pl, 10, "mx1.example.test", "192.0.2.1", NULL);
+	add_host(pl, 20, "mx2.example.test", "192.0.2.2", NULL);
+	run(w, pl, one_rcpt, 1, NULL, &r);
+	assert_int_equal(r.exit_status, EX_TEMPFAIL);
+	assert_non_null(strstr(r.first_line, "mx2.example.test[192.0.2.2] refused to talk"));
+	mx_deliver_result_free(&r);
+	mx_plan_free(pl);
+}
+
+/* two recipients: one accepted, one rejected: all-or-nothing exit, never 0 */
+static void
+test_R11_mixed_recipients_never_exit_0(void **state)
+{
+	struct world *w = *state;
+	struct script s[] = {
+		{ "192.0.2.1", MX_STAGE_DOT, MX_FAIL_NONE, 250, {0, 550}, 0 },
+	};
+	static const char *const two[] = { "a@example.test", "b@example.test" };
+	struct mx_plan *pl = new_plan("example.test");
+	struct mx_deliver_result r;
+
+	w->scripts = s;
+	w->nscripts = 1;
+	add_host(pl, 10, "mx1.example.test", "192.0.2.1", NULL);
+	run(w, pl, two, 2, NULL, &r);
+	assert_int_equal(r.rcpt[0].status, MX_RCPT_SENT);
+	assert_int_equal(r.rcpt[1].status, MX_RCPT_BOUNCED);
+	assert_int_not_equal(r.exit_status, EX_OK);
+	mx_deliver_result_free(&r);
+
+	/* and a 4xx for one recipient defers the call */
+	s[0].rcpt_code[1] = 451;
+	run(w, pl, two, 2, NULL, &r);
+	assert_int_equal(r.exit_status, EX_TEMPFAIL);
+	mx_deliver_result_free(&r);
+	mx_plan_free(pl);
+}
+
+/* --- R10 limits ------------------------------------------------------------ */
+
+static void
+test_R10_max_sessions_and_addresses(void **state)
+{
+	struct world *w = *state;
+	struct script s[] = {
+		{ "192.0.2.1", MX_STAGE_GREETING, MX_FAIL_REPLY, 421, {0}, 0 },
+		{ "192.0.2.2", MX_STAGE_GREETING, MX_FAIL_REPLY, 421, {0}, 0 },
+		{ "192.0.2.3", MX_STAGE_DOT, MX_FAIL_NONE, 250, {0}, 0 },
+		{ "192.0.2.4", MX_STAGE_CONNECT, MX_FAIL_CONNECT, 0, {0}, 0 },
+	};
+	struct mx_plan *pl = new_plan("example.test");
+	struct mx_deliver_result r;
+
+	w->scripts = s;
+	w->nscripts = 4;
+	add_host(pl, 10, "a.example.test", "192.0.2.1", NULL);
+	add_host(pl, 20, "b.example.test", "192.0.2.2", NULL);
+	add_host(pl, 30, "c.example.test", "192.0.2.3", NULL);
+	w->cfg.policy.max_sessions = 2;		/* two greetings used up */
+	run(w, pl, one_rcpt, 1, NULL, &r);
+	assert_string_equal(w->order, "192.0.2.1 192.0.2.2");
+	assert_int_equal(r.exit_status, EX_TEMPFAIL);
+	assert_int_equal(r.sessions, 2);
+	mx_deliver_result_free(&r);
+	w->cfg.policy.max_sessions = 3;
+	run(w, pl, one_rcpt, 1, NULL, &r);
+	assert_int_equal(r.exit_status, EX_OK);
+	mx_deliver_result_free(&r);
+	mx_plan_free(pl);
+
+	/* connection failures do not use sessions, but do use addresses */
+	pl = new_plan("example.test");
+	add_host(pl, 10, "a.example.test", "192.0.2.4", "192.0.2.4");
+	add_host(pl, 20, "c.example.test", "192.0.2.3", NULL);
+	w->cfg.policy.max_addresses = 2;
+	run(w, pl, one_rcpt, 1, NULL, &r);
+	assert_string_equal(w->order, "192.0.2.4 192.0.2.4");
+	assert_int_equal(r.exit_status, EX_TEMPFAIL);
+	mx_deliver_result_free(&r);
+	w->cfg.policy.max_addresses = 3;
+	run(w, pl, one_rcpt, 1, NULL, &r);
+	assert_int_equal(r.exit_status, EX_OK);
+	mx_deliver_result_free(&r);
+	w->cfg.policy.max_addresses = 5;
+	w->cfg.policy.max_sessions = 2;
+	mx_plan_free(pl);
+}
+
+/* --- R12 fallback relay ---------------------------------------------------- */
+
+static void
+test_R12_relay_after_every_host_failed_temporarily(void **state)
+{
+	struct world *w = *state;
+	struct script s[] = {
+		{ "192.0.2.1", MX_STAGE_CONNECT, MX_FAIL_CONNECT, 0, {0}, 0 },
+		{ "192.0.2.2", MX_STAGE_RCPT, MX_FAIL_REPLY, 451, {451}, 0 },
+		{ "198.51.100.9", MX_STAGE_DOT, MX_FAIL_NONE, 250, {0}, 0 },
+	};
+	char   *relays[] = { "relay.example.test" };
+	struct mx_plan *pl = new_plan("example.test");
+	struct mx_deliver_result r;
+
+	w->scripts = s;
+	w->nscripts = 3;
+	snprintf(w->relay_addr, sizeof(w->relay_addr), "198.51.100.9");
+	w->cfg.fallback_relay = relays;
+	w->cfg.nfallback_relay = 1;
+	add_host(pl, 10, "mx1.example.test", "192.0.2.1", NULL);
+	add_host(pl, 20, "mx2.example.test", "192.0.2.2", NULL);
+	run(w, pl, one_rcpt, 1, NULL, &r);
+	assert_string_equal(w->order, "192.0.2.1 192.0.2.2 198.51.100.9");
+	assert_int_equal(r.exit_status, EX_OK);
+	assert_non_null(strstr(r.first_line, "relay.example.test[198.51.100.9]"));
+	mx_deliver_result_free(&r);
+
+	/* never after a permanent answer */
+	s[1].code = 550;
+	s[1].rcpt_code[0] = 550;
+	s[2].calls = 0;
+	run(w, pl, one_rcpt, 1, NULL, &r);
+	assert_int_equal(s[2].calls, 0);
+	assert_int_equal(r.exit_status, EX_NOUSER);
+	mx_deliver_result_free(&r);
+	w->cfg.fallback_relay = NULL;
+	w->cfg.nfallback_relay = 0;
+	mx_plan_free(pl);
+}
+
+/* --- R13 backoff ------------------------------------------------------------ */
+
+static void
+test_R13_failed_address_skipped_until_retry_time(void **state)
+{
+	struct world *w = *state;
+	struct script s[] = {
+		{ "192.0.2.1", MX_STAGE_CONNECT, MX_FAIL_CONNECT, 0, {0}, 0 },
+		{ "192.0.2.2", MX_STAGE_DOT, MX_FAIL_NONE, 250, {0}, 0 },
+	};
+	struct mx_plan *pl = new_plan("example.test");
+	struct mx_journal *j = journal(w);
+	struct mx_deliver_result r;
+	struct mx_backoff b;
+
+	w->scripts = s;
+	w->nscripts = 2;
+	w->cfg.backoff_initial = 60;
+	w->cfg.backoff_max = 600;
+	add_host(pl, 10, "mx1.example.test", "192.0.2.1", NULL);
+	add_host(pl, 20, "backup.example.test", "192.0.2.2", NULL);
+	run(w, pl, one_rcpt, 1, j, &r);
+	assert_string_equal(w->order, "192.0.2.1 192.0.2.2");
+	mx_deliver_result_free(&r);
+	assert_true(mx_journal_get_backoff(j, "192.0.2.1", 25, &b));
+	assert_int_equal(b.failures, 1);
+
+	/* the next delivery skips the failed primary */
+	run(w, pl, one_rcpt, 1, j, &r);
+	assert_string_equal(w->order, "192.0.2.2");
+	assert_int_equal(r.exit_status, EX_OK);
+	mx_deliver_result_free(&r);
+
+	/* after the retry time it is tried again */
+	w->now += 61 * 1000;
+	run(w, pl, one_rcpt, 1, j, &r);
+	assert_string_equal(w->order, "192.0.2.1 192.0.2.2");
+	mx_deliver_result_free(&r);
+	assert_true(mx_journal_get_backoff(j, "192.0.2.1", 25, &b));
+	assert_int_equal(b.failures, 2);
+	mx_journal_close(j);
+	mx_plan_free(pl);
+}
+
+static void
+test_R13_all_in_backoff_defers_without_connecting(void **state)
+{
+	struct world *w = *state;
+	struct script s[] = {
+		{ "192.0.2.1", MX_STAGE_GREETING, MX_FAIL_REPLY, 421, {0}, 0 },
+	};
+	struct mx_plan *pl = new_plan("example.test");
+	struct mx_journal *j = journal(w);
+	struct mx_deliver_result r;
+
+	w->scripts = s;
+	w->nscripts = 1;
+	add_host(pl, 10, "mx1.example.test", "192.0.2.1", NULL);
+	run(w, pl, one_rcpt, 1, j, &r);
+	assert_int_equal(s[0].calls, 1);
+	mx_deliver_result_free(&r);
+	run(w, pl, one_rcpt, 1, j, &r);
+	assert_int_equal(s[0].calls, 1);		/* no connection */
+	assert_int_equal(r.exit_status, EX_TEMPFAIL);
+	assert_non_null(strstr(r.first_line, "in backoff until"));
+	assert_non_null(strstr(r.first_line, "421"));	/* and says why */
+	mx_deliver_result_free(&r);
+	/* a success clears the state */
+	w->now += 3600 * 1000;
+	s[0].stage = MX_STAGE_DOT;
+	s[0].kind = MX_FAIL_NONE;
+	s[0].code = 250;
+	run(w, pl, one_rcpt, 1, j, &r);
+	assert_int_equal(r.exit_status, EX_OK);
+	mx_deliver_result_free(&r);
+	{
+		struct mx_backoff b;
+
+		assert_false(mx_journal_get_backoff(j, "192.0.2.1", 25, &b));
+		assert_int_equal(b.failures, 0);
+	}
+	mx_journal_close(j);
+	mx_plan_free(pl);
+}
+
+static void
+test_R13_recipient_4xx_does_not_back_off_the_host(void **state)
+{
+	struct world *w = *state;
+	struct script s[] = {
+		{ "192.0.2.1", MX_STAGE_RCPT, MX_FAIL_REPLY, 450, {450}, 0 },
+	};
+	struct mx_plan *pl = new_plan("example.test");
+	struct mx_journal *j = journal(w);
+	struct mx_deliver_result r;
+	struct mx_backoff b;
+
+	w->scripts = s;
+	w->nscripts = 1;
+	add_host(pl, 10, "mx1.example.test", "192.0.2.1", NULL);
+	run(w, pl, one_rcpt, 1, j, &r);
+	mx_deliver_result_free(&r);
+	mx_journal_get_backoff(j, "192.0.2.1", 25, &b);
+	assert_int_equal(b.failures, 0);
+	mx_journal_close(j);
+	mx_plan_free(pl);
+}
+
+/* --- R14 journal rows ------------------------------------------------------- */
+
+static void
+test_R14_every_attempt_journalled_with_decision(void **state)
+{
+	struct world *w = *state;
+	struct script s[] = {
+		{ "192.0.2.1", MX_STAGE_CONNECT, MX_FAIL_CONNECT, 0, {0}, 0 },
+		{ "192.0.2.5", MX_STAGE_GREETING, MX_FAIL_REPLY, 421, {0}, 0 },
+		{ "192.0.2.2", MX_STAGE_RCPT, MX_FAIL_REPLY, 451, {451}, 0 },
+		{ "192.0.2.3", MX_STAGE_DOT, MX_FAIL_NONE, 250, {0}, 0 },
+	};
+	struct mx_plan *pl = new_plan("journal.test");
+	struct mx_journal *j = journal(w);
+	struct mx_deliver_result r;
+
+	w->scripts = s;
+	w->nscripts = 4;
+	w->cfg.policy.max_sessions = 5;
+	add_host(pl, 10, "mx1.journal.test", "192.0.2.1", "192.0.2.5");
+	add_host(pl, 10, "mx2.journal.test", "192.0.2.2", NULL);
+	add_host(pl, 20, "backup.journal.test", "192.0.2.3", NULL);
+	run(w, pl, one_rcpt, 1, j, &r);
+	assert_int_equal(r.exit_status, EX_OK);
+	mx_deliver_result_free(&r);
+	assert_int_equal(mx_journal_count_attempts(j, "journal.test"), 4);
+	mx_journal_close(j);
+	{
+		/* read the decisions back with the sqlite3 shell's view of the file */
+		char	cmd[256], line[256] = "";
+		FILE   *fp;
+
+		snprintf(cmd, sizeof(cmd), "sqlite3 %s/journal.db \"select group_concat(decision, ' ') "
+			 "from (select decision from attempts where domain = 'journal.test' "
+			 "order by id)\"", w->dir);
+		fp = popen(cmd, "r");
+		assert_non_null(fp);
+		assert_non_null(fgets(line, sizeof(line), fp));
+		pclose(fp);
+		assert_string_equal(line, "next_address next_host next_tier done\n");
+	}
+	w->cfg.policy.max_sessions = 2;
+	mx_plan_free(pl);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_R11_connection_failure_moves_on_under_every_preset),
+		cmocka_unit_test(test_R11_postfix_preset_moves_on_at_every_stage),
+		cmocka_unit_test(test_R11_greeting_preset_moves_on_only_before_the_transaction),
+		cmocka_unit_test(test_R11_qmail_preset_defers_after_connecting),
+		cmocka_unit_test(test_R11_5xx_after_mail_bounces_and_5xx_greeting_is_temporary),
+		cmocka_unit_test_setup_teardown(test_R11_primary_refused_goes_to_backup, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_R11_greylisting_primary_per_preset, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_R11_421_greeting_per_preset, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_R11_rcpt_5xx_bounces_and_backup_untouched, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_R11_mail_5xx_bounces_with_69, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_R11_lost_after_dot_never_exits_0, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_R11_all_hosts_failing_defers_naming_the_last, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_R11_mixed_recipients_never_exit_0, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_R10_max_sessions_and_addresses, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_R12_relay_after_every_host_failed_temporarily, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_R13_failed_address_skipped_until_retry_time, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_R13_all_in_backoff_defers_without_connecting, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_R13_recipient_4xx_does_not_back_off_the_host, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_R14_every_attempt_journalled_with_decision, setup,
+						teardown),
+	};
+
+	return cmocka_run_group_tests_name("deliver (R10-R14)", tests, NULL, NULL);
+}
