@@ -170,7 +170,12 @@ set_wal(struct mx_journal *j, int64_t deadline)
 	int	rc, tries = 0;
 
 	for (;;) {
-		rc = run_sql(j, "PRAGMA journal_mode = WAL", mode, sizeof(mode), NULL);
+		/* already WAL (every open but the first): no lock needed */
+		rc = run_sql(j, "PRAGMA journal_mode", mode, sizeof(mode), NULL);
+		if (rc == SQLITE_OK && strcmp(mode, "wal") == 0)
+			return true;
+		if (rc == SQLITE_OK)
+			rc = run_sql(j, "PRAGMA journal_mode = WAL", mode, sizeof(mode), NULL);
 		if (rc == SQLITE_OK)
 			break;
 		if (!is_busy(rc) || now_mono_ms() >= deadline) {
@@ -220,12 +225,15 @@ create_schema_once(struct mx_journal *j, int64_t *version)
 static bool
 create_schema(struct mx_journal *j, int64_t deadline)
 {
-	int64_t	version;
+	int64_t	version = 0;
 	int	rc, tries = 0;
 
 	for (;;) {
 		j->err[0] = '\0';
-		rc = create_schema_once(j, &version);
+		/* a plain read first: only a fresh file needs the write lock */
+		rc = run_sql(j, "PRAGMA user_version", NULL, 0, &version);
+		if (rc == SQLITE_OK && version == 0)
+			rc = create_schema_once(j, &version);
 		if (rc == SQLITE_OK)
 			break;
 		if (!is_busy(rc) || now_mono_ms() >= deadline) {
