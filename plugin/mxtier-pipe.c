@@ -429,13 +429,11 @@ log_outcomes(const struct pipe_ctx *ctx, const struct mx_deliver_result *r, int6
 	int	i;
 
 	for (i = 0; i < (int)r->nrcpt && i < ctx->nrecipients; i++) {
-		const struct mx_rcpt_outcome *o = &r->rcpt[i];
+		char	line[2048];
 
-		syslog(o->status == MX_RCPT_SENT ? LOG_INFO : LOG_NOTICE,
-		       "%s: to=<%s>, relay=%s, delay=%.2f, dsn=%s, status=%s (%s)",
-		       ctx->queue_id ? ctx->queue_id : "NOQUEUE", ctx->recipients[i],
-		       o->relay[0] ? o->relay : "none", delay, o->dsn,
-		       mx_rcpt_status_name(o->status), o->text);
+		mx_deliver_log_line(r, (size_t)i, ctx->queue_id, ctx->recipients[i], delay, line,
+				    sizeof(line));
+		syslog(r->rcpt[i].status == MX_RCPT_SENT ? LOG_INFO : LOG_NOTICE, "%s", line);
 	}
 }
 

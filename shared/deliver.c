@@ -48,6 +48,18 @@ mx_rcpt_status_name(enum mx_rcpt_status s)
 	}
 }
 
+/* mx_deliver_log_line - Postfix-shaped log line for one recipient */
+void
+mx_deliver_log_line(const struct mx_deliver_result *r, size_t i, const char *queue_id,
+		    const char *recipient, double delay_s, char *buf, size_t len)
+{
+	const struct mx_rcpt_outcome *o = &r->rcpt[i];
+
+	snprintf(buf, len, "%s: to=<%s>, relay=%s, delay=%.2f, dsn=%s, status=%s (%s)",
+		 queue_id ? queue_id : "NOQUEUE", recipient, o->relay[0] ? o->relay : "none",
+		 delay_s, o->dsn, mx_rcpt_status_name(o->status), o->text);
+}
+
 /* mx_deliver_result_free - free the per-recipient array */
 void
 mx_deliver_result_free(struct mx_deliver_result *result)

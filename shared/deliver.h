@@ -95,6 +95,14 @@ void	mx_deliver_plan_failure(const struct mx_deliver_job *job, const struct mx_d
 /* mx_deliver_result_free - free the per-recipient array */
 void	mx_deliver_result_free(struct mx_deliver_result *result);
 
+/*
+ * mx_deliver_log_line - the syslog line for recipient i, in the shape of
+ * Postfix's: "QUEUEID: to=<r>, relay=host[addr]:port, delay=1.2, dsn=X.Y.Z,
+ * status=sent (reply)"
+ */
+void	mx_deliver_log_line(const struct mx_deliver_result *r, size_t i, const char *queue_id,
+			    const char *recipient, double delay_s, char *buf, size_t len);
+
 /* mx_rcpt_status_name - "sent", "deferred", "bounced" as in Postfix logs */
 const char *mx_rcpt_status_name(enum mx_rcpt_status s);
 

@@ -748,7 +748,6 @@ test_R14_every_attempt_journalled_with_decision(void **state)
 	add_host(pl, 20, "backup.journal.test", "192.0.2.3", NULL);
 	run(w, pl, one_rcpt, 1, j, &r);
 	assert_int_equal(r.exit_status, EX_OK);
-	mx_deliver_result_free(&r);
 	assert_int_equal(mx_journal_count_attempts(j, "journal.test"), 4);
 	mx_journal_close(j);
 	{
@@ -765,6 +764,16 @@ test_R14_every_attempt_journalled_with_decision(void **state)
 		pclose(fp);
 		assert_string_equal(line, "next_address next_host next_tier done\n");
 	}
+	{
+		/* the log line operators grep for, in Postfix's shape */
+		char	log[2048];
+
+		mx_deliver_log_line(&r, 0, "Q1", one_rcpt[0], 1.5, log, sizeof(log));
+		assert_string_equal(log, "Q1: to=<user@example.test>, relay=backup.journal.test"
+				    "[192.0.2.3]:25, delay=1.50, dsn=2.0.0, status=sent "
+				    "(backup.journal.test[192.0.2.3]:25 said: 250 rcpt 250)");
+	}
+	mx_deliver_result_free(&r);
 	w->cfg.policy.max_sessions = 2;
 	mx_plan_free(pl);
 }
