@@ -368,9 +368,8 @@ in_backoff(struct walk *w, size_t k, const char *host, const char *addr, int por
 	if (w->job->journal == NULL)
 		return false;
 	if (!mx_journal_get_backoff(w->job->journal, addr, port, &b)) {
-		if (b.failures == 0)
-			return false;
-		journal_note(w, false);
+		if (mx_journal_error(w->job->journal)[0] != '\0')
+			journal_note(w, false);		/* unreadable: try the address */
 		return false;
 	}
 	if (b.failures == 0 || b.retry_at_ms <= now)

@@ -251,6 +251,7 @@ test_journal_open_creates_file(void **state)
 	mx_journal_close(NULL);
 }
 
+/* One expected row of PRAGMA table_info. */
 struct column {
 	const char *name;
 	const char *type;
