@@ -453,7 +453,7 @@ helo_name(const struct pipe_ctx *ctx, char *buf, size_t len)
 static int
 run_deliver(struct pipe_ctx *ctx)
 {
-	char	domain[MX_DOMAIN_MAX + 1], why[256], err[512], host[256];
+	char	domain[MX_DOMAIN_MAX + 1], why[256], err[512], host[256], warning[700] = "";
 	struct mx_deliver_io io = { ctx, wall_ms, smtp_attempt, resolve_relay };
 	struct mx_deliver_result result;
 	struct mx_deliver_job job;
@@ -487,13 +487,14 @@ run_deliver(struct pipe_ctx *ctx)
 		mx_spool_free(spool);
 		return fail_local("4.3.0", "mxtier-pipe: cannot look up %s: %s", domain, err);
 	}
-	journal = mx_journal_open(ctx->cfg.journal.path, false, err, sizeof(err));
+	/* warnings wait until the status line is out: it must be the first line */
+	journal = mx_journal_open(ctx->cfg.journal.path, false, warning, sizeof(warning));
 	if (journal == NULL) {
-		fprintf(stderr, "mxtier-pipe: warning: %s; delivering without a journal\n", err);
-		syslog(LOG_WARNING, "warning: %s; delivering without a journal", err);
+		snprintf(warning + strlen(warning), sizeof(warning) - strlen(warning),
+			 "; delivering without a journal");
 	} else if (!mx_journal_prune(journal, start, ctx->cfg.journal.retention,
 				     ctx->cfg.backoff_max)) {
-		syslog(LOG_WARNING, "warning: %s", mx_journal_error(journal));
+		snprintf(warning, sizeof(warning), "%s", mx_journal_error(journal));
 	}
 	if (!mx_smtp_tls_init(err, sizeof(err)) && ctx->cfg.smtp.starttls == MX_STARTTLS_REQUIRE) {
 		mx_journal_close(journal);
@@ -517,13 +518,15 @@ run_deliver(struct pipe_ctx *ctx)
 		mx_deliver(&job, &io, &result);
 	else
 		mx_deliver_plan_failure(&job, &io, &result);
-	if (result.journal_error[0] != '\0') {
-		fprintf(stderr, "mxtier-pipe: warning: %s\n", result.journal_error);
-		syslog(LOG_WARNING, "warning: %s", result.journal_error);
-	}
 	log_outcomes(ctx, &result, start);
 	printf("%s\n", result.first_line);
 	fflush(stdout);		/* delivered is delivered, even if nobody reads the report */
+	if (warning[0] == '\0' && result.journal_error[0] != '\0')
+		snprintf(warning, sizeof(warning), "%s", result.journal_error);
+	if (warning[0] != '\0') {
+		fprintf(stderr, "mxtier-pipe: warning: %s\n", warning);
+		syslog(LOG_WARNING, "warning: %s", warning);
+	}
 	status = result.exit_status;
 	mx_deliver_result_free(&result);
 	mx_journal_close(journal);

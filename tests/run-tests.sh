@@ -19,6 +19,7 @@ WORLD_TOP=$top
 . "$top/tests/world/lib.sh"
 
 cleanup() {
+	if declare -F mta_stop_all >/dev/null; then mta_stop_all; fi
 	world_stop
 	if [[ $failed -eq 0 ]]; then rm -rf "$run"; fi
 }
@@ -78,6 +79,8 @@ done
 
 echo "== golden tests of mxtier-pipe --route"
 . "$top/tests/golden/run-golden.sh"
+
+. "$top/tests/deliver/scenarios.sh"
 
 echo
 if [[ $failed -gt 0 ]]; then
