@@ -460,7 +460,7 @@ session(const struct mx_smtp_opts *o, const struct mx_ip *ip, int port, const ch
 	struct mx_smtp_rcpt *rcpt, struct mx_smtp_result *res, bool allow_tls)
 {
 	struct conn c = { .fd = -1 };
-	struct mx_smtp_reply *reply = calloc(1, sizeof(*reply));
+	struct mx_smtp_reply *reply = calloc(2, sizeof(*reply)), *tlsreply;
 	const struct mx_spool_info *info = mx_spool_get_info(sp);
 	char   *line = NULL;
 	size_t	i, nwant = 0, naccepted = 0, cap;
@@ -472,6 +472,7 @@ session(const struct mx_smtp_opts *o, const struct mx_ip *ip, int port, const ch
 		fail_at(res, MX_STAGE_CONNECT, MX_FAIL_LOCAL, NULL, "out of memory");
 		return true;
 	}
+	tlsreply = reply + 1;		/* so that reply keeps what EHLO offered */
 	for (i = 0; i < env->nrcpts; i++)
 		if (pending[i]) {
 			nwant++;
@@ -507,13 +508,13 @@ session(const struct mx_smtp_opts *o, const struct mx_ip *ip, int port, const ch
 
 	if (o->starttls != MX_STARTTLS_NONE && allow_tls) {
 		if (esmtp && mx_smtp_reply_has(reply, "STARTTLS")) {
-			if (!command(&c, o, MX_STAGE_STARTTLS, "STARTTLS\r\n", reply)) {
+			if (!command(&c, o, MX_STAGE_STARTTLS, "STARTTLS\r\n", tlsreply)) {
 				fail_at(res, MX_STAGE_STARTTLS, c.fail, NULL, c.why);
 				goto out;
 			}
-			if (reply->code != 220) {
+			if (tlsreply->code != 220) {
 				if (o->starttls == MX_STARTTLS_REQUIRE) {
-					fail_at(res, MX_STAGE_STARTTLS, MX_FAIL_REPLY, reply, "");
+					fail_at(res, MX_STAGE_STARTTLS, MX_FAIL_REPLY, tlsreply, "");
 					goto quit;
 				}
 				/* opportunistic: carry on in plaintext on this connection */
@@ -622,6 +623,12 @@ session(const struct mx_smtp_opts *o, const struct mx_ip *ip, int port, const ch
 				fail_at(res, MX_STAGE_RCPT, c.fail, NULL, c.why);
 				goto out;
 			}
+		}
+		if (rcpt[i].reply.code == 421) {
+			/* the server is closing: a session failure, not this recipient's */
+			rcpt[i].tried = false;
+			fail_at(res, MX_STAGE_RCPT, MX_FAIL_REPLY, &rcpt[i].reply, "");
+			goto out;
 		}
 		if (rcpt[i].reply.code / 100 == 2) {
 			rcpt[i].accepted = true;

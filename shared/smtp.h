@@ -28,7 +28,7 @@
 #include "spool.h"
 
 #define MX_SMTP_STAGES 9	/* the stages of fallback.h, and QUIT */
-#define MX_SMTP_QUIT MX_SMTP_STAGES - 1
+#define MX_SMTP_QUIT (MX_SMTP_STAGES - 1)
 
 struct mx_smtp_opts {
 	int	timeout_ms[MX_SMTP_STAGES];	/* per stage; [MX_STAGE_DATA + 0] DATA command */

@@ -14,6 +14,7 @@ void
 mx_smtp_parser_init(struct mx_smtp_parser *p)
 {
 	memset(&p->reply, 0, sizeof(p->reply));
+	p->reply.size = -1;
 	p->len = 0;
 }
 
@@ -49,11 +50,13 @@ append_text(struct mx_smtp_reply *r, const char *text)
 {
 	size_t	used = strlen(r->text), n;
 
+	n = strlen(text);
+	if (n == 0)
+		return;			/* an empty line adds nothing */
 	if (used > 0 && used + 3 < sizeof(r->text)) {
 		memcpy(r->text + used, " / ", 3);
 		used += 3;
 	}
-	n = strlen(text);
 	if (used + n >= sizeof(r->text))
 		n = sizeof(r->text) - used - 1;
 	memcpy(r->text + used, text, n);
@@ -73,7 +76,7 @@ finish_line(struct mx_smtp_parser *p, char *why, size_t whylen)
 		p->len--;
 	l[p->len] = '\0';
 	for (i = 0; i < p->len; i++)
-		if ((unsigned char)l[i] < 0x20 && l[i] != '\t')
+		if (((unsigned char)l[i] < 0x20 && l[i] != '\t') || l[i] == 0x7f)
 			l[i] = '?';	/* keep logs clean of control octets */
 	if (p->len < 3 || !isdigit((unsigned char)l[0]) || !isdigit((unsigned char)l[1]) ||
 	    !isdigit((unsigned char)l[2]) || l[0] < '2' || l[0] > '5' ||
@@ -107,6 +110,9 @@ finish_line(struct mx_smtp_parser *p, char *why, size_t whylen)
 	for (i = 0; i < sizeof(r->lines[0]) - 1 && text[i] && text[i] != ' ' && text[i] != '='; i++)
 		r->lines[r->nlines][i] = text[i];
 	r->lines[r->nlines][i] = '\0';
+	if (r->nlines > 0 && strcasecmp(r->lines[r->nlines], "SIZE") == 0 && text[4] == ' ' &&
+	    isdigit((unsigned char)text[5]))
+		r->size = strtoll(text + 5, NULL, 10);
 	r->nlines++;
 	append_text(r, text);
 	p->len = 0;
@@ -156,18 +162,11 @@ mx_smtp_reply_has(const struct mx_smtp_reply *r, const char *keyword)
 	return false;
 }
 
-/* mx_smtp_reply_param - the number after an EHLO keyword, or -1 */
+/* mx_smtp_reply_param - the number after an EHLO keyword (SIZE), or -1 */
 long long
 mx_smtp_reply_param(const struct mx_smtp_reply *r, const char *keyword)
 {
-	const char *t = r->text, *hit;
-	size_t	k = strlen(keyword);
-
-	if (!mx_smtp_reply_has(r, keyword))
+	if (strcasecmp(keyword, "SIZE") != 0 || !mx_smtp_reply_has(r, keyword))
 		return -1;
-	for (hit = t; (hit = strcasestr(hit, keyword)) != NULL; hit += k) {
-		if ((hit == t || hit[-1] == ' ') && hit[k] == ' ' && isdigit((unsigned char)hit[k + 1]))
-			return strtoll(hit + k + 1, NULL, 10);
-	}
-	return -1;
+	return r->size;
 }

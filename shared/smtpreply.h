@@ -24,6 +24,7 @@ struct mx_smtp_reply {
 	char	text[MX_SMTP_TEXT_MAX];	/* the lines' text, joined by " / ", enhanced code removed */
 	int	nlines;
 	char	lines[MX_SMTP_REPLY_LINES][24];	/* first word after the code of each line (EHLO keywords) */
+	long long size;			/* the number of an EHLO "SIZE n" line, or -1 */
 };
 
 struct mx_smtp_parser {
@@ -52,7 +53,7 @@ enum mx_smtp_parse mx_smtp_parser_feed(struct mx_smtp_parser *p, const char *buf
 /* mx_smtp_reply_has - did an EHLO reply list keyword (case-insensitive) */
 bool	mx_smtp_reply_has(const struct mx_smtp_reply *r, const char *keyword);
 
-/* mx_smtp_reply_param - the number after keyword in an EHLO reply ("SIZE 10240000"), or -1 */
+/* mx_smtp_reply_param - the number of "SIZE 10240000" in an EHLO reply (only SIZE), or -1 */
 long long mx_smtp_reply_param(const struct mx_smtp_reply *r, const char *keyword);
 
 #endif

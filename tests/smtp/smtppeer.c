@@ -59,6 +59,9 @@
  *			until the client closes (the last word is MS)
  *	sleep MS	stay silent for MS milliseconds (the client's commands
  *			stay unread for the next expect)
+ *	quiet		the client must have sent nothing we have not read yet
+ *			(after "sleep": proof that it waits for our reply when
+ *			it must not pipeline); otherwise log "!" and close
  *	close		close the connection now
  *	longline N	send N octets 'x' and CRLF
  *	garbage		send octets that are not SMTP (an HTTP reply, binary)
@@ -90,7 +93,7 @@
 #define SCRIPT_MAX	1000		/* directives per script */
 
 enum op { OP_SEND, OP_EXPECT, OP_STARTTLS, OP_BADTLS, OP_DATA, OP_DRIP, OP_SLEEP, OP_CLOSE,
-	  OP_LONGLINE, OP_GARBAGE };
+	  OP_LONGLINE, OP_GARBAGE, OP_QUIET };
 
 struct step {
 	enum op	op;
@@ -333,9 +336,11 @@ load_script(const char *path, struct script *sc)
 			st->op = OP_CLOSE;
 		} else if (strcmp(line, "garbage") == 0) {
 			st->op = OP_GARBAGE;
+		} else if (strcmp(line, "quiet") == 0) {
+			st->op = OP_QUIET;
 		} else
 			script_error(path, lineno, "send, expect, starttls, badtls, data, drip, "
-				     "sleep, close, longline or garbage");
+				     "sleep, quiet, close, longline or garbage");
 		sc->nsteps++;
 	}
 	if (ferror(fp)) {
@@ -526,6 +531,19 @@ hold(struct conn *c, long ms)
 		if (rc > 0 && (pfd[0].revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)))
 			return false;
 	}
+}
+
+/* sent_ahead - has the client sent anything we have not read */
+static bool
+sent_ahead(struct conn *c)
+{
+	struct pollfd pfd = { c->fd, POLLIN, 0 };
+	char	b;
+
+	if (c->inlen > 0 || (c->ssl != NULL && SSL_pending(c->ssl) > 0))
+		return true;
+	/* readable with data, not merely at EOF */
+	return poll(&pfd, 1, 0) > 0 && recv(c->fd, &b, 1, MSG_PEEK) > 0;
 }
 
 /* send_step - send and log */
@@ -772,6 +790,13 @@ run_script(struct conn *c, const struct script *sc)
 		case OP_GARBAGE:
 			if (!send_step(c, junk, sizeof(junk) - 1))
 				return;
+			break;
+		case OP_QUIET:
+			if (sent_ahead(c)) {
+				logf_("! the client sent more without waiting for a reply "
+				      "(script line %d)", st->lineno);
+				return;
+			}
 			break;
 		}
 	}

@@ -51,18 +51,21 @@
 #define MAX_PEERS	3
 #define MAX_CHILDREN	64
 #define WAIT_READY_MS	10000	/* a peer that is not ready by then is broken */
+#define TOP_MAX		256	/* path of the temporary folder ($TMPDIR is cut at 200) */
+#define DIR_MAX		(TOP_MAX + 16)
+#define FILE_MAX	(DIR_MAX + 32)
 
 struct peer {
 	pid_t	pid;
 	bool	sink;			/* smtp-sink, else smtppeer */
 	char	addr[INET_ADDRSTRLEN];
 	int	port;
-	char	log[PATH_MAX];		/* smtppeer: transcript */
-	char	dump[PATH_MAX];		/* smtppeer: dump file; smtp-sink: dump folder */
+	char	log[FILE_MAX];		/* smtppeer: transcript */
+	char	dump[FILE_MAX];		/* smtppeer: dump file; smtp-sink: dump folder */
 };
 
 struct fixture {
-	char	dir[PATH_MAX];		/* this test's folder */
+	char	dir[DIR_MAX];		/* this test's folder */
 	struct peer peers[MAX_PEERS];
 	int	npeers;
 	int	nfiles;
@@ -74,8 +77,8 @@ struct run {
 	struct mx_smtp_rcpt rcpt[4];
 };
 
-static char topdir[PATH_MAX];
-static char certfile[PATH_MAX + 16], keyfile[PATH_MAX + 16];
+static char topdir[TOP_MAX];
+static char certfile[FILE_MAX], keyfile[FILE_MAX];
 static const char *peer_bin, *sink_bin;
 static pid_t children[MAX_CHILDREN];
 static int ntests, next_addr;
@@ -121,9 +124,12 @@ kill_children(void)
 		}
 }
 
-/* spawn - start argv with stdout to a pipe (*out) or /dev/null */
+/*
+ * spawn - start argv with stdout to a pipe (*out) or /dev/null; a tool
+ * (found in PATH) gets its stderr silenced too
+ */
 static pid_t
-spawn(char *const argv[], int *out, bool search_path)
+spawn(char *const argv[], int *out, bool tool)
 {
 	pid_t	parent = getpid(), pid;
 	int	p[2] = { -1, -1 };
@@ -141,7 +147,9 @@ spawn(char *const argv[], int *out, bool search_path)
 			_exit(127);
 		dup2(null, 0);
 		dup2(out != NULL ? p[1] : null, 1);
-		if (search_path)
+		if (tool)
+			dup2(null, 2);
+		if (tool)
 			execvp(argv[0], argv);
 		else
 			execv(argv[0], argv);
@@ -236,10 +244,10 @@ slurp(const char *path, size_t *len)
 static const char *
 put_file(struct fixture *fx, const char *what, const char *text)
 {
-	static char path[PATH_MAX + 64];
+	static char path[FILE_MAX];
 	FILE   *fp;
 
-	snprintf(path, sizeof(path), "%s/%s.%d", fx->dir, what, ++fx->nfiles);
+	snprintf(path, sizeof(path), "%s/%.8s.%d", fx->dir, what, ++fx->nfiles % 100);
 	fp = fopen(path, "w");
 	if (fp == NULL || fputs(text, fp) < 0 || fclose(fp) != 0)
 		fail_msg("%s: %s", path, strerror(errno));
@@ -319,14 +327,14 @@ static struct peer *
 sink_start(struct fixture *fx, ...)
 {
 	struct peer *pr = new_peer(fx);
-	char   *argv[32], listen_on[64], tmpl[PATH_MAX + 8];
+	char   *argv[32], listen_on[64], tmpl[FILE_MAX + 8];
 	const char *opt;
 	va_list	ap;
 	int	n = 0, st;
 	long long until;
 
 	pr->sink = true;
-	snprintf(pr->dump, sizeof(pr->dump), "%s/sink%d", fx->dir, fx->npeers);
+	snprintf(pr->dump, sizeof(pr->dump), "%s/sink%d", fx->dir, fx->npeers % 10);
 	if (mkdir(pr->dump, 0700) != 0)
 		fail_msg("mkdir %s: %s", pr->dump, strerror(errno));
 	snprintf(tmpl, sizeof(tmpl), "%s/%%M.", pr->dump);
@@ -372,7 +380,7 @@ static struct peer *
 peer_start(struct fixture *fx, const char *script, const char *later, bool tls)
 {
 	struct peer *pr = new_peer(fx);
-	char   *argv[32], spath[PATH_MAX + 64], lpath[PATH_MAX + 64], line[128];
+	char   *argv[32], spath[FILE_MAX], lpath[FILE_MAX], line[128];
 	size_t	len = 0;
 	int	n = 0, fd;
 	long long until;
@@ -380,8 +388,8 @@ peer_start(struct fixture *fx, const char *script, const char *later, bool tls)
 	snprintf(spath, sizeof(spath), "%s", put_file(fx, "script", script));
 	if (later != NULL)
 		snprintf(lpath, sizeof(lpath), "%s", put_file(fx, "later", later));
-	snprintf(pr->log, sizeof(pr->log), "%s/peer%d.log", fx->dir, fx->npeers);
-	snprintf(pr->dump, sizeof(pr->dump), "%s/peer%d.dump", fx->dir, fx->npeers);
+	snprintf(pr->log, sizeof(pr->log), "%s/peer%d.log", fx->dir, fx->npeers % 10);
+	snprintf(pr->dump, sizeof(pr->dump), "%s/peer%d.dump", fx->dir, fx->npeers % 10);
 	argv[n++] = (char *)peer_bin;
 	argv[n++] = "-l";
 	argv[n++] = pr->addr;
@@ -488,18 +496,16 @@ count_prefix(const char *text, const char *prefix)
 	return count;
 }
 
-/* expect_log - the transcript has line, or show it and fail */
-#define expect_log(log, line) check_log(log, line, true, __LINE__)
-#define expect_no_log(log, line) check_log(log, line, false, __LINE__)
+/* expect_log - the transcript has this whole line, or show it and fail */
+#define expect_log(log, line) check_log(log, line, __LINE__)
 static void
-check_log(const char *log, const char *line, bool want, int where)
+check_log(const char *log, const char *line, int where)
 {
-	if (has_line(log, line) != want)
-		fail_msg("line %d: the peer's transcript %s \"%s\":\n%s", where,
-			 want ? "lacks" : "has", line, log);
+	if (!has_line(log, line))
+		fail_msg("line %d: the peer's transcript lacks \"%s\":\n%s", where, line, log);
 }
 
-/* peer_followed_script - no "!" line in the transcript and the script ended */
+/* expect_script_done - no "!" line in the transcript; each session ran to the end */
 static void
 expect_script_done(const char *log, int connections)
 {
@@ -514,7 +520,7 @@ expect_script_done(const char *log, int connections)
 static char *
 sink_dump(struct fixture *fx, const struct peer *pr)
 {
-	char	path[2 * PATH_MAX], *text = NULL;
+	char	path[FILE_MAX + 256], *text = NULL;
 	DIR    *d;
 	struct dirent *e;
 	int	files = 0;
@@ -534,6 +540,21 @@ sink_dump(struct fixture *fx, const struct peer *pr)
 	if (files > 1)
 		fail_msg("smtp-sink dumped %d messages, wanted at most one", files);
 	return text;
+}
+
+/*
+ * expect_no_message - smtp-sink got no message text. (It may leave the
+ * envelope of an unfinished transaction in a dump file until the session
+ * ends, so the file alone proves nothing.)
+ */
+static void
+expect_no_message(struct fixture *fx, const struct peer *pr, const char *text)
+{
+	char   *dump = sink_dump(fx, pr);
+
+	if (dump != NULL && strstr(dump, text) != NULL)
+		fail_msg("smtp-sink received the message:\n%s", dump);
+	free(dump);
 }
 
 /* sink_body - the message in a smtp-sink dump: after its Received: header */
@@ -741,7 +762,9 @@ group_setup(void **state)
 			sink_bin, strerror(errno));
 		return -1;
 	}
-	snprintf(topdir, sizeof(topdir), "%s/mxt-smtp.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (tmp == NULL || *tmp == '\0' || strlen(tmp) > 200)
+		tmp = "/tmp";
+	snprintf(topdir, sizeof(topdir), "%s/mxt-smtp.XXXXXX", tmp);
 	if (mkdtemp(topdir) == NULL) {
 		fprintf(stderr, "test_smtp: mkdtemp %s: %s\n", topdir, strerror(errno));
 		return -1;
@@ -783,7 +806,7 @@ setup(void **state)
 
 	if (fx == NULL)
 		return -1;
-	snprintf(fx->dir, sizeof(fx->dir), "%s/t%02d", topdir, ++ntests);
+	snprintf(fx->dir, sizeof(fx->dir), "%s/t%03d", topdir, ++ntests % 1000);
 	if (mkdir(fx->dir, 0700) != 0) {
 		free(fx);
 		return -1;
@@ -931,7 +954,6 @@ test_smtp_5xx_greeting(void **state)
 	struct peer *pr = sink_start(fx, "-f", "CONNECT", NULL);
 	struct mx_smtp_opts o;
 	struct run r;
-	char   *dump;
 
 	opts(&o, MX_STARTTLS_OPPORTUNISTIC);
 	attempt_simple(fx, pr, &o, &r);
@@ -939,8 +961,7 @@ test_smtp_5xx_greeting(void **state)
 	assert_int_equal(r.res.reply.code / 100, 5);
 	assert_true(r.res.reached_greeting);
 	assert_false(r.rcpt[0].tried);
-	dump = sink_dump(fx, pr);		/* smtp-sink would take it: we must not send */
-	assert_null(dump);
+	expect_no_message(fx, pr, "hello");	/* smtp-sink would take it: we must not send */
 }
 
 static void
@@ -982,14 +1003,14 @@ test_smtp_4xx_at_rcpt(void **state)
 	assert_false(r.rcpt[0].delivered);
 	assert_int_equal(r.rcpt[0].reply.code, 450);
 	assert_string_equal(r.rcpt[0].reply.enhanced, "4.3.0");
-	assert_null(sink_dump(fx, pr));
+	expect_no_message(fx, pr, "hello");
 }
 
 static void
 test_smtp_5xx_at_rcpt_all(void **state)
 {
 	struct fixture *fx = *state;
-	static const char msg[] = "x\n";
+	static const char msg[] = "hello\n";
 	static const char *const rcpts[] = { "c@d.test", "e@f.test" };
 	struct peer *pr = sink_start(fx, "-f", "RCPT", NULL);
 	struct mx_smtp_opts o;
@@ -1003,7 +1024,7 @@ test_smtp_5xx_at_rcpt_all(void **state)
 	assert_int_equal(r.rcpt[0].reply.code / 100, 5);
 	assert_int_equal(r.rcpt[1].reply.code / 100, 5);
 	expect_nothing_delivered(&r, 2);
-	assert_null(sink_dump(fx, pr));
+	expect_no_message(fx, pr, "hello");
 }
 
 static void
@@ -1021,7 +1042,7 @@ test_smtp_5xx_at_mail(void **state)
 	assert_string_equal(r.res.reply.enhanced, "5.3.0");
 	assert_false(r.rcpt[0].tried);
 	expect_nothing_delivered(&r, 1);
-	assert_null(sink_dump(fx, pr));
+	expect_no_message(fx, pr, "hello");
 }
 
 static void
@@ -1038,7 +1059,7 @@ test_smtp_5xx_at_data(void **state)
 	assert_int_equal(r.res.reply.code / 100, 5);
 	assert_true(r.rcpt[0].accepted);
 	expect_nothing_delivered(&r, 1);
-	assert_null(sink_dump(fx, pr));
+	expect_no_message(fx, pr, "hello");
 }
 
 static void
@@ -1089,7 +1110,7 @@ test_smtp_starttls_required_not_offered(void **state)
 	assert_false(r.res.tls);
 	assert_false(r.rcpt[0].tried);
 	assert_non_null(strstr(r.res.detail, "not offered"));
-	assert_null(sink_dump(fx, pr));
+	expect_no_message(fx, pr, "hello");
 }
 
 /* --- scripted peers: recipients and pipelining ----------------------------- */
@@ -1162,25 +1183,19 @@ test_smtp_no_pipelining_waits(void **state)
 	struct fixture *fx = *state;
 	/* without PIPELINING every command waits for its reply: the peer checks it */
 	struct peer *pr = peer_start(fx, GREET EHLO_PLAIN
-		"expect MAIL FROM:<a@b>\nsleep 200\nsend 250 ok\\r\\n\n"
-		"expect RCPT TO:<c@d.test>\nsleep 200\nsend 250 ok\\r\\n\n"
+		"expect MAIL FROM:<a@b>\nsleep 300\nquiet\nsend 250 ok\\r\\n\n"
+		"expect RCPT TO:<c@d.test>\nsleep 300\nquiet\nsend 250 ok\\r\\n\n"
 		"expect DATA\nsend 354 go\\r\\n\n"
 		"data\nsend 250 ok\\r\\n\n" BYE, NULL, false);
 	struct mx_smtp_opts o;
 	struct run r;
 	char   *log;
-	const char *mail, *reply;
 
 	opts(&o, MX_STARTTLS_OPPORTUNISTIC);
 	attempt_simple(fx, pr, &o, &r);
 	expect_delivered(fx, &r, 1);
 	log = peer_log(fx, pr);
-	expect_script_done(log, 1);
-	/* RCPT came after our reply to MAIL, not with it */
-	mail = strstr(log, "C: MAIL FROM:<a@b>");
-	reply = mail ? strstr(mail, "S: 250 ok") : NULL;
-	assert_non_null(reply);
-	assert_non_null(strstr(reply, "C: RCPT TO:<c@d.test>"));
+	expect_script_done(log, 1);		/* "quiet" found nothing sent ahead */
 	free(log);
 }
 
@@ -1272,6 +1287,7 @@ test_smtp_size_too_small(void **state)
 	assert_false(r.rcpt[0].tried);
 	log = peer_log(fx, pr);
 	expect_script_done(log, 1);			/* QUIT came right after EHLO */
+	assert_int_equal(count_prefix(log, "C: MAIL"), 0);
 	free(log);
 }
 
@@ -1333,6 +1349,7 @@ test_smtp_utf8_rcpt_without_smtputf8(void **state)
 	assert_false(r.rcpt[0].tried);
 	log = peer_log(fx, pr);
 	expect_script_done(log, 1);			/* no MAIL: QUIT after EHLO */
+	assert_int_equal(count_prefix(log, "C: MAIL"), 0);
 	free(log);
 }
 
@@ -1413,7 +1430,7 @@ static void
 test_smtp_large_message(void **state)
 {
 	struct fixture *fx = *state;
-	size_t	n = 3 * 1024 * 1024, i, len;
+	size_t	n = 3000000, i, len;
 	char   *msg = malloc(n), *dump;
 	struct peer *pr = peer_start(fx, GREET EHLO_PLAIN ACCEPT_ONE BYE, NULL, false);
 	struct mx_smtp_opts o;
