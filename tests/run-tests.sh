@@ -83,6 +83,19 @@ echo "== golden tests of mxtier-pipe --route"
 
 . "$top/tests/deliver/scenarios.sh"
 
+echo "== the MTA harness's own test (stand-in transport under Postfix and Exim)"
+if out=$(MTA_DIR=$run/selftest timeout 600 bash "$top/tests/mta/selftest.sh" 2>&1); then :; fi
+printf '%s\n' "$out" | grep -E '^\[|passed' | tail -5
+p=$(printf '%s\n' "$out" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' | tail -1)
+f=$(printf '%s\n' "$out" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' | tail -1)
+if [[ -z $p ]]; then
+	note_result "mta selftest (no summary)" fail
+else
+	passed=$((passed + p))
+	failed=$((failed + f))
+	[[ $f -eq 0 ]] || failures+=("mta selftest: $f failed")
+fi
+
 echo
 if [[ $failed -gt 0 ]]; then
 	echo "failed tests:"

@@ -178,3 +178,98 @@ else
 	dlv_direct backoff_first "$c_pf" backoff.dlv.test 0 'backup\.backoff' boff2 'connect:tempfail:next_tier dot:delivered:done'
 	dlv_direct backoff_skips_failed_host "$c_pf" backoff.dlv.test 0 'backup\.backoff' boff2 '-:skipped:next_tier dot:delivered:done'
 fi
+
+# dlv_mta_check NAME WHAT QID GOT WANT_REGEX BEFORE SINK CONF JOURNAL
+# WHAT: postfix or exim; GOT: the MTA's outcome line
+dlv_mta_check() {
+	local name=$1 qid=$3 got=$4 want=$5 before=$6 want_sink=$7 conf=$8 want_journal=$9
+	local after got_sink rows why= n
+	after=$(dlv_counts)
+	got_sink=$(dlv_changed "$before" "$after")
+	rows=$(dlv_journal "$conf" "$qid")
+	[[ $got =~ $want ]] || why+="outcome \"$got\" !~ /$want/; "
+	[[ $got_sink == "$want_sink" ]] || why+="sink got: $got_sink, want $want_sink; "
+	[[ $rows == $want_journal ]] || why+="journal \"$rows\", want \"$want_journal\"; "
+	if [[ -z $why && $want_sink != none ]]; then
+		n=$(mta_sink_messages "$want_sink")
+		[[ $(mta_sink_body_hash "$want_sink" "$n") == $(mta_body_hash "$dlv_dir/msg.eml") ]] ||
+			why+="body at the sink differs from what was injected; "
+	fi
+	if [[ -z $why ]]; then dlv_ok "$2 $name" ok; else dlv_ok "$2 $name" fail "$why"; fi
+}
+
+# dlv_postfix NAME DOMAIN WANT_REGEX SINK JOURNAL [QUEUED]
+# inject through the private Postfix; QUEUED=queued: the message must still
+# be in Postfix's queue afterwards (postqueue -j)
+dlv_postfix() {
+	local before qid got
+	before=$(dlv_counts)
+	qid=$(mta_postfix_send "$pf_dir" sender@client.test "user@$2" "$dlv_dir/msg.eml") || {
+		dlv_ok "postfix $1" fail "injection failed"; return; }
+	got=$(mta_postfix_wait "$pf_dir" "$qid")
+	if [[ ${6:-} == queued ]] && ! mta_postfix_queue_json "$pf_dir" | grep -q "\"queue_id\": *\"$qid\""; then
+		got+=" (NOT in the queue)"
+	fi
+	dlv_mta_check "$1" postfix "$qid" "$got" "$3" "$before" "$4" "$c_pfmta" "$5"
+}
+
+# dlv_exim NAME DOMAIN WANT_REGEX SINK JOURNAL [QUEUED]
+dlv_exim() {
+	local before out id got
+	before=$(dlv_counts)
+	out=$(mta_exim_deliver "$ex_dir" sender@client.test "user@$2" "$dlv_dir/msg.eml") || {
+		dlv_ok "exim $1" fail "exim did not take the message"; return; }
+	id=${out%% *}
+	got=${out#* }
+	if [[ ${6:-} == queued ]] && ! mta_exim_queue "$ex_dir" | grep -q "$id"; then
+		got+=" (NOT in the queue)"
+	fi
+	dlv_mta_check "$1" exim "$id" "$got" "$3" "$before" "$4" "$c_exmta" "$5"
+}
+
+if [[ ${#MTA_SINK_PID[@]} -gt 0 ]]; then
+	echo "== delivery through a private Postfix (pipe(8) transport)"
+	c_pfmta=$(dlv_conf postfix-mta postfix)
+	pf_dir=$run/postfix
+	if ! mta_postfix_start "$pf_dir" "$dlv_pipe" -c "$c_pfmta" --dns-server "$MXT_DNS" \
+		-q '${queue_id}' -f '${sender}' -d '${nexthop}' -- '${recipient}'; then
+		note_result "postfix: start" fail
+	else
+		dlv_postfix healthy ok.dlv.test '^sent 2\.0\.0 .*mx1\.ok\.dlv\.test\[127\.0\.0\.21\]' ok1 'dot:delivered:done'
+		dlv_postfix primary_refused_backup refused.dlv.test '^sent 2\.0\.0 .*backup\.refused' ref2 'connect:tempfail:next_tier dot:delivered:done'
+		dlv_postfix greeting_421 greet.dlv.test '^sent ' greet2 'greeting:tempfail:next_tier dot:delivered:done'
+		dlv_postfix greylisting_primary grey.dlv.test '^sent .*backup\.grey' grey2 'rcpt:tempfail:next_tier dot:delivered:done'
+		dlv_postfix rcpt_5xx_bounce reject.dlv.test '^bounced 5\.1\.1 host mx1\.reject\.dlv\.test\[127\.0\.0\.61\] said: 550 5\.1\.1 no such user' none 'rcpt:permfail:bounce'
+		qid=$(sed -n 's/.*: \([0-9A-Z]*\): to=<user@reject\.dlv\.test>.*status=bounced.*/\1/p' "$pf_dir/maillog" | tail -1)
+		if mta_postfix_bounce_text "$pf_dir" "$qid" | grep -q 'Status: 5\.1\.1' &&
+		   mta_postfix_bounce_text "$pf_dir" "$qid" | grep -q 'mx1\.reject\.dlv\.test\[127\.0\.0\.61\] said: 550 5\.1\.1'; then
+			dlv_ok "postfix bounce_names_host_and_reply" ok
+		else
+			dlv_ok "postfix bounce_names_host_and_reply" fail "bounce of $qid lacks Status: 5.1.1 or our line"
+		fi
+		dlv_postfix dropped_after_dot dropdot.dlv.test '^deferred 4\.4\.2 lost connection with mx1\.dropdot' drop1 'dot:tempfail:defer' queued
+		dlv_postfix all_hosts_fail allfail.dlv.test '^deferred 4\.4\.1 connect to mx2\.allfail' none 'connect:tempfail:next_tier connect:tempfail:defer' queued
+		dlv_postfix null_mx nullmx.dlv.test '^bounced 5\.1\.10 domain nullmx\.dlv\.test does not accept mail' none '-:permfail:bounce'
+		dlv_postfix nxdomain nosuch.dlv.test '^bounced 5\.1\.2 ' none '-:permfail:bounce'
+		dlv_postfix backoff_first backoff.dlv.test '^sent .*backup\.backoff' boff2 'connect:tempfail:next_tier dot:delivered:done'
+		dlv_postfix backoff_skips backoff.dlv.test '^sent .*backup\.backoff' boff2 '-:skipped:next_tier dot:delivered:done'
+	fi
+
+	echo "== delivery through Exim (Debian's exim4 unpacked; pipe transport)"
+	c_exmta=$(dlv_conf exim-mta postfix)
+	ex_dir=$run/exim
+	if ! mta_exim_setup "$ex_dir" "$dlv_pipe" -c "$c_exmta" --dns-server "$MXT_DNS" --exim; then
+		note_result "exim: setup" fail
+	else
+		dlv_exim healthy ok.dlv.test '^delivered' ok1 'dot:delivered:done'
+		dlv_exim primary_refused_backup refused.dlv.test '^delivered' ref2 'connect:tempfail:next_tier dot:delivered:done'
+		dlv_exim greylisting_primary grey.dlv.test '^delivered' grey2 'rcpt:tempfail:next_tier dot:delivered:done'
+		dlv_exim rcpt_5xx_bounce reject.dlv.test '^bounced .*5\.1\.1 host mx1\.reject\.dlv\.test\[127\.0\.0\.61\] said: 550 5\.1\.1 no such user' none 'rcpt:permfail:bounce'
+		dlv_exim dropped_after_dot dropdot.dlv.test '^deferred .*4\.4\.2 lost connection' drop1 'dot:tempfail:defer' queued
+		dlv_exim all_hosts_fail allfail.dlv.test '^deferred .*4\.4\.1 connect to mx2\.allfail' none 'connect:tempfail:next_tier connect:tempfail:defer' queued
+		dlv_exim null_mx nullmx.dlv.test '^bounced .*5\.1\.10 ' none '-:permfail:bounce'
+		dlv_exim nxdomain nosuch.dlv.test '^bounced .*5\.1\.2 ' none '-:permfail:bounce'
+		dlv_exim backoff_first backoff.dlv.test '^delivered' boff2 'connect:tempfail:next_tier dot:delivered:done'
+		dlv_exim backoff_skips backoff.dlv.test '^delivered' boff2 '-:skipped:next_tier dot:delivered:done'
+	fi
+fi

@@ -32,6 +32,7 @@
 #   mta_sink_file NAME N             path of the N-th stored message (1 = oldest)
 #   mta_sink_body_hash NAME N        sha256 of the N-th message's body
 #   mta_sink_envelope NAME N         its X-Mail-Args / X-Rcpt-Args lines
+#   mta_world_lock [SECONDS]         serialize runs that use 127.0.0.x:2525
 #   mta_smtp_send ADDR PORT FROM TO FILE   a bash /dev/tcp SMTP client; prints
 #                                    the reply to the final dot (exit 0 on 2xx)
 #   mta_body_hash FILE               sha256 of a message file's body (see below)
@@ -136,6 +137,18 @@ mta_log() { echo "mta: $*" >&2; }
 # -r and -f imply -p (no PIPELINING announced).
 # ---------------------------------------------------------------------------
 
+# mta_world_lock [SECONDS] - hold, until this shell exits, the machine-wide
+# lock of the dlv.test world's fixed sink addresses (127.0.0.x:2525): two
+# test runs at once would collide there (mta_sink_start refuses a taken
+# address). Waits at most SECONDS (default 600) for another run to finish.
+# The lock is fd 198 of this shell; servers started here get it closed
+# (198>&-) so that a server left over cannot hold the lock.
+mta_world_lock() {
+	exec 198>"${TMPDIR:-/tmp}/mxtier-mta-world.lock" &&
+		flock -w "${1:-600}" 198 ||
+		{ mta_log "another test run holds the dlv.test sink addresses"; return 1; }
+}
+
 # _mta_child_pid PID - the single child of PID (the program run by timeout)
 _mta_child_pid() {
 	local kids
@@ -165,7 +178,7 @@ mta_sink_start() {
 	# the strftime part keeps the file names sortable by time; smtp-sink
 	# appends a random hex number. Order is taken from the file times.
 	timeout "$MTA_LIFETIME" smtp-sink "${user[@]}" -d "$dir/dump/%Y%m%d%H%M%S." "$@" \
-		"inet:$addr:$port" 64 >"$dir/sink.log" 2>&1 &
+		"inet:$addr:$port" 64 >"$dir/sink.log" 2>&1 198>&- &
 	tpid=$!
 	MTA_PIDS+=("$tpid")
 	MTA_SINK_DIR[$name]=$dir
@@ -513,7 +526,7 @@ EOF
 		mta_log "postfix check failed: $(cat "$dir/check.out"; tail -5 "$dir/maillog" 2>/dev/null)"
 		return 1
 	fi
-	if ! timeout 60 /usr/lib/postfix/sbin/master -c "$etc" -e "$MTA_LIFETIME" -w >"$dir/master.out" 2>&1; then
+	if ! timeout 60 /usr/lib/postfix/sbin/master -c "$etc" -e "$MTA_LIFETIME" -w >"$dir/master.out" 2>&1 198>&-; then
 		mta_log "postfix master did not start: $(cat "$dir/master.out"; tail -5 "$dir/maillog" 2>/dev/null)"
 		return 1
 	fi

@@ -17,7 +17,7 @@
 # argument as arg=VALUE and, with --exim, env.NAME=VALUE for Exim's
 # variables) and the same name + .msg: stdin byte for byte.
 set -u
-mode=postfix config= dns= seed= qid= sender= domain= have_sender=0
+mode=postfix config="" dns="" seed="" qid="" sender="" domain="" have_sender=0
 rcpts=()
 args=("$@")
 bad() {
