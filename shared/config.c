@@ -109,6 +109,7 @@ static const struct rule rules[] = {
 	{ "smtp", "data_transfer_timeout", CHECK_INT, NULL, 1, 3600, " seconds" },
 	{ "smtp", "data_done_timeout", CHECK_INT, NULL, 1, 3600, " seconds" },
 	{ "smtp", "quit_timeout", CHECK_INT, NULL, 1, 3600, " seconds" },
+	{ "smtp", "time_limit", CHECK_INT, NULL, 10, 86400, " seconds" },
 	{ "policy", "backoff_initial", CHECK_INT, NULL, 1, 86400, " seconds" },
 	{ "policy", "backoff_max", CHECK_INT, NULL, 1, 604800, " seconds" },
 	{ "spool", "memory_limit", CHECK_INT, NULL, 0, 1073741824, " bytes" },
@@ -162,6 +163,7 @@ static cfg_opt_t smtp_opts[] = {
 	CFG_INT_CB("data_transfer_timeout", MX_DEFAULT_DATA_TRANSFER_TIMEOUT, CFGF_NONE, parse_int),
 	CFG_INT_CB("data_done_timeout", MX_DEFAULT_DATA_DONE_TIMEOUT, CFGF_NONE, parse_int),
 	CFG_INT_CB("quit_timeout", MX_DEFAULT_QUIT_TIMEOUT, CFGF_NONE, parse_int),
+	CFG_INT_CB("time_limit", MX_DEFAULT_TIME_LIMIT, CFGF_NONE, parse_int),
 	CFG_END()
 };
 
@@ -975,6 +977,7 @@ fill(struct mx_config *cfg, cfg_t *root)
 	cfg->smtp.data_transfer_timeout = (int)cfg_getint(s, "data_transfer_timeout");
 	cfg->smtp.data_done_timeout = (int)cfg_getint(s, "data_done_timeout");
 	cfg->smtp.quit_timeout = (int)cfg_getint(s, "quit_timeout");
+	cfg->smtp.time_limit = (int)cfg_getint(s, "time_limit");
 
 	s = cfg_getsec(root, "policy");
 	cfg->backoff_initial = (int)cfg_getint(s, "backoff_initial");
@@ -1147,6 +1150,7 @@ mx_config_defaults(struct mx_config *cfg)
 	cfg->smtp.data_transfer_timeout = MX_DEFAULT_DATA_TRANSFER_TIMEOUT;
 	cfg->smtp.data_done_timeout = MX_DEFAULT_DATA_DONE_TIMEOUT;
 	cfg->smtp.quit_timeout = MX_DEFAULT_QUIT_TIMEOUT;
+	cfg->smtp.time_limit = MX_DEFAULT_TIME_LIMIT;
 	cfg->backoff_initial = MX_DEFAULT_BACKOFF_INITIAL;
 	cfg->backoff_max = MX_DEFAULT_BACKOFF_MAX;
 	cfg->spool.memory_limit = MX_DEFAULT_SPOOL_MEMORY;

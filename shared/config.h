@@ -34,6 +34,7 @@ enum mx_starttls_mode { MX_STARTTLS_NONE, MX_STARTTLS_OPPORTUNISTIC, MX_STARTTLS
 #define MX_DEFAULT_DATA_TRANSFER_TIMEOUT 180
 #define MX_DEFAULT_DATA_DONE_TIMEOUT	600
 #define MX_DEFAULT_QUIT_TIMEOUT		300
+#define MX_DEFAULT_TIME_LIMIT		900	/* below Postfix's command_time_limit (1000s) */
 #define MX_DEFAULT_BACKOFF_INITIAL	300	/* R13 */
 #define MX_DEFAULT_BACKOFF_MAX		3600
 #define MX_DEFAULT_SPOOL_MEMORY		(1024 * 1024)
@@ -66,6 +67,7 @@ struct mx_config {
 		int	data_transfer_timeout;	/* each chunk of the message */
 		int	data_done_timeout;	/* the reply after the final dot */
 		int	quit_timeout;
+		int	time_limit;		/* the whole delivery, all hosts together */
 	} smtp;
 	int	backoff_initial;	/* R13, seconds */
 	int	backoff_max;

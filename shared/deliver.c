@@ -32,6 +32,8 @@ struct walk {
 	size_t	ncand;
 	size_t	nmx;				/* candidates before the relays */
 	int64_t	earliest_retry;			/* soonest backoff end among skipped */
+	int64_t	until;				/* smtp.time_limit: start no attempt after */
+	bool	out_of_time;
 	char	skipped_error[256];
 	size_t	nskipped;
 };
@@ -341,6 +343,8 @@ more_after(const struct walk *w, size_t k)
 
 	if (k + 1 >= w->ncand)
 		return false;
+	if (w->io->now_ms(w->io->arg) >= w->until)
+		return false;		/* smtp.time_limit: no time for another host */
 	if (w->cand[k + 1].relay >= 0)
 		return true;		/* relays are not counted against the limits */
 	return w->res->addresses_tried < p->max_addresses && w->res->sessions < p->max_sessions;
@@ -486,7 +490,12 @@ finish(struct walk *w)
 		if (o->status == MX_RCPT_PENDING) {
 			/* moved on from the last address: nothing left, so deferred */
 			o->status = MX_RCPT_DEFERRED;
-			if (o->text[0] == '\0' && w->nskipped > 0) {
+			if (w->out_of_time && o->text[0] == '\0') {
+				snprintf(o->dsn, sizeof(o->dsn), "4.4.7");
+				snprintf(o->relay, sizeof(o->relay), "none");
+				snprintf(o->text, sizeof(o->text), "delivery time limit of %d s "
+					 "(smtp.time_limit) reached", w->job->cfg->smtp.time_limit);
+			} else if (o->text[0] == '\0' && w->nskipped > 0) {
 				char	when[64];
 
 				format_time(when, sizeof(when), w->earliest_retry);
@@ -560,6 +569,7 @@ mx_deliver(const struct mx_deliver_job *job, const struct mx_deliver_io *io,
 	}
 	for (i = 0; i < job->env.nrcpts; i++)
 		w.pending[i] = true;
+	w.until = io->now_ms(io->arg) + (int64_t)job->cfg->smtp.time_limit * 1000;
 	for (k = 0; k < w.ncand; k++) {
 		bool	any = false;
 
@@ -567,6 +577,10 @@ mx_deliver(const struct mx_deliver_job *job, const struct mx_deliver_io *io,
 			any = any || w.pending[i];
 		if (!any)
 			break;
+		if (io->now_ms(io->arg) >= w.until) {
+			w.out_of_time = true;	/* the MTA would kill us: defer now */
+			break;
+		}
 		if (w.cand[k].relay >= 0) {
 			try_relay(&w, k);
 			continue;

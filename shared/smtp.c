@@ -32,7 +32,8 @@ struct conn {
 	SSL    *ssl;
 	char	buf[4096];
 	size_t	len, pos;
-	long long deadline;		/* ms, monotonic */
+	long long deadline;		/* ms, monotonic: the current stage's */
+	long long hard_deadline;	/* ms, monotonic: the whole delivery's (0: none) */
 	char	why[200];		/* what went wrong with the connection */
 	enum mx_failure_kind fail;	/* LOST or PROTOCOL when a read/write failed */
 };
@@ -65,6 +66,7 @@ mx_smtp_opts_from_config(const struct mx_config *cfg, const char *helo_name,
 	o->data_transfer_ms = cfg->smtp.data_transfer_timeout * 1000;
 	o->helo_name = helo_name;
 	o->starttls = cfg->smtp.starttls;
+	o->deadline_ms = cfg->smtp.time_limit > 0 ? now_ms() + cfg->smtp.time_limit * 1000LL : 0;
 }
 
 /* mx_smtp_tls_init - the client context: any certificate (opportunistic) */
@@ -276,6 +278,8 @@ static void
 set_deadline(struct conn *c, int ms)
 {
 	c->deadline = now_ms() + (ms > 0 ? ms : 300000);
+	if (c->hard_deadline > 0 && c->deadline > c->hard_deadline)
+		c->deadline = c->hard_deadline;
 }
 
 /* conn_open - non-blocking connect with a deadline */
@@ -459,7 +463,7 @@ session(const struct mx_smtp_opts *o, const struct mx_ip *ip, int port, const ch
 	const struct mx_smtp_envelope *env, const bool *pending, struct mx_spool *sp,
 	struct mx_smtp_rcpt *rcpt, struct mx_smtp_result *res, bool allow_tls)
 {
-	struct conn c = { .fd = -1 };
+	struct conn c = { .fd = -1, .hard_deadline = o->deadline_ms };
 	struct mx_smtp_reply *reply = calloc(2, sizeof(*reply)), *tlsreply;
 	const struct mx_spool_info *info = mx_spool_get_info(sp);
 	char   *line = NULL;

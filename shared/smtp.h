@@ -35,6 +35,7 @@ struct mx_smtp_opts {
 	int	data_transfer_ms;		/* per chunk of the message */
 	const char *helo_name;
 	enum mx_starttls_mode starttls;
+	long long deadline_ms;		/* CLOCK_MONOTONIC ms the whole delivery must end by; 0 none */
 };
 
 struct mx_smtp_envelope {
@@ -61,7 +62,10 @@ struct mx_smtp_result {
 	int64_t	duration_ms;
 };
 
-/* mx_smtp_opts_from_config - stage timeouts and the rest from the config */
+/*
+ * mx_smtp_opts_from_config - stage timeouts and the rest from the config;
+ * the delivery's deadline (smtp.time_limit) starts counting now
+ */
 void	mx_smtp_opts_from_config(const struct mx_config *cfg, const char *helo_name,
 				 struct mx_smtp_opts *o);
 

@@ -175,6 +175,21 @@ else
 	dlv_direct null_mx "$c_pf" nullmx.dlv.test 68 '^5\.1\.10 domain nullmx\.dlv\.test does not accept mail' none '-:permfail:bounce'
 	dlv_direct nxdomain "$c_pf" nosuch.dlv.test 68 '^5\.1\.2 domain nosuch\.dlv\.test does not exist' none '-:permfail:bounce'
 	dlv_direct fallback_relay "$c_relay" relayed.dlv.test 0 'relay\.dlv\.test\[127\.0\.0\.91\]:2525' relay 'connect:tempfail:fallback_relay dot:delivered:done'
+	# a journal that cannot be opened never changes the delivery; the status
+	# line still comes first and the warning follows it
+	c_nojournal=$(dlv_conf nojournal postfix)
+	sed -i "s|^journal { path = .*|journal { path = \"$dlv_dir/no-such-dir/journal.db\" }|" "$c_nojournal"
+	before=$(dlv_counts)
+	out=$(timeout 120 "$dlv_pipe" -c "$c_nojournal" --dns-server "$MXT_DNS" -f a@client.test \
+		-d ok.dlv.test -- user@ok.dlv.test <"$dlv_dir/msg.eml" 2>&1)
+	rc=$?
+	if [[ $rc -eq 0 && ${out%%$'\n'*} == "2.0.0 delivered via mx1.ok.dlv.test"* &&
+	      $(printf '%s\n' "$out" | sed -n 2p) == "mxtier-pipe: warning: journal "*"no-such-dir"* &&
+	      $(dlv_changed "$before" "$(dlv_counts)") == ok1 ]]; then
+		dlv_ok journal_unavailable_still_delivers ok
+	else
+		dlv_ok journal_unavailable_still_delivers fail "exit $rc, output: $out"
+	fi
 	dlv_direct backoff_first "$c_pf" backoff.dlv.test 0 'backup\.backoff' boff2 'connect:tempfail:next_tier dot:delivered:done'
 	dlv_direct backoff_skips_failed_host "$c_pf" backoff.dlv.test 0 'backup\.backoff' boff2 '-:skipped:next_tier dot:delivered:done'
 fi

@@ -513,7 +513,7 @@ test_config_unknown_key(void **state)
 	expect_error("smtp {\n\n\tPort = 25\n}\n", NAME ":3: unknown key \"Port\" in section "
 		     "smtp; expected one of port, helo_name, starttls, connect_timeout, "
 		     "greeting_timeout, helo_timeout, starttls_timeout, mail_timeout, rcpt_timeout, "
-		     "data_timeout, data_transfer_timeout, data_done_timeout, quit_timeout", NULL);
+		     "data_timeout, data_transfer_timeout, data_done_timeout, quit_timeout, time_limit", NULL);
 }
 
 static void
@@ -530,6 +530,7 @@ test_config_delivery_keys(void **state)
 	assert_int_equal(cfg.smtp.data_timeout, 120);
 	assert_int_equal(cfg.smtp.data_transfer_timeout, 180);
 	assert_int_equal(cfg.smtp.data_done_timeout, 600);
+	assert_int_equal(cfg.smtp.time_limit, 900);
 	assert_int_equal(cfg.backoff_initial, 300);
 	assert_int_equal(cfg.backoff_max, 3600);
 	assert_int_equal(cfg.spool.memory_limit, 1024 * 1024);

@@ -125,6 +125,7 @@ struct world {
 	struct mx_config cfg;
 	char	dir[64];
 	char	relay_addr[32];
+	int64_t	attempt_ms;		/* how long each fake session takes */
 };
 
 static int64_t
@@ -149,6 +150,7 @@ fake_attempt(void *arg, const struct mx_smtp_opts *o, const struct mx_ip *ip, in
 	(void)host;
 	(void)sp;
 	mx_ip_format(ip, text, sizeof(text));
+	w->now += w->attempt_ms;
 	snprintf(w->order + strlen(w->order), sizeof(w->order) - strlen(w->order), "%s%s",
 		 w->order[0] ? " " : "", text);
 	memset(res, 0, sizeof(*res));
@@ -575,6 +577,37 @@ test_R10_max_sessions_and_addresses(void **state)
 	mx_plan_free(pl);
 }
 
+/* smtp.time_limit: no new host once the delivery has run out of time */
+static void
+test_R10_time_limit_stops_before_the_mta_kills_us(void **state)
+{
+	struct world *w = *state;
+	struct script s[] = {
+		{ "192.0.2.1", MX_STAGE_GREETING, MX_FAIL_LOST, 0, {0}, 0 },
+		{ "192.0.2.2", MX_STAGE_GREETING, MX_FAIL_LOST, 0, {0}, 0 },
+		{ "192.0.2.3", MX_STAGE_DOT, MX_FAIL_NONE, 250, {0}, 0 },
+	};
+	struct mx_plan *pl = new_plan("example.test");
+	struct mx_deliver_result r;
+
+	w->scripts = s;
+	w->nscripts = 3;
+	w->cfg.policy.max_sessions = 5;
+	w->cfg.smtp.time_limit = 10;
+	w->attempt_ms = 6000;		/* a silent server eats each session's greeting timeout */
+	add_host(pl, 10, "a.example.test", "192.0.2.1", NULL);
+	add_host(pl, 20, "b.example.test", "192.0.2.2", NULL);
+	add_host(pl, 30, "c.example.test", "192.0.2.3", NULL);
+	run(w, pl, one_rcpt, 1, NULL, &r);
+	assert_string_equal(w->order, "192.0.2.1 192.0.2.2");
+	assert_int_equal(r.exit_status, EX_TEMPFAIL);
+	mx_deliver_result_free(&r);
+	w->attempt_ms = 0;
+	w->cfg.smtp.time_limit = 900;
+	w->cfg.policy.max_sessions = 2;
+	mx_plan_free(pl);
+}
+
 /* --- R12 fallback relay ---------------------------------------------------- */
 
 static void
@@ -798,6 +831,8 @@ main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_R11_mixed_recipients_never_exit_0, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_R10_max_sessions_and_addresses, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_R10_time_limit_stops_before_the_mta_kills_us, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_R12_relay_after_every_host_failed_temporarily, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_R13_failed_address_skipped_until_retry_time, setup,
