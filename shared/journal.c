@@ -38,6 +38,9 @@ enum journal_stmt {
 	ST_DEL_BACKOFF,
 	ST_PRUNE_ATTEMPTS,
 	ST_PRUNE_BACKOFF,
+	ST_RECENT,
+	ST_DOMAINS,
+	ST_LAST_ID,
 	ST_COUNT
 };
 
@@ -62,6 +65,13 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_DEL_BACKOFF] = "DELETE FROM backoff WHERE address = ?1 AND port = ?2",
 	[ST_PRUNE_ATTEMPTS] = "DELETE FROM attempts WHERE ts < ?1",
 	[ST_PRUNE_BACKOFF] = "DELETE FROM backoff WHERE retry_at < ?1",
+	[ST_RECENT] = "SELECT id, ts, queue_id, domain, recipient, preference, host, address,"
+	    " port, stage, reply_code, enhanced_status, reply_text, outcome, decision,"
+	    " reason, duration_ms FROM attempts WHERE domain = ?1"
+	    " ORDER BY ts DESC, id DESC LIMIT ?2",
+	[ST_DOMAINS] = "SELECT domain, max(ts) AS last FROM attempts WHERE ts >= ?1"
+	    " GROUP BY domain ORDER BY last DESC LIMIT ?2",
+	[ST_LAST_ID] = "SELECT ifnull(max(id), 0) FROM attempts",
 };
 
 /* The schema of version 1, run inside BEGIN IMMEDIATE when user_version is 0. */
@@ -717,4 +727,112 @@ mx_journal_count_attempts(struct mx_journal *j, const char *domain_or_null)
 		journal_fail(j, "attempts count");
 	finish(st);
 	return n;
+}
+
+/* copy_column - a text column into a fixed buffer, "" for NULL */
+static void
+copy_column(sqlite3_stmt *st, int col, char *out, size_t len)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+
+	snprintf(out, len, "%s", t != NULL ? (const char *)t : "");
+}
+
+/* int_column - an integer column, or dflt for NULL */
+static int64_t
+int_column(sqlite3_stmt *st, int col, int64_t dflt)
+{
+	return sqlite3_column_type(st, col) == SQLITE_NULL ? dflt : sqlite3_column_int64(st, col);
+}
+
+/* mx_journal_recent_attempts - newest attempts of a domain, newest first */
+int
+mx_journal_recent_attempts(struct mx_journal *j, const char *domain,
+			   struct mx_attempt_row *out, int max)
+{
+	sqlite3_stmt *st;
+	int	n = 0, rc;
+
+	if (j == NULL || max <= 0)
+		return 0;
+	j->err[0] = '\0';
+	st = j->st[ST_RECENT];
+	if (bind_text(st, 1, domain) != SQLITE_OK || sqlite3_bind_int(st, 2, max) != SQLITE_OK) {
+		journal_fail(j, "attempts read");
+		finish(st);
+		return -1;
+	}
+	while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct mx_attempt_row *r = &out[n++];
+
+		r->id = sqlite3_column_int64(st, 0);
+		r->ts_ms = sqlite3_column_int64(st, 1);
+		copy_column(st, 2, r->queue_id, sizeof(r->queue_id));
+		copy_column(st, 3, r->domain, sizeof(r->domain));
+		copy_column(st, 4, r->recipient, sizeof(r->recipient));
+		r->preference = (int)int_column(st, 5, -1);
+		copy_column(st, 6, r->host, sizeof(r->host));
+		copy_column(st, 7, r->address, sizeof(r->address));
+		r->port = (int)int_column(st, 8, -1);
+		copy_column(st, 9, r->stage, sizeof(r->stage));
+		r->reply_code = (int)int_column(st, 10, 0);
+		copy_column(st, 11, r->enhanced_status, sizeof(r->enhanced_status));
+		copy_column(st, 12, r->reply_text, sizeof(r->reply_text));
+		copy_column(st, 13, r->outcome, sizeof(r->outcome));
+		copy_column(st, 14, r->decision, sizeof(r->decision));
+		copy_column(st, 15, r->reason, sizeof(r->reason));
+		r->duration_ms = int_column(st, 16, -1);
+	}
+	if (n < max && rc != SQLITE_DONE) {
+		journal_fail(j, "attempts read");
+		n = -1;
+	}
+	finish(st);
+	return n;
+}
+
+/* mx_journal_recent_domains - domains with attempts since since_ms, newest first */
+int
+mx_journal_recent_domains(struct mx_journal *j, int64_t since_ms, char (*out)[254], int max)
+{
+	sqlite3_stmt *st;
+	int	n = 0, rc = SQLITE_DONE;
+
+	if (j == NULL || max <= 0)
+		return 0;
+	j->err[0] = '\0';
+	st = j->st[ST_DOMAINS];
+	if (sqlite3_bind_int64(st, 1, since_ms) != SQLITE_OK ||
+	    sqlite3_bind_int(st, 2, max) != SQLITE_OK) {
+		journal_fail(j, "domains read");
+		finish(st);
+		return -1;
+	}
+	while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		copy_column(st, 0, out[n++], sizeof(out[0]));
+	if (n < max && rc != SQLITE_DONE) {
+		journal_fail(j, "domains read");
+		n = -1;
+	}
+	finish(st);
+	return n;
+}
+
+/* mx_journal_last_id - the newest attempt's id, 0 when empty */
+int64_t
+mx_journal_last_id(struct mx_journal *j)
+{
+	sqlite3_stmt *st;
+	int64_t	id = -1;
+
+	if (j == NULL)
+		return -1;
+	j->err[0] = '\0';
+	st = j->st[ST_LAST_ID];
+	if (sqlite3_step(st) == SQLITE_ROW)
+		id = sqlite3_column_int64(st, 0);
+	else
+		journal_fail(j, "last id");
+	finish(st);
+	return id;
 }

@@ -88,6 +88,45 @@ bool	mx_journal_note_success(struct mx_journal *j, const char *address, int port
 bool	mx_journal_prune(struct mx_journal *j, int64_t now_ms, int64_t retention_s,
 			 int max_backoff_s);
 
+/* One attempt as read back (report, TUI); strings are "" where the row has NULL. */
+struct mx_attempt_row {
+	int64_t	id;
+	int64_t	ts_ms;
+	char	queue_id[64];
+	char	domain[254];
+	char	recipient[320];
+	int	preference;		/* -1: none */
+	char	host[254];
+	char	address[46];
+	int	port;			/* -1: none */
+	char	stage[16];
+	int	reply_code;		/* 0: none */
+	char	enhanced_status[16];
+	char	reply_text[512];
+	char	outcome[16];
+	char	decision[24];
+	char	reason[1024];
+	int64_t	duration_ms;		/* -1: none */
+};
+
+/*
+ * mx_journal_recent_attempts - the newest attempts for domain, newest first,
+ * at most max rows into out; returns how many, or -1 on error. Bounded and
+ * served by the (domain, ts) index whatever the journal's size.
+ */
+int	mx_journal_recent_attempts(struct mx_journal *j, const char *domain,
+				   struct mx_attempt_row *out, int max);
+
+/*
+ * mx_journal_recent_domains - domains with attempts since since_ms, the most
+ * recently used first, at most max into out; returns how many, or -1
+ */
+int	mx_journal_recent_domains(struct mx_journal *j, int64_t since_ms,
+				  char (*out)[254], int max);
+
+/* mx_journal_last_id - the newest attempt's id (0 when empty), -1 on error: a cheap change check */
+int64_t	mx_journal_last_id(struct mx_journal *j);
+
 /* mx_journal_count_attempts - rows in attempts (tests, reports); -1 on error */
 int64_t	mx_journal_count_attempts(struct mx_journal *j, const char *domain_or_null);
 

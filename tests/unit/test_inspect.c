@@ -1,0 +1,201 @@
+/*
+ * test_inspect - the inspector's model: the explanation sentence (pure) and
+ * the journal read queries it stands on (a real journal in a temp dir)
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "inspect.h"
+
+/* T0 is 2027-01-15 10:02:40 UTC */
+#define T0 1800007360000LL
+
+/* row - one attempt row */
+static struct mx_attempt_row
+row(int64_t ts, const char *qid, int pref, const char *host, const char *addr,
+    const char *stage, int code, const char *outcome, const char *decision, const char *reason)
+{
+	struct mx_attempt_row r;
+
+	memset(&r, 0, sizeof(r));
+	r.ts_ms = ts;
+	snprintf(r.queue_id, sizeof(r.queue_id), "%s", qid);
+	snprintf(r.domain, sizeof(r.domain), "example.net");
+	snprintf(r.recipient, sizeof(r.recipient), "user@example.net");
+	r.preference = pref;
+	snprintf(r.host, sizeof(r.host), "%s", host);
+	snprintf(r.address, sizeof(r.address), "%s", addr);
+	r.port = 25;
+	snprintf(r.stage, sizeof(r.stage), "%s", stage);
+	r.reply_code = code;
+	snprintf(r.outcome, sizeof(r.outcome), "%s", outcome);
+	snprintf(r.decision, sizeof(r.decision), "%s", decision);
+	snprintf(r.reason, sizeof(r.reason), "%s", reason);
+	return r;
+}
+
+static void
+test_explain_no_attempts(void **state)
+{
+	char	out[1024];
+
+	(void)state;
+	mx_explain(NULL, 0, "example.net", true, out, sizeof(out));
+	assert_string_equal(out, "no delivery attempts for example.net in the journal");
+}
+
+/* the support question of the issue, word for word */
+static void
+test_explain_went_to_backup_because(void **state)
+{
+	struct mx_attempt_row r[3];	/* newest first */
+	char	out[1024];
+
+	(void)state;
+	r[2] = row(T0, "Q1", 10, "mx1.example.net", "192.0.2.1", "connect", 0, "tempfail",
+		   "next_host", "connect to mx1.example.net[192.0.2.1]:25: Connection refused");
+	r[1] = row(T0 + 1000, "Q1", 10, "mx2.example.net", "192.0.2.2", "greeting", 421,
+		   "tempfail", "next_tier", "host mx2.example.net[192.0.2.2] refused to talk to me: 421");
+	r[0] = row(T0 + 2000, "Q1", 20, "backup.example.net", "192.0.2.3", "dot", 250,
+		   "delivered", "done", "backup.example.net[192.0.2.3]:25 said: 250 ok");
+	mx_explain(r, 3, "example.net", true, out, sizeof(out));
+	assert_string_equal(out, "last delivery 10:02:42 to user@example.net went to "
+			    "backup.example.net (pref 20) because mx1.example.net (pref 10) refused "
+			    "the connection and mx2.example.net (pref 10) answered 421 at greeting");
+}
+
+static void
+test_explain_first_host_and_only_the_newest_delivery(void **state)
+{
+	struct mx_attempt_row r[3];
+	char	out[1024];
+
+	(void)state;
+	r[0] = row(T0 + 5000, "Q2", 10, "mx1.example.net", "192.0.2.1", "dot", 250, "delivered",
+		   "done", "ok");
+	r[1] = row(T0 + 1000, "Q1", 20, "backup.example.net", "192.0.2.3", "dot", 250,
+		   "delivered", "done", "ok");
+	r[2] = row(T0, "Q1", 10, "mx1.example.net", "192.0.2.1", "connect", 0, "tempfail",
+		   "next_tier", "Connection refused");
+	mx_explain(r, 3, "example.net", true, out, sizeof(out));
+	assert_string_equal(out, "last delivery 10:02:45 to user@example.net went to "
+			    "mx1.example.net (pref 10), the first host tried");
+}
+
+static void
+test_explain_deferred_and_bounced(void **state)
+{
+	struct mx_attempt_row r[3];
+	char	out[1024];
+
+	(void)state;
+	/* two addresses of one host refused: said once */
+	r[2] = row(T0, "Q1", 10, "mx1.example.net", "192.0.2.1", "connect", 0, "tempfail",
+		   "next_address", "connect to ...: Connection refused");
+	r[1] = row(T0, "Q1", 10, "mx1.example.net", "2001:db8::1", "connect", 0, "tempfail",
+		   "next_tier", "connect to ...: Connection refused");
+	r[0] = row(T0 + 1000, "Q1", 20, "backup.example.net", "192.0.2.3", "rcpt", 451,
+		   "tempfail", "defer", "said 451 greylisted");
+	mx_explain(r, 3, "example.net", true, out, sizeof(out));
+	assert_string_equal(out, "last delivery attempt 10:02:41 to user@example.net was "
+			    "deferred: mx1.example.net (pref 10) refused the connection and "
+			    "backup.example.net (pref 20) answered 451 at RCPT");
+
+	r[0] = row(T0, "Q9", 10, "mx1.example.net", "192.0.2.1", "rcpt", 550, "permfail",
+		   "bounce", "said 550 no such user");
+	mx_explain(r, 1, "example.net", true, out, sizeof(out));
+	assert_string_equal(out, "last delivery attempt 10:02:40 to user@example.net bounced: "
+			    "mx1.example.net (pref 10) answered 550 at RCPT");
+}
+
+static void
+test_explain_plan_failure_backoff_and_relay(void **state)
+{
+	struct mx_attempt_row r[2];
+	char	out[1024];
+
+	(void)state;
+	r[0] = row(T0, "Q1", -1, "", "", "", 0, "permfail", "bounce",
+		   "domain example.net does not accept mail (null MX, RFC 7505)");
+	mx_explain(r, 1, "example.net", true, out, sizeof(out));
+	assert_string_equal(out, "last delivery attempt 10:02:40 to user@example.net bounced: "
+			    "domain example.net does not accept mail (null MX, RFC 7505)");
+
+	r[1] = row(T0, "Q2", 10, "mx1.example.net", "192.0.2.1", "", 0, "skipped", "next_tier",
+		   "in backoff until ...");
+	r[0] = row(T0 + 500, "Q2", -1, "relay.example.org", "198.51.100.1", "dot", 250,
+		   "delivered", "done", "ok");
+	mx_explain(r, 2, "example.net", true, out, sizeof(out));
+	assert_string_equal(out, "last delivery 10:02:40 to user@example.net went to the fallback "
+			    "relay relay.example.org because mx1.example.net (pref 10) was in backoff "
+			    "after an earlier failure");
+}
+
+/* the queries the model reads with, against a real journal */
+static void
+test_journal_read_queries(void **state)
+{
+	char	dir[] = "/tmp/mxt-inspect-XXXXXX", path[128], err[256], cmd[160];
+	char	domains[4][254];
+	struct mx_attempt_row rows[10];
+	struct mx_journal *j, *ro;
+	int	i, n;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/journal.db", dir);
+	j = mx_journal_open(path, false, err, sizeof(err));
+	assert_non_null(j);
+	for (i = 0; i < 6; i++) {
+		struct mx_attempt a = {
+			.ts_ms = T0 + i * 1000, .queue_id = "Q", .domain = i % 2 ? "a.test" : "b.test",
+			.recipient = "u@x", .preference = 10, .host = "mx", .address = "192.0.2.1",
+			.port = 25, .stage = "dot", .reply_code = 250, .outcome = "delivered",
+			.decision = "done", .reason = "ok", .duration_ms = i
+		};
+
+		assert_true(mx_journal_add_attempt(j, &a));
+	}
+	ro = mx_journal_open(path, true, err, sizeof(err));
+	assert_non_null(ro);
+	assert_int_equal(mx_journal_last_id(ro), 6);
+	n = mx_journal_recent_attempts(ro, "a.test", rows, 10);
+	assert_int_equal(n, 3);
+	assert_true(rows[0].ts_ms > rows[1].ts_ms);		/* newest first */
+	assert_int_equal(rows[0].duration_ms, 5);
+	assert_string_equal(rows[0].stage, "dot");
+	n = mx_journal_recent_attempts(ro, "a.test", rows, 2);	/* bounded */
+	assert_int_equal(n, 2);
+	n = mx_journal_recent_domains(ro, T0, domains, 4);
+	assert_int_equal(n, 2);
+	assert_string_equal(domains[0], "a.test");		/* most recent first (T0+5s) */
+	assert_string_equal(domains[1], "b.test");
+	assert_int_equal(mx_journal_recent_domains(ro, T0 + 100000, domains, 4), 0);
+	mx_journal_close(ro);
+	mx_journal_close(j);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_explain_no_attempts),
+		cmocka_unit_test(test_explain_went_to_backup_because),
+		cmocka_unit_test(test_explain_first_host_and_only_the_newest_delivery),
+		cmocka_unit_test(test_explain_deferred_and_bounced),
+		cmocka_unit_test(test_explain_plan_failure_backoff_and_relay),
+		cmocka_unit_test(test_journal_read_queries),
+	};
+
+	return cmocka_run_group_tests_name("inspect", tests, NULL, NULL);
+}
