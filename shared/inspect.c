@@ -291,6 +291,8 @@ mx_report_print_text(FILE *fp, const struct mx_domain_model *m, bool utc)
 	if (m->plan != NULL)
 		mx_plan_print_text(fp, m->plan);
 	fprintf(fp, "\nhost states\n");
+	if (m->nstates == 0)
+		fprintf(fp, "  none: no address to try\n");
 	for (i = 0; i < m->nstates; i++) {
 		char	words[200];
 
@@ -310,10 +312,14 @@ mx_report_print_text(FILE *fp, const struct mx_domain_model *m, bool utc)
 		mx_format_time(r->ts_ms, now, utc, when, sizeof(when));
 		if (r->preference >= 0)
 			snprintf(pref, sizeof(pref), "%d", r->preference);
-		fprintf(fp, "  %s  %s  pref %s  %s[%s]  %s  %s  %s\n", when,
-			r->recipient[0] ? r->recipient : "-", pref, r->host[0] ? r->host : "-",
-			r->address[0] ? r->address : "-", r->stage[0] ? r->stage : "-",
-			r->outcome, r->decision);
+		if (r->host[0] == '\0' && r->address[0] == '\0')
+			fprintf(fp, "  %s  %s  no host tried  %s  %s\n", when,
+				r->recipient[0] ? r->recipient : "-", r->outcome, r->decision);
+		else
+			fprintf(fp, "  %s  %s  pref %s  %s[%s]  %s  %s  %s\n", when,
+				r->recipient[0] ? r->recipient : "-", pref,
+				r->host[0] ? r->host : "-", r->address[0] ? r->address : "-",
+				r->stage[0] ? r->stage : "-", r->outcome, r->decision);
 		fprintf(fp, "      %s\n", r->reason);
 	}
 }

@@ -83,6 +83,12 @@ echo "== golden tests of mxtier-pipe --route"
 
 . "$top/tests/deliver/scenarios.sh"
 
+echo "== golden tests of mxtier --report (journals of the scenarios above)"
+. "$top/tests/golden/run-report-golden.sh"
+
+echo "== the mxtier TUI in tmux"
+. "$top/tests/tui/run-tui-tests.sh"
+
 echo "== the MTA harness's own test (stand-in transport under Postfix and Exim)"
 if out=$(MTA_DIR=$run/selftest timeout 600 bash "$top/tests/mta/selftest.sh" 2>&1); then :; fi
 printf '%s\n' "$out" | grep -E '^\[|passed' | tail -5

@@ -148,7 +148,8 @@ dlv_setup_sinks() {
 }
 
 echo "== delivery scenarios (mxtier-pipe direct, smtp-sink peers)"
-if ! dlv_setup_sinks; then
+# the sink addresses are fixed by the zone: one run on this machine at a time
+if ! mta_world_lock 900 || ! dlv_setup_sinks; then
 	note_result "deliver: sinks" fail
 else
 	dlv_message "$dlv_dir/msg.eml" 0
