@@ -27,12 +27,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <limits.h>
-#include <sys/random.h>
 #include <syslog.h>
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "config.h"
 #include "deliver.h"
 #include "domain.h"
@@ -234,30 +234,18 @@ load_config(struct pipe_ctx *ctx)
 static void
 seed_rng(const struct pipe_ctx *ctx, struct mx_rng *rng)
 {
-	uint64_t seed;
-
 	if (ctx->have_seed)
-		seed = ctx->seed;
-	else if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != (ssize_t)sizeof(seed))
-		seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
-	mx_rng_seed(rng, seed);
+		mx_rng_seed(rng, ctx->seed);
+	else
+		mx_rng_seed_fresh(rng);
 }
 
 /* resolver_opts - resolver options from config and --dns-server */
 static void
 resolver_opts(const struct pipe_ctx *ctx, struct mx_resolver_opts *o)
 {
-	memset(o, 0, sizeof(*o));
-	if (ctx->ndns_servers > 0) {
-		o->servers = (char *const *)ctx->dns_servers;
-		o->nservers = ctx->ndns_servers;
-	} else {
-		o->servers = ctx->cfg.resolver.servers;
-		o->nservers = ctx->cfg.resolver.nservers;
-	}
-	o->timeout_ms = ctx->cfg.resolver.timeout * 1000;
-	o->tries = ctx->cfg.resolver.tries;
-	o->max_mx_records = ctx->cfg.policy.max_mx_records;
+	mx_resolver_opts_from_config(&ctx->cfg, (char *const *)ctx->dns_servers,
+				     ctx->ndns_servers, o);
 }
 
 /* plan_domain - resolve and plan; NULL plus a message on a local failure */
@@ -333,15 +321,12 @@ run_route(struct pipe_ctx *ctx)
 	return status;
 }
 
-/* wall_ms - Unix time in milliseconds (the journal's clock) */
+/* wall_ms - the journal's clock, for struct mx_deliver_io */
 static int64_t
 wall_ms(void *arg)
 {
-	struct timespec ts;
-
 	(void)arg;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return mx_clock_wall_ms();
 }
 
 /* smtp_attempt - the real SMTP session, for struct mx_deliver_io */

@@ -21,6 +21,7 @@
 
 #include <sqlite3.h>
 
+#include "clock.h"
 #include "journal.h"
 
 #define JOURNAL_VERSION		1	/* PRAGMA user_version of this schema */
@@ -123,16 +124,6 @@ is_busy(int rc)
 	return (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED;
 }
 
-/* now_mono_ms - monotonic clock for the open retry budget */
-static int64_t
-now_mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* pause_ms - sleep a little before retrying */
 static void
 pause_ms(int ms)
@@ -188,7 +179,7 @@ set_wal(struct mx_journal *j, int64_t deadline)
 			rc = run_sql(j, "PRAGMA journal_mode = WAL", mode, sizeof(mode), NULL);
 		if (rc == SQLITE_OK)
 			break;
-		if (!is_busy(rc) || now_mono_ms() >= deadline) {
+		if (!is_busy(rc) || mx_clock_mono_ms() >= deadline) {
 			journal_fail(j, "journal_mode");
 			return false;
 		}
@@ -246,7 +237,7 @@ create_schema(struct mx_journal *j, int64_t deadline)
 			rc = create_schema_once(j, &version);
 		if (rc == SQLITE_OK)
 			break;
-		if (!is_busy(rc) || now_mono_ms() >= deadline) {
+		if (!is_busy(rc) || mx_clock_mono_ms() >= deadline) {
 			if (j->err[0] == '\0')
 				journal_fail(j, "schema");
 			return false;
@@ -273,7 +264,7 @@ check_schema(struct mx_journal *j, int64_t deadline)
 	char	why[128];
 
 	while ((rc = run_sql(j, "PRAGMA user_version", NULL, 0, &version)) != SQLITE_OK) {
-		if (!is_busy(rc) || now_mono_ms() >= deadline) {
+		if (!is_busy(rc) || mx_clock_mono_ms() >= deadline) {
 			journal_fail(j, "schema");
 			return false;
 		}
@@ -300,7 +291,7 @@ prepare_all(struct mx_journal *j, int64_t deadline)
 		while ((rc = sqlite3_prepare_v3(j->db, stmt_sql[i], -1,
 						SQLITE_PREPARE_PERSISTENT,
 						&j->st[i], NULL)) != SQLITE_OK) {
-			if (!is_busy(rc) || now_mono_ms() >= deadline) {
+			if (!is_busy(rc) || mx_clock_mono_ms() >= deadline) {
 				journal_fail(j, "prepare");
 				return false;
 			}
@@ -379,7 +370,7 @@ mx_journal_open(const char *path, bool readonly, char *err, size_t errlen)
 		return open_error(j, err, errlen);
 	}
 	sqlite3_busy_timeout(j->db, JOURNAL_BUSY_MS);
-	deadline = now_mono_ms() + JOURNAL_BUSY_MS;
+	deadline = mx_clock_mono_ms() + JOURNAL_BUSY_MS;
 
 	if (!readonly && !set_wal(j, deadline))
 		return open_error(j, err, errlen);

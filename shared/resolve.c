@@ -17,6 +17,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "clock.h"
 #include "dnsmsg.h"
 #include "plan.h"
 #include "resolve.h"
@@ -48,14 +49,22 @@ struct query {
 
 static void query_done(void *arg, int status, int timeouts, unsigned char *abuf, int alen);
 
-/* now_ms - monotonic clock in milliseconds */
-static long long
-now_ms(void)
+/* mx_resolver_opts_from_config - options from the config and --dns-server */
+void
+mx_resolver_opts_from_config(const struct mx_config *cfg, char *const *override,
+			     size_t noverride, struct mx_resolver_opts *o)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	memset(o, 0, sizeof(*o));
+	if (noverride > 0) {
+		o->servers = override;
+		o->nservers = noverride;
+	} else {
+		o->servers = cfg->resolver.servers;
+		o->nservers = cfg->resolver.nservers;
+	}
+	o->timeout_ms = cfg->resolver.timeout * 1000;
+	o->tries = cfg->resolver.tries;
+	o->max_mx_records = cfg->policy.max_mx_records;
 }
 
 /* mx_resolver_library_init - once per process */
@@ -156,7 +165,7 @@ start_addresses(struct mx_lookup *l, bool implicit)
 	size_t	n = 0, nnull, ncapped, i;
 
 	l->phase = PHASE_ADDR;
-	l->deadline_ms = now_ms() + phase_budget_ms(l);
+	l->deadline_ms = mx_clock_mono_ms() + phase_budget_ms(l);
 	if (implicit) {
 		if (mx_dns_result_set(r, r->domain) != NULL) {
 			send_query(l, MX_DNS_T_A, r->domain, r->domain, 0, false);
@@ -420,7 +429,7 @@ lookup_begin(const struct mx_resolver_opts *opts, const char *domain, bool addre
 		return l;
 	}
 	l->phase = PHASE_MX;
-	l->deadline_ms = now_ms() + phase_budget_ms(l);
+	l->deadline_ms = mx_clock_mono_ms() + phase_budget_ms(l);
 	send_query(l, MX_DNS_T_MX, domain, NULL, 0, false);
 	return l;
 }
@@ -483,7 +492,7 @@ mx_lookup_pollfds(struct mx_lookup *l, struct pollfd *fds, int max, int *timeout
 	n = add_channel_fds(l, l->udp, 0, fds, 0, max);
 	n = add_channel_fds(l, l->tcp, 1, fds, n, max);
 	l->nfd = n;
-	left = l->deadline_ms - now_ms();
+	left = l->deadline_ms - mx_clock_mono_ms();
 	if (left < 0)
 		left = 0;
 	*timeout_ms = (int)left;
@@ -518,7 +527,7 @@ mx_lookup_process(struct mx_lookup *l, const struct pollfd *fds, int nfds)
 	/* timeouts: without this call c-ares never gives up on a silent server */
 	ares_process_fd(l->udp, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
 	ares_process_fd(l->tcp, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
-	if (l->phase != PHASE_DONE && now_ms() >= l->deadline_ms) {
+	if (l->phase != PHASE_DONE && mx_clock_mono_ms() >= l->deadline_ms) {
 		l->expired = true;
 		ares_cancel(l->udp);
 		ares_cancel(l->tcp);

@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "config.h"
 #include "dnsdata.h"
 
 struct mx_resolver_opts {
@@ -33,6 +34,14 @@ struct mx_resolver_opts {
 };
 
 #define MX_LOOKUP_MAXFDS 32
+
+/*
+ * mx_resolver_opts_from_config - servers, timeout, tries and the MX cap from
+ * the config; servers given on the command line (--dns-server) replace the
+ * configured ones. The strings stay the caller's.
+ */
+void	mx_resolver_opts_from_config(const struct mx_config *cfg, char *const *override,
+				     size_t noverride, struct mx_resolver_opts *o);
 
 struct mx_lookup;
 

@@ -1,6 +1,10 @@
 /*
  * rng - splitmix64, a small deterministic generator (see rng.h)
  */
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "rng.h"
 
 /* mx_rng_seed - start the generator at seed */
@@ -8,6 +12,17 @@ void
 mx_rng_seed(struct mx_rng *rng, uint64_t seed)
 {
 	rng->state = seed;
+}
+
+/* mx_rng_seed_fresh - a seed nobody can guess twice (R2: each run differs) */
+void
+mx_rng_seed_fresh(struct mx_rng *rng)
+{
+	uint64_t seed;
+
+	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != (ssize_t)sizeof(seed))
+		seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+	mx_rng_seed(rng, seed);
 }
 
 /* mx_rng_next - next 64 random bits (splitmix64) */

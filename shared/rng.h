@@ -20,6 +20,9 @@ void	mx_rng_seed(struct mx_rng *rng, uint64_t seed);
 /* mx_rng_next - next 64 random bits */
 uint64_t mx_rng_next(struct mx_rng *rng);
 
+/* mx_rng_seed_fresh - seed from getrandom() (the time and pid if it fails) */
+void	mx_rng_seed_fresh(struct mx_rng *rng);
+
 /* mx_rng_below - uniform integer in [0, n), n > 0, without modulo bias */
 uint32_t mx_rng_below(struct mx_rng *rng, uint32_t n);
 

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "smtp.h"
 
 static SSL_CTX *tls_ctx;
@@ -37,16 +38,6 @@ struct conn {
 	char	why[200];		/* what went wrong with the connection */
 	enum mx_failure_kind fail;	/* LOST or PROTOCOL when a read/write failed */
 };
-
-/* now_ms - monotonic milliseconds */
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* mx_smtp_opts_from_config - stage timeouts (seconds in the config) */
 void
@@ -66,7 +57,7 @@ mx_smtp_opts_from_config(const struct mx_config *cfg, const char *helo_name,
 	o->data_transfer_ms = cfg->smtp.data_transfer_timeout * 1000;
 	o->helo_name = helo_name;
 	o->starttls = cfg->smtp.starttls;
-	o->deadline_ms = cfg->smtp.time_limit > 0 ? now_ms() + cfg->smtp.time_limit * 1000LL : 0;
+	o->deadline_ms = cfg->smtp.time_limit > 0 ? mx_clock_mono_ms() + cfg->smtp.time_limit * 1000LL : 0;
 }
 
 /* mx_smtp_tls_init - the client context: any certificate (opportunistic) */
@@ -101,7 +92,7 @@ wait_fd(struct conn *c, short events)
 {
 	for (;;) {
 		struct pollfd pfd = { c->fd, events, 0 };
-		long long left = c->deadline - now_ms();
+		long long left = c->deadline - mx_clock_mono_ms();
 		int	rc;
 
 		if (left <= 0)
@@ -277,7 +268,7 @@ read_reply(struct conn *c, struct mx_smtp_reply *out)
 static void
 set_deadline(struct conn *c, int ms)
 {
-	c->deadline = now_ms() + (ms > 0 ? ms : 300000);
+	c->deadline = mx_clock_mono_ms() + (ms > 0 ? ms : 300000);
 	if (c->hard_deadline > 0 && c->deadline > c->hard_deadline)
 		c->deadline = c->hard_deadline;
 }
@@ -722,7 +713,7 @@ mx_smtp_attempt(const struct mx_smtp_opts *o, const struct mx_ip *ip, int port,
 		const bool *pending, struct mx_spool *sp,
 		struct mx_smtp_rcpt *rcpt, struct mx_smtp_result *res)
 {
-	long long start = now_ms();
+	long long start = mx_clock_mono_ms();
 
 	memset(res, 0, sizeof(*res));
 	memset(rcpt, 0, env->nrcpts * sizeof(*rcpt));
@@ -737,5 +728,5 @@ mx_smtp_attempt(const struct mx_smtp_opts *o, const struct mx_ip *ip, int port,
 		if (res->kind != MX_FAIL_NONE && res->detail[0] == '\0')
 			snprintf(res->detail, sizeof(res->detail), "after %.160s, in plaintext", first);
 	}
-	res->duration_ms = now_ms() - start;
+	res->duration_ms = mx_clock_mono_ms() - start;
 }

@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 #include <wchar.h>
@@ -26,6 +25,7 @@
 #include <langinfo.h>
 
 #include "app.h"
+#include "clock.h"
 #include "keys.h"
 #include "plan.h"
 #include "rng.h"
@@ -47,31 +47,17 @@ on_signal(int sig)
 int64_t
 tui_wall_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* mono_ms - monotonic milliseconds, for the tick */
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return mx_clock_wall_ms();
 }
 
 /* fresh_seed - a random 64-bit seed for the equal-preference shuffle (R2) */
 static uint64_t
 fresh_seed(void)
 {
-	uint64_t seed;
+	struct mx_rng rng;
 
-	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != (ssize_t)sizeof(seed))
-		seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ (uint64_t)mono_ms();
-	return seed;
+	mx_rng_seed_fresh(&rng);
+	return mx_rng_next(&rng);
 }
 
 /* set_status - a message for the status line (error: shown as such) */
@@ -137,16 +123,8 @@ tui_app_init(struct tui_app *app, const struct tui_opts *opts, struct mx_config 
 	memset(app, 0, sizeof(*app));
 	app->opts = *opts;
 	app->cfg = cfg;
-	if (opts->ndns_servers > 0) {
-		app->ropts.servers = (char *const *)app->opts.dns_servers;
-		app->ropts.nservers = opts->ndns_servers;
-	} else {
-		app->ropts.servers = cfg->resolver.servers;
-		app->ropts.nservers = cfg->resolver.nservers;
-	}
-	app->ropts.timeout_ms = cfg->resolver.timeout * 1000;
-	app->ropts.tries = cfg->resolver.tries;
-	app->ropts.max_mx_records = cfg->policy.max_mx_records;
+	mx_resolver_opts_from_config(cfg, (char *const *)app->opts.dns_servers,
+				     opts->ndns_servers, &app->ropts);
 	snprintf(app->journal_path, sizeof(app->journal_path), "%s",
 		 opts->journal_path != NULL ? opts->journal_path : cfg->journal.path);
 	app->domains = calloc(TUI_MAX_DOMAINS, sizeof(*app->domains));
@@ -260,7 +238,7 @@ tui_app_open_journal(struct tui_app *app)
 	app->journal = mx_journal_open(app->journal_path, true, err, sizeof(err));
 	if (app->journal == NULL) {
 		snprintf(app->journal_note, sizeof(app->journal_note), "%.250s", err);
-		app->journal_retry_ms = mono_ms() + TUI_REOPEN_MS;
+		app->journal_retry_ms = mx_clock_mono_ms() + TUI_REOPEN_MS;
 		return;
 	}
 	app->journal_note[0] = '\0';
@@ -660,7 +638,7 @@ read_keys(struct tui_app *app)
 static bool
 journal_tick(struct tui_app *app, int64_t *last_refill)
 {
-	int64_t	id, now = mono_ms();
+	int64_t	id, now = mx_clock_mono_ms();
 	bool	changed = false;
 
 	if (app->journal == NULL) {
@@ -698,7 +676,7 @@ run_loop(struct tui_app *app)
 {
 	struct pollfd fds[1 + TUI_MAX_LOOKUPS * MX_LOOKUP_MAXFDS];
 	struct { int domain, first, n; } slots[TUI_MAX_LOOKUPS];
-	int64_t	next_tick = mono_ms() + TUI_TICK_MS, last_refill = mono_ms();
+	int64_t	next_tick = mx_clock_mono_ms() + TUI_TICK_MS, last_refill = mx_clock_mono_ms();
 	bool	dirty = true;
 
 	while (!app->quit && got_signal == 0) {
@@ -711,7 +689,7 @@ run_loop(struct tui_app *app)
 			tui_view_draw(app);
 			dirty = false;
 		}
-		now = mono_ms();
+		now = mx_clock_mono_ms();
 		timeout = next_tick > now ? (int)(next_tick - now) : 0;
 		fds[0].fd = STDIN_FILENO;
 		fds[0].events = POLLIN;
@@ -756,7 +734,7 @@ run_loop(struct tui_app *app)
 		/* always: SIGWINCH interrupts poll and leaves KEY_RESIZE to read */
 		if (read_keys(app))
 			dirty = true;
-		now = mono_ms();
+		now = mx_clock_mono_ms();
 		if (now >= next_tick) {
 			if (journal_tick(app, &last_refill))
 				dirty = true;
