@@ -4,6 +4,8 @@
 # Starts the loopback test world (Unbound, faultdns twice), runs the cmocka
 # unit and resolver tests and the golden tests of mxtier-pipe --route, stops
 # the world (also on failure or interrupt) and ends with one line:
+# (MXT_VALGRIND=1: only the cmocka tests, each under valgrind memcheck; a
+# leak or memory error fails the binary with exit 99)
 #   N passed, N failed
 # Exit status 0 only when nothing failed.
 set -u
@@ -39,7 +41,12 @@ note_result() {
 # run_cmocka BINARY - run one cmocka binary and count its tests
 run_cmocka() {
 	local bin=$1 out rc p f s
-	out=$("$bin" 2>&1)
+	if [[ ${MXT_VALGRIND:-} == 1 ]]; then
+		out=$(valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
+			--error-exitcode=99 "$bin" 2>&1)
+	else
+		out=$("$bin" 2>&1)
+	fi
 	rc=$?
 	printf '%s\n' "$out"
 	p=$(printf '%s\n' "$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' | tail -1)
@@ -77,6 +84,14 @@ for t in tests/unit/test_input tests/unit/test_plan tests/unit/test_config tests
 	echo "== $t"
 	run_cmocka "$t"
 done
+
+if [[ ${MXT_VALGRIND:-} == 1 ]]; then
+	# make check-valgrind: the unit tests only, each under memcheck
+	echo
+	echo "$passed passed, $failed failed"
+	[[ $failed -eq 0 ]]
+	exit
+fi
 
 echo "== golden tests of mxtier-pipe --route"
 . "$top/tests/golden/run-golden.sh"

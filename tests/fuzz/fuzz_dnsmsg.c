@@ -1,0 +1,122 @@
+/*
+ * fuzz_dnsmsg - libFuzzer target for mx_dnsmsg_parse()
+ *
+ * The input is one DNS message, parsed as the answer to each of A, AAAA
+ * and MX for the fixed name QNAME (the seed corpus asks for it too). The
+ * message is a heap copy of exactly the input so a read past its end is
+ * caught. Rules checked (abort() on any broken one):
+ *   - a failure says why and leaves no arrays (counts 0, pointers NULL)
+ *   - a success has an rcode 0..15; records only of the asked type (A:
+ *     IPv4 addresses and no MX, AAAA: IPv6, MX: no addresses); a non-zero
+ *     count comes with an array; TTLs at most 2^31 - 1; at most
+ *     MX_DNS_MAX_CNAME_HOPS aliases followed; alias_only only after an
+ *     alias and with no records; owner and exchange names NUL-terminated
+ *     within MX_DOMAIN_MAX octets of printable ASCII
+ *   - parsing is deterministic: a second parse gives the same answer
+ */
+#include <arpa/inet.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dnsmsg.h"
+
+#define QNAME "example.org"
+
+/* check - abort with a message when a rule is broken */
+#define check(cond, qtype) do { \
+	if (!(cond)) { \
+		fprintf(stderr, "fuzz_dnsmsg: broken rule (qtype %d): %s\n", qtype, #cond); \
+		abort(); \
+	} \
+} while (0)
+
+/* check_name - NUL-terminated in its array, printable, at most MX_DOMAIN_MAX */
+static void
+check_name(const char *name, size_t size, int qtype)
+{
+	const char *nul = memchr(name, '\0', size);
+	size_t	i;
+
+	check(nul != NULL, qtype);
+	check((size_t)(nul - name) <= MX_DOMAIN_MAX, qtype);
+	for (i = 0; name[i] != '\0'; i++)
+		check(name[i] >= 0x21 && name[i] <= 0x7e, qtype);
+}
+
+/* same_answer - two parses of one message agree */
+static bool
+same_answer(const struct mx_dnsmsg_answer *a, const struct mx_dnsmsg_answer *b)
+{
+	return a->rcode == b->rcode && a->truncated == b->truncated &&
+	    strcmp(a->owner, b->owner) == 0 && a->hops == b->hops &&
+	    a->alias_only == b->alias_only && a->nmx == b->nmx && a->naddrs == b->naddrs &&
+	    (a->nmx == 0 || memcmp(a->mx, b->mx, a->nmx * sizeof(*a->mx)) == 0) &&
+	    (a->naddrs == 0 || memcmp(a->addrs, b->addrs, a->naddrs * sizeof(*a->addrs)) == 0);
+}
+
+/* parse_as - parse msg as the answer for (QNAME, qtype) and check it */
+static void
+parse_as(const unsigned char *msg, size_t len, int qtype)
+{
+	struct mx_dnsmsg_answer ans, again;
+	char	why[160], why2[160];
+	bool	ok, ok2;
+	size_t	i;
+
+	why[0] = '\0';
+	ok = mx_dnsmsg_parse(msg, len, QNAME, qtype, &ans, why, sizeof(why));
+	check(memchr(why, '\0', sizeof(why)) != NULL, qtype);
+	if (!ok) {
+		check(why[0] != '\0', qtype);
+		check(ans.nmx == 0 && ans.mx == NULL, qtype);
+		check(ans.naddrs == 0 && ans.addrs == NULL, qtype);
+	} else {
+		check(ans.rcode >= 0 && ans.rcode <= 15, qtype);
+		check(ans.hops >= 0 && ans.hops <= MX_DNS_MAX_CNAME_HOPS, qtype);
+		check_name(ans.owner, sizeof(ans.owner), qtype);
+		check(!ans.alias_only || (ans.hops > 0 && ans.nmx == 0 && ans.naddrs == 0), qtype);
+		check(ans.nmx == 0 || ans.mx != NULL, qtype);
+		check(ans.naddrs == 0 || ans.addrs != NULL, qtype);
+		if (qtype == MX_DNS_T_MX) {
+			check(ans.naddrs == 0, qtype);
+			for (i = 0; i < ans.nmx; i++)
+				check_name(ans.mx[i].name, sizeof(ans.mx[i].name), qtype);
+		} else {
+			check(ans.nmx == 0, qtype);
+			for (i = 0; i < ans.naddrs; i++) {
+				check(ans.addrs[i].ip.family == (qtype == MX_DNS_T_A ? AF_INET :
+								 AF_INET6), qtype);
+				check(ans.addrs[i].ttl <= 0x7fffffffU, qtype);
+			}
+		}
+	}
+	/* deterministic: the same message gives the same answer */
+	ok2 = mx_dnsmsg_parse(msg, len, QNAME, qtype, &again, why2, sizeof(why2));
+	check(ok == ok2, qtype);
+	if (ok)
+		check(same_answer(&ans, &again), qtype);
+	else
+		check(strcmp(why, why2) == 0, qtype);
+	mx_dnsmsg_answer_free(&again);
+	mx_dnsmsg_answer_free(&ans);
+	check(ans.mx == NULL && ans.addrs == NULL && ans.nmx == 0 && ans.naddrs == 0, qtype);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	unsigned char *msg;
+
+	if (size > 65535)		/* a DNS message over TCP is at most this */
+		return 0;
+	if ((msg = malloc(size ? size : 1)) == NULL)
+		return 0;
+	memcpy(msg, data, size);
+	parse_as(msg, size, MX_DNS_T_A);
+	parse_as(msg, size, MX_DNS_T_AAAA);
+	parse_as(msg, size, MX_DNS_T_MX);
+	free(msg);
+	return 0;
+}
