@@ -17,9 +17,21 @@
  *	(on stderr, which both MTAs capture) is then "4.3.5 text" (config,
  *	arguments) or "4.3.0 text".
  *
+ *	Delivery mode refuses to run as root (effective uid 0): it needs no
+ *	privilege, and the MTAs run it as an unprivileged user (Postfix
+ *	pipe(8) user=, Exim's transport user =). It says so and exits 75 before
+ *	reading the configuration, the message or anything from the network.
+ *	Route mode, a read-only diagnostic, runs as root too.
+ *
+ *	Before reading the message, delivery mode checks that the spool
+ *	directory exists and is writable (a message over spool.memory_limit
+ *	goes there), so that a wrong spool.directory defers every message at
+ *	once rather than only the large ones.
+ *
  * One context struct (struct pipe_ctx) holds everything the run owns.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -28,6 +40,7 @@
 #include <string.h>
 #include <limits.h>
 #include <syslog.h>
+#include <sys/stat.h>
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
@@ -434,6 +447,26 @@ helo_name(const struct pipe_ctx *ctx, char *buf, size_t len)
 	return buf;
 }
 
+/* check_spool_dir - spool.directory must be a directory we can create files in */
+static int
+check_spool_dir(const struct pipe_ctx *ctx)
+{
+	const char *dir = ctx->cfg.spool.directory[0] != '\0' ? ctx->cfg.spool.directory : "/tmp";
+	struct stat st;
+
+	if (stat(dir, &st) != 0)
+		return fail_local("4.3.0", "mxtier-pipe: spool directory %s: %s "
+				  "(spool.directory in %s)", dir, strerror(errno), ctx->cfg.source);
+	if (!S_ISDIR(st.st_mode))
+		return fail_local("4.3.0", "mxtier-pipe: spool directory %s: %s "
+				  "(spool.directory in %s)", dir, strerror(ENOTDIR),
+				  ctx->cfg.source);
+	if (faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS) != 0)
+		return fail_local("4.3.0", "mxtier-pipe: spool directory %s: not writable: %s "
+				  "(spool.directory in %s)", dir, strerror(errno), ctx->cfg.source);
+	return 0;
+}
+
 /* run_deliver - delivery mode: plan, walk, report */
 static int
 run_deliver(struct pipe_ctx *ctx)
@@ -458,6 +491,8 @@ run_deliver(struct pipe_ctx *ctx)
 	if (!mx_domain_normalise(ctx->nexthop, domain, sizeof(domain), why, sizeof(why)))
 		return fail_local("4.3.5", "mxtier-pipe: bad domain \"%.300s\": %s", ctx->nexthop,
 				  why);
+	if ((status = check_spool_dir(ctx)) != 0)
+		return status;
 	openlog("mxtier-pipe", LOG_PID, LOG_MAIL);
 	spool = mx_spool_read(STDIN_FILENO, ctx->cfg.spool.memory_limit, ctx->cfg.spool.directory,
 			      err, sizeof(err));
@@ -530,6 +565,11 @@ main(int argc, char **argv)
 
 	memset(&ctx, 0, sizeof(ctx));
 	status = parse_args(&ctx, argc, argv);
+	/* before the config, the message or the network: delivery never runs as root */
+	if (status == 0 && ctx.route_domain == NULL && geteuid() == 0)
+		status = fail_local("4.3.0", "mxtier-pipe: refusing to run as root; run it as an "
+				    "unprivileged user (Postfix pipe(8) user=, Exim transport "
+				    "user =)");
 	if (status == 0)
 		status = load_config(&ctx);
 	if (status == 0)

@@ -1199,6 +1199,45 @@ nomem:
 	return false;
 }
 
+/*
+ * trusted_file - refuse a file that someone other than root and the user
+ * running us could have written: writable by group or others, or owned by
+ * a third user. A configuration decides where mail goes (fallback_relay,
+ * smtp.port), which file the journal writes and where messages are spooled,
+ * so whoever can edit it can redirect or read mail. Checked with fstat() on
+ * the descriptor that is then read, so the file cannot be swapped between
+ * the check and the read. A character device (-c /dev/null for the
+ * defaults) has no content anyone could edit, so it is not checked.
+ * The same rule holds for every program that loads a configuration
+ * (mxtier-pipe in both modes and mxtier), so that --route and the inspector
+ * show an operator the refusal an MTA delivery would meet.
+ */
+static bool
+trusted_file(int fd, struct load *ld, const char *path)
+{
+	struct stat st;
+	uid_t	me = geteuid();
+
+	if (fstat(fd, &st) != 0) {
+		say(ld, 0, "cannot read: %s", strerror(errno));
+		return false;
+	}
+	if (S_ISCHR(st.st_mode) || S_ISDIR(st.st_mode))
+		return true;		/* a directory is refused by read_file() */
+	if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+		say(ld, 0, "writable by other users (mode %04o); fix with chmod go-w %s",
+		    (unsigned)(st.st_mode & 07777), path);
+		return false;
+	}
+	if (st.st_uid != 0 && st.st_uid != me) {
+		say(ld, 0, "owned by uid %lu, neither root nor the user running this "
+		    "(uid %lu); fix with chown root %s", (unsigned long)st.st_uid,
+		    (unsigned long)me, path);
+		return false;
+	}
+	return true;
+}
+
 /* mx_config_load - read and check a configuration file */
 bool
 mx_config_load(const char *path, bool must_exist, struct mx_config *cfg,
@@ -1228,6 +1267,10 @@ mx_config_load(const char *path, bool must_exist, struct mx_config *cfg,
 			return false;
 		}
 		say(&ld, 0, "cannot read: %s", strerror(errno));
+		return false;
+	}
+	if (!trusted_file(fd, &ld, path)) {
+		close(fd);
 		return false;
 	}
 	text = read_file(fd, &ld);

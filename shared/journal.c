@@ -350,6 +350,7 @@ mx_journal_open(const char *path, bool readonly, char *err, size_t errlen)
 	}
 
 	flags = SQLITE_OPEN_NOMUTEX
+	    | SQLITE_OPEN_NOFOLLOW	/* a planted symlink is not followed */
 	    | (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
 	old_mask = umask(077);
 	rc = sqlite3_open_v2(path, &j->db, flags, NULL);

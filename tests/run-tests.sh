@@ -97,6 +97,8 @@ echo "== golden tests of mxtier-pipe --route"
 . "$top/tests/golden/run-golden.sh"
 
 . "$top/tests/deliver/scenarios.sh"
+. "$top/tests/deliver/concurrency.sh"
+. "$top/tests/deliver/security.sh"
 
 echo "== golden tests of mxtier --report (journals of the scenarios above)"
 . "$top/tests/golden/run-report-golden.sh"

@@ -26,7 +26,14 @@ trap 'exit 130' INT TERM
 mkdir -p "$run"
 world_start_unbound "$run/unbound" >/dev/null || exit 1
 
-db=$run/journal.db
+db=$run/journal/journal.db
+mkdir -p "$run/journal"
+# mxtier-pipe refuses to deliver as root: run it as the MTAs do (user=nobody)
+as_nobody=()
+if [[ $(id -u) -eq 0 ]]; then
+	as_nobody=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
+	chown nobody:nogroup "$run/journal"
+fi
 # the schema comes from mxtier-pipe itself (a delivery to a null MX domain)
 cat >"$run/mxtier.conf" <<CONF
 resolver { servers = { "$MXT_DNS" }  timeout = 2  tries = 1 }
@@ -34,7 +41,7 @@ policy { ignore_networks = {} }
 smtp { port = 2525 }
 journal { path = "$db" }
 CONF
-printf 'Subject: x\n\nx\n' | "$top/plugin/mxtier-pipe" -c "$run/mxtier.conf" -f a@b.test \
+printf 'Subject: x\n\nx\n' | "${as_nobody[@]}" "$top/plugin/mxtier-pipe" -c "$run/mxtier.conf" -f a@b.test \
 	-d nullmx.dlv.test -- u@nullmx.dlv.test >/dev/null
 sqlite3 "$db" <<SQL
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $ROWS)

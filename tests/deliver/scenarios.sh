@@ -14,6 +14,9 @@ MTA_TOP=$top
 . "$top/tests/mta/lib.sh"
 
 dlv_pipe=$top/plugin/mxtier-pipe
+# mxtier-pipe refuses to deliver as root: run it as the MTAs do (user=nobody)
+dlv_as=()
+[[ $(id -u) -eq 0 ]] && dlv_as=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
 dlv_dir=$run/deliver
 mkdir -p "$dlv_dir"
 
@@ -116,7 +119,7 @@ dlv_direct() {
 	local sender=${8-sender@client.test} msg=${9:-$dlv_dir/msg.eml}
 	local qid=D$RANDOM$RANDOM before after out rc first got_sink rows why= n
 	before=$(dlv_counts)
-	out=$(timeout 120 "$dlv_pipe" -c "$conf" --dns-server "$MXT_DNS" -q "$qid" -f "$sender" \
+	out=$(timeout 120 "${dlv_as[@]}" "$dlv_pipe" -c "$conf" --dns-server "$MXT_DNS" -q "$qid" -f "$sender" \
 		-d "$domain" -- "user@$domain" <"$msg" 2>&1)
 	rc=$?
 	after=$(dlv_counts)
@@ -181,7 +184,7 @@ else
 	c_nojournal=$(dlv_conf nojournal postfix)
 	sed -i "s|^journal { path = .*|journal { path = \"$dlv_dir/no-such-dir/journal.db\" }|" "$c_nojournal"
 	before=$(dlv_counts)
-	out=$(timeout 120 "$dlv_pipe" -c "$c_nojournal" --dns-server "$MXT_DNS" -f a@client.test \
+	out=$(timeout 120 "${dlv_as[@]}" "$dlv_pipe" -c "$c_nojournal" --dns-server "$MXT_DNS" -f a@client.test \
 		-d ok.dlv.test -- user@ok.dlv.test <"$dlv_dir/msg.eml" 2>&1)
 	rc=$?
 	if [[ $rc -eq 0 && ${out%%$'\n'*} == "2.0.0 delivered via mx1.ok.dlv.test"* &&

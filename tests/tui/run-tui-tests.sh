@@ -125,10 +125,17 @@ spool { directory = "$tui_dir/spool" }
 journal { path = "$journal" }
 CONF
 printf 'From: a@client.test\nTo: user@dlv.test\nSubject: tui test\n\nbody\n' >"$tui_dir/msg.eml"
+# mxtier-pipe refuses to deliver as root: run it as the MTAs do (user=nobody)
+as_nobody=()
+if [[ $(id -u) -eq 0 ]]; then
+	as_nobody=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
+	mta_nobody_path "$conf" "$tui_dir/journal/" "$tui_dir/spool/" >/dev/null ||
+		{ fail "setup" "nobody cannot use $tui_dir"; finish; }
+fi
 
 # deliver DOMAIN RCPT QID - one real delivery through mxtier-pipe; its first line
 deliver() {
-	timeout 60 "$pipe" -c "$conf" --dns-server "$MXT_DNS" -q "$3" -f sender@client.test \
+	timeout 60 "${as_nobody[@]}" "$pipe" -c "$conf" --dns-server "$MXT_DNS" -q "$3" -f sender@client.test \
 		-d "$1" -- "$2" <"$tui_dir/msg.eml" 2>&1 | head -1
 	return "${PIPESTATUS[0]}"
 }

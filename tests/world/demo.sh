@@ -37,13 +37,19 @@ journal { path = "$run/journal/journal.db" }
 CONF
 
 printf 'From: demo@mxtier.test\nTo: someone\nSubject: mxtier demo\n\nHello.\n' >"$run/msg"
+# mxtier-pipe refuses to deliver as root: run it as the MTAs do (user=nobody)
+as_nobody=()
+if [[ $(id -u) -eq 0 ]]; then
+	as_nobody=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
+	mta_nobody_path "$conf" "$run/journal/" "$run/spool/" >/dev/null || exit 1
+fi
 echo "Delivering demo messages through mxtier-pipe (DNS: Unbound on $MXT_DNS) ..."
 n=0
 for rcpt in alice@ok.dlv.test bob@refused.dlv.test carol@grey.dlv.test \
 	dave@nullmx.dlv.test erin@implicit.dlv.test frank@refused.dlv.test; do
 	n=$((n + 1))
 	printf '  %-24s ' "$rcpt"
-	"$top/plugin/mxtier-pipe" -c "$conf" -q "DEMO$n" -f demo@mxtier.test \
+	"${as_nobody[@]}" "$top/plugin/mxtier-pipe" -c "$conf" -q "DEMO$n" -f demo@mxtier.test \
 		-d "${rcpt#*@}" -- "$rcpt" <"$run/msg" 2>&1 | head -1
 done
 
