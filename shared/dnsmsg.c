@@ -176,6 +176,8 @@ mx_dnsmsg_parse(const unsigned char *buf, size_t len, const char *qname, int qty
 	out->truncated = (buf[2] & 0x02) != 0;
 	qd = get16(buf + 4);
 	an = get16(buf + 6);
+	if (an > (len - 12) / 11)
+		an = (unsigned)((len - 12) / 11);	/* a record takes 11 octets at least */
 	for (i = 0; i < qd; i++) {
 		if (!read_name(buf, len, &off, name, sizeof(name)) || off + 4 > len) {
 			snprintf(why, whylen, "bad question section");

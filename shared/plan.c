@@ -492,12 +492,16 @@ apply_local(struct mx_plan *plan, const struct mx_policy *p, const struct mx_pla
 		for (h = 0; h < plan->tiers[t].nhosts; h++) {
 			struct mx_plan_host *host = &plan->tiers[t].hosts[h];
 
+			size_t	a;
+
 			if (host->name != self)
 				mx_notes_add(&host->notes, "preference %u is not better than "
 					     "the local host %s (%u); not tried (RFC 5321 5.1)",
 					     host->pref, self, cut);
 			host->usable = false;
 			host->why_unusable = MX_UNUSABLE_PERM;
+			for (a = 0; a < host->naddrs; a++)	/* nothing of it is tried */
+				host->addrs[a].usable = false;
 		}
 	}
 	mx_notes_add(&plan->notes, "local host %s found at preference %u; hosts at "

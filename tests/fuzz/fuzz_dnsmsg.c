@@ -49,11 +49,20 @@ check_name(const char *name, size_t size, int qtype)
 static bool
 same_answer(const struct mx_dnsmsg_answer *a, const struct mx_dnsmsg_answer *b)
 {
-	return a->rcode == b->rcode && a->truncated == b->truncated &&
-	    strcmp(a->owner, b->owner) == 0 && a->hops == b->hops &&
-	    a->alias_only == b->alias_only && a->nmx == b->nmx && a->naddrs == b->naddrs &&
-	    (a->nmx == 0 || memcmp(a->mx, b->mx, a->nmx * sizeof(*a->mx)) == 0) &&
-	    (a->naddrs == 0 || memcmp(a->addrs, b->addrs, a->naddrs * sizeof(*a->addrs)) == 0);
+	size_t	i;
+
+	if (a->rcode != b->rcode || a->truncated != b->truncated ||
+	    strcmp(a->owner, b->owner) != 0 || a->hops != b->hops ||
+	    a->alias_only != b->alias_only || a->nmx != b->nmx || a->naddrs != b->naddrs)
+		return false;
+	for (i = 0; i < a->nmx; i++)
+		if (a->mx[i].pref != b->mx[i].pref || strcmp(a->mx[i].name, b->mx[i].name) != 0)
+			return false;
+	for (i = 0; i < a->naddrs; i++)
+		if (a->addrs[i].ip.family != b->addrs[i].ip.family || a->addrs[i].ttl !=
+		    b->addrs[i].ttl || memcmp(a->addrs[i].ip.bytes, b->addrs[i].ip.bytes, 16) != 0)
+			return false;
+	return true;
 }
 
 /* parse_as - parse msg as the answer for (QNAME, qtype) and check it */

@@ -1045,6 +1045,8 @@ test_R9_local_name_drops_self_and_worse(void **state)
 	assert_int_equal(pl->result, MX_PLAN_OK);
 	assert_true(find_host(pl, "primary.self.test")->usable);
 	assert_false(find_host(pl, "me.self.test")->usable);
+	assert_false(find_host(pl, "me.self.test")->addrs[0].usable);	/* nor its address */
+	assert_false(find_host(pl, "last.self.test")->addrs[0].usable);
 	assert_true(has_note(&find_host(pl, "me.self.test")->notes, "this host is me"));
 	assert_false(find_host(pl, "peer.self.test")->usable);	/* same preference */
 	assert_false(find_host(pl, "last.self.test")->usable);	/* worse preference */
