@@ -23,6 +23,7 @@ WORLD_TOP=$top
 cleanup() {
 	if declare -F mta_stop_all >/dev/null; then mta_stop_all; fi
 	if declare -F fm_cleanup >/dev/null; then fm_cleanup; fi
+	if declare -F peer_stop_all >/dev/null; then peer_stop_all; fi
 	world_stop
 	if [[ $failed -eq 0 ]]; then rm -rf "$run"; fi
 }
@@ -99,6 +100,7 @@ echo "== golden tests of mxtier-pipe --route"
 
 . "$top/tests/deliver/scenarios.sh"
 . "$top/tests/deliver/concurrency.sh"
+. "$top/tests/deliver/nothing-lost.sh"
 . "$top/tests/deliver/security.sh"
 . "$top/tests/fault/matrix.sh"
 

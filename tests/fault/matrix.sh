@@ -17,7 +17,7 @@ fm_peer=$top/tests/smtp/smtppeer
 fm_as=()
 [[ $(id -u) -eq 0 ]] && fm_as=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
 fm_port=
-fm_pids=()
+. "$top/tests/smtp/peer.sh"
 fm_mounts=()
 
 # fm_message FILE - the default message: headers, dot lines, 8-bit text
@@ -40,11 +40,6 @@ fm_wire() {
 # fm_script STAGE FAULT - mx1's script: a healthy session up to STAGE, then FAULT
 fm_script() {
 	local stage=$1 fault=$2 out= code text
-	fm_healthy_tail() {	# the rest of a healthy session after the greeting and EHLO
-		printf 'expect MAIL FROM:\nsend 250 2.1.0 ok\\r\\n\nexpect RCPT TO:\nsend 250 2.1.5 ok\\r\\n\n'
-		printf 'expect DATA\nsend 354 go ahead\\r\\n\ndata\nsend 250 2.0.0 queued as MX1\\r\\n\n'
-		printf 'expect QUIT\nsend 221 2.0.0 bye\\r\\n\n'
-	}
 	case $stage:$fault in
 	greeting:4xx) code='421 4.3.2 try later' ;; greeting:5xx) code='554 5.3.2 not now' ;;
 	ehlo:4xx) code='451 4.3.0 not now' ;; ehlo:5xx) code='502 5.5.1 no EHLO here' ;;
@@ -68,11 +63,11 @@ fm_script() {
 	greeting) out+="$text"$'\n' ;;
 	ehlo)
 		out+=$'send 220 mx1 ESMTP\\r\\n\nexpect EHLO\n'"$text"$'\n'
-		[[ $fault == 5xx ]] && out+=$'expect HELO\nsend 250 mx1\\r\\n\n'"$(fm_healthy_tail)" ;;
+		[[ $fault == 5xx ]] && out+=$'expect HELO\nsend 250 mx1\\r\\n\n'"$(peer_script_tail)" ;;
 	starttls)
 		out+=$'send 220 mx1 ESMTP\\r\\n\nexpect EHLO\nsend 250-mx1\\r\\n250-8BITMIME\\r\\n250 STARTTLS\\r\\n\n'
 		out+=$'expect STARTTLS\n'"$text"$'\n'
-		[[ $fault == 4xx || $fault == 5xx ]] && out+="$(fm_healthy_tail)" ;;
+		[[ $fault == 4xx || $fault == 5xx ]] && out+="$(peer_script_tail)" ;;
 	mail|rcpt|data|dot)
 		out+=$'send 220 mx1 ESMTP\\r\\n\nexpect EHLO\nsend 250-mx1\\r\\n250 8BITMIME\\r\\n\n'
 		out+=$'expect MAIL FROM:\n'
@@ -82,46 +77,21 @@ fm_script() {
 		out+=$'send 250 2.1.5 ok\\r\\n\nexpect DATA\n'
 		[[ $stage == data ]] && { printf '%s%s\n' "$out" "$text"; return; }
 		out+=$'send 354 go ahead\\r\\n\ndata\n'"$text"$'\n' ;;
-	healthy)
-		out+=$'send 220 mx1 ESMTP\\r\\n\nexpect EHLO\nsend 250-mx1\\r\\n250-8BITMIME\\r\\n250 SIZE 100000000\\r\\n\n'
-		out+="$(fm_healthy_tail)" ;;
 	esac
 	printf '%s\n' "$out"
 }
 
-# fm_peer_start NAME ADDR SCRIPT [LATER_SCRIPT] - a peer on ADDR:$fm_port
-# (port 0 at first: the one it picks becomes $fm_port)
-fm_peer_start() {
-	local name=$1 addr=$2 fifo=$fm_row/$1.fifo line pid
-	rm -f "$fifo"; mkfifo "$fifo"
-	"$fm_peer" -l "$addr" -p "${fm_port:-0}" -s "$3" ${4:+-S "$4"} -t 60 -n 4 \
-		-d "$fm_row/$name.dump" -L "$fm_row/$name.log" >"$fifo" 2>"$fm_row/$name.err" &
-	pid=$!
-	if IFS= read -r -t 10 line <"$fifo" && [[ $line == "smtppeer ready "* ]]; then
-		fm_port=${line##* }
-		fm_pids+=("$pid")
-		return 0
-	fi
-	kill "$pid" 2>/dev/null
-	echo "fault: peer $name did not start: $(cat "$fm_row/$name.err")" >&2
-	return 1
-}
-
 # fm_cleanup - stop the row's peers, undo its mounts
 fm_cleanup() {
-	local p m
-	for p in "${fm_pids[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${fm_pids[@]}"; do wait "$p" 2>/dev/null; done
-	fm_pids=()
+	local m
+	peer_stop_all
 	for m in "${fm_mounts[@]}"; do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null; done
 	fm_mounts=()
 }
 
-# fm_accepted NAME - did this peer answer a plain "250 " right after a
-# message's data? (a multi-line reply that starts with 250- is no acceptance)
-fm_accepted() {
-	awk '/^# data [0-9]+ octets/ { d = 1; next } d && /^S: / { if ($2 == "250") ok = 1; d = 0 }
-	     END { exit ok ? 0 : 1 }' "$fm_row/$1.log" 2>/dev/null
+# fm_peer NAME ADDR SCRIPT [LATER] - a peer of the row, on the matrix's port
+fm_peer() {
+	peer_start "$fm_row" "$1" "$2" "${fm_port:-0}" "$3" ${4:+"$4"} && fm_port=$PEER_PORT
 }
 
 # fm_tmpfs DIR OPTIONS - a small tmpfs at DIR (needs root: make check runs as
@@ -217,27 +187,27 @@ fm_run_row() {
 	fm_msg=$fm_row/msg.eml fm_stdin= fm_extra= fm_starttls=
 	fm_message "$fm_msg"
 	read -r kind stage fault extra <<<"$setup"
-	fm_script healthy - >"$fm_row/healthy.scr"
+	peer_script_healthy >"$fm_row/healthy.scr"
 	case $kind in
 	smtp)
 		domain=smtp.fm.test
 		[[ $extra == require ]] && fm_starttls=require
 		fm_script "$stage" "$fault" >"$fm_row/mx1.scr"
 		if [[ $stage != connect ]]; then
-			fm_peer_start mx1 127.0.1.1 "$fm_row/mx1.scr" \
+			fm_peer mx1 127.0.1.1 "$fm_row/mx1.scr" \
 				$([[ $fault == badtls ]] && echo "$fm_row/healthy.scr") || why+="mx1 did not start; "
 		fi
-		fm_peer_start backup 127.0.1.2 "$fm_row/healthy.scr" || why+="backup did not start; " ;;
+		fm_peer backup 127.0.1.2 "$fm_row/healthy.scr" || why+="backup did not start; " ;;
 	dns)
 		domain=$stage.fm.test
 		[[ $stage == long253 ]] && domain=$fm_long253
 		[[ $stage == long254 ]] && domain=$fm_long254
 		[[ $stage == label64 ]] && domain=$fm_label64
-		fm_peer_start mx1 127.0.1.1 "$fm_row/healthy.scr" || why+="mx1 did not start; "
-		fm_peer_start backup 127.0.1.2 "$fm_row/healthy.scr" || why+="backup did not start; " ;;
+		fm_peer mx1 127.0.1.1 "$fm_row/healthy.scr" || why+="mx1 did not start; "
+		fm_peer backup 127.0.1.2 "$fm_row/healthy.scr" || why+="backup did not start; " ;;
 	local)
 		domain=ok.fm.test
-		fm_peer_start mx1 127.0.1.1 "$fm_row/healthy.scr" || why+="mx1 did not start; " ;;
+		fm_peer mx1 127.0.1.1 "$fm_row/healthy.scr" || why+="mx1 did not start; " ;;
 	esac
 	fm_conf_file=$fm_row/fm.conf
 	fm_conf "$fm_conf_file"
@@ -255,8 +225,8 @@ fm_run_row() {
 		rc=$?
 		first=${fm_out%%$'\n'*}
 		sink=none
-		fm_accepted mx1 && sink=mx1
-		fm_accepted backup && sink="${sink/none/}${sink:+ }backup" && sink=${sink# }
+		[[ $(peer_accepted "$fm_row" mx1) -gt 0 ]] && sink=mx1
+		[[ $(peer_accepted "$fm_row" backup) -gt 0 ]] && sink="${sink/none/} backup" && sink=${sink# }
 		[[ -n $fm_extra ]] && $fm_extra
 		db=$fm_row/journal/journal.db
 		rows=-
