@@ -516,7 +516,9 @@ run_deliver(struct pipe_ctx *ctx)
 				     ctx->cfg.backoff_max)) {
 		snprintf(warning, sizeof(warning), "%s", mx_journal_error(journal));
 	}
-	if (!mx_smtp_tls_init(err, sizeof(err)) && ctx->cfg.smtp.starttls == MX_STARTTLS_REQUIRE) {
+	/* TLS is set up on the first STARTTLS; when it is required, a broken
+	 * TLS library defers here, before any connection */
+	if (ctx->cfg.smtp.starttls == MX_STARTTLS_REQUIRE && !mx_smtp_tls_init(err, sizeof(err))) {
 		mx_journal_close(journal);
 		mx_plan_free(plan);
 		mx_spool_free(spool);

@@ -4,10 +4,16 @@
  * One SQLite connection per handle, in WAL mode with a busy timeout so that
  * many writer processes and the readers (TUI, reports) never fail on a lock
  * they could have waited for. The schema is created on first open inside one
- * BEGIN IMMEDIATE transaction and carries PRAGMA user_version (now 1), so a
- * later version can migrate; a journal newer than this code is refused.
+ * BEGIN IMMEDIATE transaction and carries PRAGMA user_version (now 2); an
+ * older journal is migrated the same way by the first read-write open, and
+ * read as it is by a read-only one; a journal newer than this code is
+ * refused.
  *
- * Every statement is prepared once at open and reused. Each call clears the
+ * Version 2 adds the table domains (each domain's newest attempt), kept by a
+ * trigger on every insert, so that the list of recent domains is an index
+ * range however many attempts the journal holds.
+ *
+ * Every statement is prepared on its first use and reused after. Each call clears the
  * error text first and fills it on failure ("journal PATH: WHAT: REASON");
  * nothing is ever printed.
  */
@@ -24,7 +30,7 @@
 #include "clock.h"
 #include "journal.h"
 
-#define JOURNAL_VERSION		1	/* PRAGMA user_version of this schema */
+#define JOURNAL_VERSION		2	/* PRAGMA user_version of this schema */
 #define JOURNAL_BUSY_MS		5000	/* busy timeout and open retry budget */
 
 enum journal_stmt {
@@ -39,6 +45,7 @@ enum journal_stmt {
 	ST_DEL_BACKOFF,
 	ST_PRUNE_ATTEMPTS,
 	ST_PRUNE_BACKOFF,
+	ST_PRUNE_DOMAINS,
 	ST_RECENT,
 	ST_DOMAINS,
 	ST_LAST_ID,
@@ -66,17 +73,23 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_DEL_BACKOFF] = "DELETE FROM backoff WHERE address = ?1 AND port = ?2",
 	[ST_PRUNE_ATTEMPTS] = "DELETE FROM attempts WHERE ts < ?1",
 	[ST_PRUNE_BACKOFF] = "DELETE FROM backoff WHERE retry_at < ?1",
+	[ST_PRUNE_DOMAINS] = "DELETE FROM domains WHERE last_ts < ?1",
 	[ST_RECENT] = "SELECT id, ts, queue_id, domain, recipient, preference, host, address,"
 	    " port, stage, reply_code, enhanced_status, reply_text, outcome, decision,"
 	    " reason, duration_ms FROM attempts WHERE domain = ?1"
 	    " ORDER BY ts DESC, id DESC LIMIT ?2",
-	[ST_DOMAINS] = "SELECT domain, max(ts) AS last FROM attempts WHERE ts >= ?1"
-	    " GROUP BY domain ORDER BY last DESC LIMIT ?2",
+	[ST_DOMAINS] = "SELECT domain FROM domains WHERE last_ts >= ?1"
+	    " ORDER BY last_ts DESC LIMIT ?2",
 	[ST_LAST_ID] = "SELECT ifnull(max(id), 0) FROM attempts",
 };
 
-/* The schema of version 1, run inside BEGIN IMMEDIATE when user_version is 0. */
-static const char *const schema_sql[] = {
+/* ST_DOMAINS on a version 1 journal (read-only opens do not migrate) */
+static const char domains_v1_sql[] =
+    "SELECT domain, max(ts) AS last FROM attempts WHERE ts >= ?1"
+    " GROUP BY domain ORDER BY last DESC LIMIT ?2";
+
+/* Version 1, run inside BEGIN IMMEDIATE when user_version is 0. */
+static const char *const schema_v1_sql[] = {
 	"CREATE TABLE IF NOT EXISTS attempts ("
 	    "id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, queue_id TEXT,"
 	    " domain TEXT NOT NULL, recipient TEXT, preference INTEGER,"
@@ -91,13 +104,27 @@ static const char *const schema_sql[] = {
 	    " failures INTEGER NOT NULL, retry_at INTEGER NOT NULL,"
 	    " last_error TEXT, updated INTEGER NOT NULL,"
 	    " PRIMARY KEY (address, port))",
-	"PRAGMA user_version = 1",
+};
+
+/* Version 2 on top of 1: each domain's newest attempt, kept by a trigger. */
+static const char *const schema_v2_sql[] = {
+	"CREATE TABLE IF NOT EXISTS domains ("
+	    "domain TEXT NOT NULL PRIMARY KEY, last_ts INTEGER NOT NULL) WITHOUT ROWID",
+	"CREATE INDEX IF NOT EXISTS domains_last_ts ON domains (last_ts)",
+	"CREATE TRIGGER IF NOT EXISTS attempts_domains AFTER INSERT ON attempts BEGIN"
+	    " INSERT INTO domains (domain, last_ts) VALUES (new.domain, new.ts)"
+	    " ON CONFLICT (domain) DO UPDATE SET last_ts = max(last_ts, excluded.last_ts);"
+	    " END",
+	"INSERT OR REPLACE INTO domains (domain, last_ts)"
+	    " SELECT domain, max(ts) FROM attempts GROUP BY domain",
 };
 
 struct mx_journal {
 	sqlite3	*db;
 	char	*path;
 	bool	readonly;
+	int64_t	version;		/* PRAGMA user_version as opened */
+	int64_t	busy_since;		/* busy_wait: when this wait began */
 	sqlite3_stmt *st[ST_COUNT];
 	char	err[1024];
 };
@@ -122,6 +149,30 @@ static bool
 is_busy(int rc)
 {
 	return (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED;
+}
+
+/*
+ * busy_wait - SQLite's busy handler: wait a little and try again until
+ * JOURNAL_BUSY_MS have passed. SQLite's own (busy_timeout) backs off to
+ * 100 ms naps, so under many writers a process that lost a few times sleeps
+ * through the moments the lock is free; short naps with a little jitter
+ * keep the waits fair and short.
+ */
+static int
+busy_wait(void *arg, int count)
+{
+	struct mx_journal *j = arg;
+	int64_t	now = mx_clock_mono_ms();
+	struct timespec ts;
+
+	if (count == 0)
+		j->busy_since = now;
+	if (now - j->busy_since >= JOURNAL_BUSY_MS)
+		return 0;
+	ts.tv_sec = 0;
+	ts.tv_nsec = (count < 4 ? 250000L << count : 2000000L) + (long)(now % 7) * 100000L;
+	nanosleep(&ts, NULL);
+	return 1;
 }
 
 /* pause_ms - sleep a little before retrying */
@@ -195,20 +246,41 @@ set_wal(struct mx_journal *j, int64_t deadline)
 	return true;
 }
 
-/* create_schema_once - one try: BEGIN IMMEDIATE, create when version 0, COMMIT */
+/* run_all - the statements of one schema step, until one fails */
+static int
+run_all(struct mx_journal *j, const char *const *sql, size_t n)
+{
+	size_t	i;
+	int	rc = SQLITE_OK;
+
+	for (i = 0; rc == SQLITE_OK && i < n; i++)
+		rc = run_sql(j, sql[i], NULL, 0, NULL);
+	return rc;
+}
+
+/*
+ * create_schema_once - one try: BEGIN IMMEDIATE, create or migrate up to
+ * JOURNAL_VERSION from whatever version is there, COMMIT
+ */
 static int
 create_schema_once(struct mx_journal *j, int64_t *version)
 {
-	size_t	i;
+	char	set[64];
 	int	rc;
 
 	*version = 0;
 	if ((rc = run_sql(j, "BEGIN IMMEDIATE", NULL, 0, NULL)) != SQLITE_OK)
 		return rc;
 	rc = run_sql(j, "PRAGMA user_version", NULL, 0, version);
-	for (i = 0; rc == SQLITE_OK && *version == 0
-	     && i < sizeof(schema_sql) / sizeof(schema_sql[0]); i++)
-		rc = run_sql(j, schema_sql[i], NULL, 0, NULL);
+	if (rc == SQLITE_OK && *version < JOURNAL_VERSION) {
+		if (*version < 1)
+			rc = run_all(j, schema_v1_sql, sizeof(schema_v1_sql) / sizeof(schema_v1_sql[0]));
+		if (rc == SQLITE_OK && *version < 2)
+			rc = run_all(j, schema_v2_sql, sizeof(schema_v2_sql) / sizeof(schema_v2_sql[0]));
+		snprintf(set, sizeof(set), "PRAGMA user_version = %d", JOURNAL_VERSION);
+		if (rc == SQLITE_OK && (rc = run_sql(j, set, NULL, 0, NULL)) == SQLITE_OK)
+			*version = JOURNAL_VERSION;
+	}
 	if (rc == SQLITE_OK)
 		rc = run_sql(j, "COMMIT", NULL, 0, NULL);
 	if (rc != SQLITE_OK && !sqlite3_get_autocommit(j->db)) {
@@ -231,9 +303,9 @@ create_schema(struct mx_journal *j, int64_t deadline)
 
 	for (;;) {
 		j->err[0] = '\0';
-		/* a plain read first: only a fresh file needs the write lock */
+		/* a plain read first: only a fresh or old file needs the write lock */
 		rc = run_sql(j, "PRAGMA user_version", NULL, 0, &version);
-		if (rc == SQLITE_OK && version == 0)
+		if (rc == SQLITE_OK && version < JOURNAL_VERSION)
 			rc = create_schema_once(j, &version);
 		if (rc == SQLITE_OK)
 			break;
@@ -252,6 +324,7 @@ create_schema(struct mx_journal *j, int64_t deadline)
 		journal_fail_text(j, "schema", why);
 		return false;
 	}
+	j->version = version;
 	return true;
 }
 
@@ -270,8 +343,10 @@ check_schema(struct mx_journal *j, int64_t deadline)
 		}
 		pause_ms(tries < 5 ? 1 << tries++ : 20);
 	}
-	if (version == JOURNAL_VERSION)
+	if (version >= 1 && version <= JOURNAL_VERSION) {
+		j->version = version;
 		return true;
+	}
 	if (version == 0)
 		snprintf(why, sizeof(why), "not a journal (no schema)");
 	else
@@ -281,24 +356,32 @@ check_schema(struct mx_journal *j, int64_t deadline)
 	return false;
 }
 
-/* prepare_all - prepare every statement once, for the life of the handle */
-static bool
-prepare_all(struct mx_journal *j, int64_t deadline)
+/*
+ * stmt - the prepared statement, prepared on first use and kept for the life
+ * of the handle (a delivery uses three of them: preparing all at open cost
+ * more than the rest of opening); NULL and the error text on failure
+ */
+static sqlite3_stmt *
+stmt(struct mx_journal *j, enum journal_stmt which, const char *what)
 {
-	int	i, rc, tries = 0;
+	const char *sql;
+	int64_t	deadline;
+	int	rc, tries = 0;
 
-	for (i = 0; i < ST_COUNT; i++) {
-		while ((rc = sqlite3_prepare_v3(j->db, stmt_sql[i], -1,
-						SQLITE_PREPARE_PERSISTENT,
-						&j->st[i], NULL)) != SQLITE_OK) {
-			if (!is_busy(rc) || mx_clock_mono_ms() >= deadline) {
-				journal_fail(j, "prepare");
-				return false;
-			}
-			pause_ms(tries < 5 ? 1 << tries++ : 20);
+	if (j->st[which] != NULL)
+		return j->st[which];
+	deadline = mx_clock_mono_ms() + JOURNAL_BUSY_MS;
+	sql = which == ST_DOMAINS && j->version < 2 ? domains_v1_sql : stmt_sql[which];
+	while ((rc = sqlite3_prepare_v3(j->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+					&j->st[which], NULL)) != SQLITE_OK) {
+		j->st[which] = NULL;
+		if (!is_busy(rc) || mx_clock_mono_ms() >= deadline) {
+			journal_fail(j, what);
+			return NULL;
 		}
+		pause_ms(tries < 5 ? 1 << tries++ : 20);
 	}
-	return true;
+	return j->st[which];
 }
 
 /* open_error - copy the reason out and free a half-open handle */
@@ -370,18 +453,28 @@ mx_journal_open(const char *path, bool readonly, char *err, size_t errlen)
 			journal_fail(j, "open");
 		return open_error(j, err, errlen);
 	}
-	sqlite3_busy_timeout(j->db, JOURNAL_BUSY_MS);
 	deadline = mx_clock_mono_ms() + JOURNAL_BUSY_MS;
+	sqlite3_busy_handler(j->db, busy_wait, j);
 
 	if (!readonly && !set_wal(j, deadline))
 		return open_error(j, err, errlen);
+	/*
+	 * Under steady concurrent writers no checkpoint ever finds the WAL
+	 * unused, so it can grow far past its 1000-page checkpoint mark; once a
+	 * checkpoint does reset it, cut the file back to 4 MiB. (Keeping the
+	 * WAL on close instead of checkpointing was measured: every process
+	 * that then opens first must rebuild the WAL index by reading the whole
+	 * WAL, which costs more than the checkpoint it saves.)
+	 */
+	if (!readonly && run_sql(j, "PRAGMA journal_size_limit = 4194304", NULL, 0, NULL) != SQLITE_OK) {
+		journal_fail(j, "journal_size_limit");
+		return open_error(j, err, errlen);
+	}
 	if (run_sql(j, "PRAGMA synchronous = NORMAL", NULL, 0, NULL) != SQLITE_OK) {
 		journal_fail(j, "synchronous");
 		return open_error(j, err, errlen);
 	}
 	if (readonly ? !check_schema(j, deadline) : !create_schema(j, deadline))
-		return open_error(j, err, errlen);
-	if (!prepare_all(j, deadline))
 		return open_error(j, err, errlen);
 	j->err[0] = '\0';
 	return j;
@@ -436,11 +529,15 @@ finish(sqlite3_stmt *st)
 static bool
 step_done(struct mx_journal *j, enum journal_stmt which, const char *what)
 {
-	int	rc = sqlite3_step(j->st[which]);
+	sqlite3_stmt *st = stmt(j, which, what);
+	int	rc;
 
+	if (st == NULL)
+		return false;
+	rc = sqlite3_step(st);
 	if (rc != SQLITE_DONE)
 		journal_fail(j, what);
-	finish(j->st[which]);
+	finish(st);
 	return rc == SQLITE_DONE;
 }
 
@@ -459,9 +556,16 @@ writable(struct mx_journal *j, const char *what)
 static void
 rollback(struct mx_journal *j)
 {
+	sqlite3_stmt *st;
+	char	keep[sizeof(j->err)];
+
 	if (!sqlite3_get_autocommit(j->db)) {
-		sqlite3_step(j->st[ST_ROLLBACK]);
-		finish(j->st[ST_ROLLBACK]);
+		memcpy(keep, j->err, sizeof(keep));
+		if ((st = stmt(j, ST_ROLLBACK, "rollback")) != NULL) {
+			sqlite3_step(st);
+			finish(st);
+		}
+		memcpy(j->err, keep, sizeof(keep));
 	}
 }
 
@@ -477,7 +581,8 @@ mx_journal_add_attempt(struct mx_journal *j, const struct mx_attempt *a)
 	j->err[0] = '\0';
 	if (!writable(j, "attempts insert"))
 		return false;
-	st = j->st[ST_INSERT];
+	if ((st = stmt(j, ST_INSERT, "attempts insert")) == NULL)
+		return false;
 	rc |= sqlite3_bind_int64(st, 1, a->ts_ms);
 	rc |= bind_text(st, 2, a->queue_id);
 	rc |= bind_text(st, 3, a->domain);
@@ -507,11 +612,13 @@ static bool
 read_backoff(struct mx_journal *j, const char *address, int port,
 	     struct mx_backoff *out, bool *found)
 {
-	sqlite3_stmt *st = j->st[ST_GET_BACKOFF];
+	sqlite3_stmt *st;
 	int	rc;
 
 	memset(out, 0, sizeof(*out));
 	*found = false;
+	if ((st = stmt(j, ST_GET_BACKOFF, "backoff read")) == NULL)
+		return false;
 	if (bind_text(st, 1, address) != SQLITE_OK
 	    || sqlite3_bind_int(st, 2, port) != SQLITE_OK) {
 		journal_fail(j, "backoff bind");
@@ -601,7 +708,8 @@ mx_journal_note_failure(struct mx_journal *j, const char *address, int port,
 	cur.retry_at_ms = now_ms + backoff_delay_s(cur.failures, initial_s, max_s) * 1000;
 	snprintf(cur.last_error, sizeof(cur.last_error), "%s", error != NULL ? error : "");
 
-	st = j->st[ST_PUT_BACKOFF];
+	if ((st = stmt(j, ST_PUT_BACKOFF, "backoff update")) == NULL)
+		goto fail;
 	rc |= bind_text(st, 1, address);
 	rc |= sqlite3_bind_int(st, 2, port);
 	rc |= sqlite3_bind_int(st, 3, cur.failures);
@@ -640,7 +748,8 @@ mx_journal_note_success(struct mx_journal *j, const char *address, int port)
 		journal_fail_text(j, "backoff delete", "no address");
 		return false;
 	}
-	st = j->st[ST_DEL_BACKOFF];
+	if ((st = stmt(j, ST_DEL_BACKOFF, "backoff delete")) == NULL)
+		return false;
 	if (bind_text(st, 1, address) != SQLITE_OK
 	    || sqlite3_bind_int(st, 2, port) != SQLITE_OK) {
 		journal_fail(j, "backoff bind");
@@ -669,25 +778,32 @@ bool
 mx_journal_prune(struct mx_journal *j, int64_t now_ms, int64_t retention_s,
 		 int max_backoff_s)
 {
+	sqlite3_stmt *pa, *pb, *pd;
+
 	if (j == NULL)
 		return false;
 	j->err[0] = '\0';
 	if (!writable(j, "prune"))
 		return false;
+	if ((pa = stmt(j, ST_PRUNE_ATTEMPTS, "attempts prune")) == NULL
+	    || (pb = stmt(j, ST_PRUNE_BACKOFF, "backoff prune")) == NULL
+	    || (pd = stmt(j, ST_PRUNE_DOMAINS, "domains prune")) == NULL)
+		return false;
 	if (!step_done(j, ST_BEGIN, "prune begin"))
 		return false;
-	if (sqlite3_bind_int64(j->st[ST_PRUNE_ATTEMPTS], 1,
-			       cutoff_ms(now_ms, retention_s)) != SQLITE_OK
-	    || sqlite3_bind_int64(j->st[ST_PRUNE_BACKOFF], 1,
-				  cutoff_ms(now_ms, max_backoff_s)) != SQLITE_OK) {
+	if (sqlite3_bind_int64(pa, 1, cutoff_ms(now_ms, retention_s)) != SQLITE_OK
+	    || sqlite3_bind_int64(pb, 1, cutoff_ms(now_ms, max_backoff_s)) != SQLITE_OK
+	    || sqlite3_bind_int64(pd, 1, cutoff_ms(now_ms, retention_s)) != SQLITE_OK) {
 		journal_fail(j, "prune bind");
-		finish(j->st[ST_PRUNE_ATTEMPTS]);
-		finish(j->st[ST_PRUNE_BACKOFF]);
+		finish(pa);
+		finish(pb);
+		finish(pd);
 		rollback(j);
 		return false;
 	}
 	if (!step_done(j, ST_PRUNE_ATTEMPTS, "attempts prune")
 	    || !step_done(j, ST_PRUNE_BACKOFF, "backoff prune")
+	    || !step_done(j, ST_PRUNE_DOMAINS, "domains prune")
 	    || !step_done(j, ST_COMMIT, "prune commit")) {
 		rollback(j);
 		return false;
@@ -706,7 +822,9 @@ mx_journal_count_attempts(struct mx_journal *j, const char *domain_or_null)
 	if (j == NULL)
 		return -1;
 	j->err[0] = '\0';
-	st = j->st[domain_or_null != NULL ? ST_COUNT_DOMAIN : ST_COUNT_ALL];
+	st = stmt(j, domain_or_null != NULL ? ST_COUNT_DOMAIN : ST_COUNT_ALL, "attempts count");
+	if (st == NULL)
+		return -1;
 	if (domain_or_null != NULL && bind_text(st, 1, domain_or_null) != SQLITE_OK) {
 		journal_fail(j, "attempts count");
 		finish(st);
@@ -748,7 +866,8 @@ mx_journal_recent_attempts(struct mx_journal *j, const char *domain,
 	if (j == NULL || max <= 0)
 		return 0;
 	j->err[0] = '\0';
-	st = j->st[ST_RECENT];
+	if ((st = stmt(j, ST_RECENT, "attempts read")) == NULL)
+		return -1;
 	if (bind_text(st, 1, domain) != SQLITE_OK || sqlite3_bind_int(st, 2, max) != SQLITE_OK) {
 		journal_fail(j, "attempts read");
 		finish(st);
@@ -793,7 +912,8 @@ mx_journal_recent_domains(struct mx_journal *j, int64_t since_ms, char (*out)[25
 	if (j == NULL || max <= 0)
 		return 0;
 	j->err[0] = '\0';
-	st = j->st[ST_DOMAINS];
+	if ((st = stmt(j, ST_DOMAINS, "domains read")) == NULL)
+		return -1;
 	if (sqlite3_bind_int64(st, 1, since_ms) != SQLITE_OK ||
 	    sqlite3_bind_int(st, 2, max) != SQLITE_OK) {
 		journal_fail(j, "domains read");
@@ -820,7 +940,8 @@ mx_journal_last_id(struct mx_journal *j)
 	if (j == NULL)
 		return -1;
 	j->err[0] = '\0';
-	st = j->st[ST_LAST_ID];
+	if ((st = stmt(j, ST_LAST_ID, "last id")) == NULL)
+		return -1;
 	if (sqlite3_step(st) == SQLITE_ROW)
 		id = sqlite3_column_int64(st, 0);
 	else

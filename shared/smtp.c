@@ -12,8 +12,6 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,6 +23,7 @@
 
 #include "clock.h"
 #include "smtp.h"
+#include "tlslib.h"
 
 static SSL_CTX *tls_ctx;
 
@@ -60,21 +59,26 @@ mx_smtp_opts_from_config(const struct mx_config *cfg, const char *helo_name,
 	o->deadline_ms = cfg->smtp.time_limit > 0 ? mx_clock_mono_ms() + cfg->smtp.time_limit * 1000LL : 0;
 }
 
-/* mx_smtp_tls_init - the client context: any certificate (opportunistic) */
+/* mx_smtp_tls_init - the client context: any certificate (opportunistic);
+ * made once, on the first handshake unless called earlier */
 bool
 mx_smtp_tls_init(char *err, size_t errlen)
 {
 	if (tls_ctx != NULL)
 		return true;
-	tls_ctx = SSL_CTX_new(TLS_client_method());
+	if (!mx_tlslib_load(err, errlen))
+		return false;
+	tls_ctx = mx_tls.SSL_CTX_new(mx_tls.TLS_client_method());
 	if (tls_ctx == NULL) {
-		snprintf(err, errlen, "TLS: %s", ERR_reason_error_string(ERR_get_error()));
+		snprintf(err, errlen, "TLS: %s",
+			 mx_tls.ERR_reason_error_string(mx_tls.ERR_get_error()));
 		return false;
 	}
-	SSL_CTX_set_min_proto_version(tls_ctx, TLS1_VERSION);
-	SSL_CTX_set_verify(tls_ctx, SSL_VERIFY_NONE, NULL);
-	SSL_CTX_set_mode(tls_ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
-			 SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	/* SSL_CTX_set_min_proto_version and SSL_CTX_set_mode, which are macros */
+	mx_tls.SSL_CTX_ctrl(tls_ctx, SSL_CTRL_SET_MIN_PROTO_VERSION, TLS1_VERSION, NULL);
+	mx_tls.SSL_CTX_set_verify(tls_ctx, SSL_VERIFY_NONE, NULL);
+	mx_tls.SSL_CTX_ctrl(tls_ctx, SSL_CTRL_MODE, SSL_MODE_ENABLE_PARTIAL_WRITE |
+			    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER, NULL);
 	return true;
 }
 
@@ -82,7 +86,8 @@ mx_smtp_tls_init(char *err, size_t errlen)
 void
 mx_smtp_tls_free(void)
 {
-	SSL_CTX_free(tls_ctx);
+	if (tls_ctx != NULL)
+		mx_tls.SSL_CTX_free(tls_ctx);
 	tls_ctx = NULL;
 }
 
@@ -122,11 +127,11 @@ conn_read(struct conn *c, char *buf, size_t len)
 		int	w;
 
 		if (c->ssl != NULL) {
-			int	rc = SSL_read(c->ssl, buf, (int)len), e;
+			int	rc = mx_tls.SSL_read(c->ssl, buf, (int)len), e;
 
 			if (rc > 0)
 				return rc;
-			e = SSL_get_error(c->ssl, rc);
+			e = mx_tls.SSL_get_error(c->ssl, rc);
 			if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
 				w = wait_fd(c, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT);
 				if (w == 0) {
@@ -176,14 +181,14 @@ conn_write(struct conn *c, const char *buf, size_t len)
 		int	w;
 
 		if (c->ssl != NULL) {
-			int	rc = SSL_write(c->ssl, buf, len > 65536 ? 65536 : (int)len), e;
+			int	rc = mx_tls.SSL_write(c->ssl, buf, len > 65536 ? 65536 : (int)len), e;
 
 			if (rc > 0) {
 				buf += rc;
 				len -= (size_t)rc;
 				continue;
 			}
-			e = SSL_get_error(c->ssl, rc);
+			e = mx_tls.SSL_get_error(c->ssl, rc);
 			if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
 				w = wait_fd(c, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT);
 				if (w == 0) {
@@ -326,7 +331,7 @@ static void
 conn_close(struct conn *c)
 {
 	if (c->ssl != NULL) {
-		SSL_free(c->ssl);
+		mx_tls.SSL_free(c->ssl);
 		c->ssl = NULL;
 	}
 	if (c->fd >= 0)
@@ -340,25 +345,31 @@ static bool
 tls_start(struct conn *c, const char *host)
 {
 	c->len = c->pos = 0;		/* no plaintext survives STARTTLS */
-	if (tls_ctx == NULL || (c->ssl = SSL_new(tls_ctx)) == NULL) {
+	/* the context is made on first use: creating it costs more CPU than
+	 * the rest of a delivery, and a server that offers no STARTTLS never
+	 * needs it */
+	if (!mx_smtp_tls_init(c->why, sizeof(c->why)))
+		return false;
+	if ((c->ssl = mx_tls.SSL_new(tls_ctx)) == NULL) {
 		snprintf(c->why, sizeof(c->why), "TLS not available");
 		return false;
 	}
-	SSL_set_fd(c->ssl, c->fd);
+	mx_tls.SSL_set_fd(c->ssl, c->fd);
 	if (host != NULL && host[0] != '\0')
-		SSL_set_tlsext_host_name(c->ssl, host);
+		mx_tls.SSL_ctrl(c->ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+				(void *)host);	/* SSL_set_tlsext_host_name */
 	for (;;) {
-		int	rc = SSL_connect(c->ssl), e, w;
+		int	rc = mx_tls.SSL_connect(c->ssl), e, w;
 
 		if (rc == 1)
 			return true;
-		e = SSL_get_error(c->ssl, rc);
+		e = mx_tls.SSL_get_error(c->ssl, rc);
 		if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
-			unsigned long code = ERR_get_error();
+			unsigned long code = mx_tls.ERR_get_error();
 
 			snprintf(c->why, sizeof(c->why), "TLS handshake failed: %s",
-				 code ? ERR_reason_error_string(code) : "connection closed");
-			ERR_clear_error();
+				 code ? mx_tls.ERR_reason_error_string(code) : "connection closed");
+			mx_tls.ERR_clear_error();
 			return false;
 		}
 		w = wait_fd(c, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT);

@@ -12,7 +12,8 @@
  * recipient. No policy here: fallback.c decides what comes next.
  *
  * Ownership: the caller owns every struct passed in; mx_smtp_tls_init()
- * makes the process's TLS context, freed with mx_smtp_tls_free().
+ * makes the process's TLS context (the first STARTTLS does it when nobody
+ * did before), freed with mx_smtp_tls_free().
  */
 #ifndef MXTIER_SMTP_H
 #define MXTIER_SMTP_H

@@ -18,6 +18,11 @@
 #                  Postfix then BOUNCES, Exim defers: timeout_defer)
 #   MTA_POSTFIX_QUEUE_LIFETIME  maximal_queue_lifetime and
 #                  bounce_queue_lifetime of Postfix (default 300s)
+#   MTA_POSTFIX_TRANSPORTS  lines put before Postfix's transport map (make
+#                  bench: "native.test smtp:[127.0.1.20]:PORT" for the
+#                  smtp(8) client; the master.cf has an smtp service)
+#   MTA_POSTFIX_MAIN  lines appended to Postfix's main.cf
+#   MTA_POSTFIX_MASTER  lines appended to Postfix's master.cf
 #
 # Outside the work tree, this touches (as root): /etc/exim4/trusted_configs (each exim.conf while it is set up:
 # without it Exim drops root for the delivery and cannot run the transport
@@ -450,11 +455,11 @@ mta_postfix_start() {
 	done
 	env="TZ MAIL_CONFIG LANG"
 	for word in $MTA_PIPE_ENV; do env+=" $word"; done
-	cat >"$etc/transport" <<EOF
-dlv.test	mxtier:
-.dlv.test	mxtier:
-*	mailbox:
-EOF
+	# MTA_POSTFIX_TRANSPORTS: lines put first (make bench: "x.test smtp:[ADDR]:PORT")
+	{
+		[[ -n ${MTA_POSTFIX_TRANSPORTS:-} ]] && printf '%s\n' "$MTA_POSTFIX_TRANSPORTS"
+		printf 'dlv.test\tmxtier:\n.dlv.test\tmxtier:\n*\tmailbox:\n'
+	} >"$etc/transport"
 	cat >"$etc/main.cf" <<EOF
 # private Postfix instance for mxtier's end-to-end tests (tests/mta/lib.sh)
 compatibility_level = 3.6
@@ -492,6 +497,7 @@ minimal_backoff_time = 3600s
 maximal_backoff_time = 3600s
 delay_warning_time = 0
 smtpd_banner = \$myhostname ESMTP mxtier test Postfix
+${MTA_POSTFIX_MAIN:-}
 EOF
 	cat >"$etc/master.cf" <<EOF
 # service type  private unpriv  chroot  wakeup  maxproc command + args
@@ -514,8 +520,10 @@ discard   unix  -       -       n       -       -       discard
 anvil     unix  -       -       n       -       1       anvil
 scache    unix  -       -       n       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
+smtp      unix  -       -       n       -       -       smtp
 mailbox   unix  -       n       n       -       -       pipe flags=q null_sender= user=nobody argv=$etc/mailbox.sh $dir/mailbox \${queue_id}
 mxtier    unix  -       n       n       -       -       pipe flags=q null_sender= user=nobody argv=${cmd# }
+${MTA_POSTFIX_MASTER:-}
 EOF
 	MTA_POSTFIX_DIRS+=("$dir")
 	# "postfix check" creates the queue folders and checks the setup (its

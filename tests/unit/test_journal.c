@@ -238,7 +238,7 @@ test_journal_open_creates_file(void **state)
 	db = raw_open(fx->path);
 	raw_text(db, "PRAGMA journal_mode", mode, sizeof(mode));
 	assert_string_equal(mode, "wal");
-	assert_int_equal(raw_int(db, "PRAGMA user_version"), 1);
+	assert_int_equal(raw_int(db, "PRAGMA user_version"), 2);
 	sqlite3_close(db);
 	mx_journal_close(j);
 
@@ -306,6 +306,10 @@ test_journal_schema_columns(void **state)
 		{ "reason", "TEXT", 0, 0 },
 		{ "duration_ms", "INTEGER", 0, 0 },
 	};
+	static const struct column domains[] = {
+		{ "domain", "TEXT", 1, 1 },
+		{ "last_ts", "INTEGER", 1, 0 },
+	};
 	static const struct column backoff[] = {
 		{ "address", "TEXT", 1, 1 },
 		{ "port", "INTEGER", 1, 2 },
@@ -321,7 +325,13 @@ test_journal_schema_columns(void **state)
 
 	check_columns(db, "attempts", attempts, 17);
 	check_columns(db, "backoff", backoff, 6);
-	assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"), 2);
+	check_columns(db, "domains", domains, 2);
+	assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"), 3);
+	assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'"
+				 " AND tbl_name = 'attempts'"), 1);
+	raw_text(db, "SELECT group_concat(name, ',') FROM pragma_index_info('domains_last_ts')",
+		 idx, sizeof(idx));
+	assert_string_equal(idx, "last_ts");
 	/* exactly the indexes (domain, ts) and (ts) */
 	raw_text(db, "SELECT group_concat(cols, ' | ') FROM (SELECT (SELECT"
 		 " group_concat(name, ',') FROM (SELECT name FROM pragma_index_info(l.name)"
@@ -742,6 +752,7 @@ test_journal_corrupt_file(void **state)
 	char	err[1024] = "";
 	int	i;
 	bool	failed = false;
+	sqlite3	*db;
 
 	/* a file of noise: not a database */
 	write_garbage(fx->path, 0, 4096);
@@ -758,6 +769,11 @@ test_journal_corrupt_file(void **state)
 	for (i = 0; i < 50; i++)
 		assert_true(mx_journal_add_attempt(j, &a));
 	mx_journal_close(j);
+	/* the rows must be in the file, not only in a WAL, for the garbage to
+	 * hit them: checkpoint (closing the last connection does that too) */
+	db = raw_open(fx->path);
+	raw_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)");
+	sqlite3_close(db);
 	write_garbage(fx->path, 4096, 4096);
 	write_garbage(fx->path, 8192, 4096);
 	err[0] = '\0';
@@ -787,13 +803,128 @@ test_journal_newer_schema(void **state)
 
 	mx_journal_close(j);
 	db = raw_open(fx->path);
-	raw_exec(db, "PRAGMA user_version = 2");
+	raw_exec(db, "PRAGMA user_version = 3");
 	sqlite3_close(db);
 	assert_null(mx_journal_open(fx->path, false, err, sizeof(err)));
-	assert_non_null(strstr(err, "schema version 2"));
+	assert_non_null(strstr(err, "schema version 3 is newer than 2"));
 	err[0] = '\0';
 	assert_null(mx_journal_open(fx->path, true, err, sizeof(err)));
-	assert_non_null(strstr(err, "schema version 2"));
+	assert_non_null(strstr(err, "schema version 3 is newer than 2"));
+}
+
+/* domains_of - mx_journal_recent_domains as one string "a b c" */
+static void
+domains_of(struct mx_journal *j, int64_t since, int max, char *out, size_t len)
+{
+	char	names[16][254];
+	int	i, n = mx_journal_recent_domains(j, since, names, max);
+
+	assert_true(n >= 0);
+	out[0] = '\0';
+	for (i = 0; i < n; i++)
+		snprintf(out + strlen(out), len - strlen(out), "%s%s", i ? " " : "", names[i]);
+}
+
+/*
+ * test_journal_recent_domains - newest first, each once, since and max
+ * honoured, pruned with the attempts; an attempt inserted with an older time
+ * never moves a domain back
+ */
+static void
+test_journal_recent_domains(void **state)
+{
+	struct fixture *fx = *state;
+	struct mx_journal *j = open_ok(fx->path, false);
+	struct mx_attempt a;
+	char	got[256];
+	sqlite3	*db;
+
+	a = sample(NOW - 5000, "a.example");
+	assert_true(mx_journal_add_attempt(j, &a));
+	a = sample(NOW - 4000, "b.example");
+	assert_true(mx_journal_add_attempt(j, &a));
+	a = sample(NOW - 3000, "c.example");
+	assert_true(mx_journal_add_attempt(j, &a));
+	a = sample(NOW - 1000, "a.example");
+	assert_true(mx_journal_add_attempt(j, &a));
+	a = sample(NOW - 9000, "c.example");	/* late, older: c stays at -3000 */
+	assert_true(mx_journal_add_attempt(j, &a));
+	domains_of(j, 0, 16, got, sizeof(got));
+	assert_string_equal(got, "a.example c.example b.example");
+	domains_of(j, 0, 2, got, sizeof(got));
+	assert_string_equal(got, "a.example c.example");
+	domains_of(j, NOW - 3500, 16, got, sizeof(got));
+	assert_string_equal(got, "a.example c.example");
+
+	/* retention 3 s: attempts before NOW - 3000 go, and b with them; c keeps
+	 * its attempt at exactly the limit */
+	assert_true(mx_journal_prune(j, NOW, 3, 0));
+	domains_of(j, 0, 16, got, sizeof(got));
+	assert_string_equal(got, "a.example c.example");
+	db = raw_open(fx->path);
+	assert_int_equal(raw_int(db, "SELECT count(*) FROM domains"), 2);
+	assert_int_equal(raw_int(db, "SELECT count(*) FROM attempts"), 2);
+	sqlite3_close(db);
+	mx_journal_close(j);
+}
+
+/* v1_schema - the schema of version 1, as the first release created it */
+static const char v1_schema[] =
+	"CREATE TABLE attempts (id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, queue_id TEXT,"
+	" domain TEXT NOT NULL, recipient TEXT, preference INTEGER, host TEXT, address TEXT,"
+	" port INTEGER, stage TEXT, reply_code INTEGER, enhanced_status TEXT, reply_text TEXT,"
+	" outcome TEXT NOT NULL, decision TEXT, reason TEXT, duration_ms INTEGER);"
+	"CREATE INDEX attempts_domain_ts ON attempts (domain, ts);"
+	"CREATE INDEX attempts_ts ON attempts (ts);"
+	"CREATE TABLE backoff (address TEXT NOT NULL, port INTEGER NOT NULL,"
+	" failures INTEGER NOT NULL, retry_at INTEGER NOT NULL, last_error TEXT,"
+	" updated INTEGER NOT NULL, PRIMARY KEY (address, port));"
+	"INSERT INTO attempts (ts, domain, outcome) VALUES (1000, 'old.example', 'delivered'),"
+	" (3000, 'new.example', 'delivered'), (2000, 'old.example', 'tempfail');"
+	"PRAGMA journal_mode = WAL;"
+	"PRAGMA user_version = 1;";
+
+/*
+ * test_journal_migrates_v1 - a read-only open reads a version 1 journal as
+ * it is; the first read-write open migrates it to version 2 with every
+ * domain's newest attempt, and the list is the same before and after
+ */
+static void
+test_journal_migrates_v1(void **state)
+{
+	struct fixture *fx = *state;
+	struct mx_journal *j;
+	struct mx_attempt a;
+	char	got[256];
+	sqlite3	*db = NULL;
+
+	assert_int_equal(sqlite3_open_v2(fx->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+					 NULL), SQLITE_OK);
+	raw_exec(db, v1_schema);
+	sqlite3_close(db);
+
+	j = open_ok(fx->path, true);
+	domains_of(j, 0, 16, got, sizeof(got));
+	assert_string_equal(got, "new.example old.example");
+	mx_journal_close(j);
+	db = raw_open(fx->path);
+	assert_int_equal(raw_int(db, "PRAGMA user_version"), 1);
+	sqlite3_close(db);
+
+	j = open_ok(fx->path, false);
+	domains_of(j, 0, 16, got, sizeof(got));
+	assert_string_equal(got, "new.example old.example");
+	a = sample(4000, "old.example");
+	assert_true(mx_journal_add_attempt(j, &a));
+	domains_of(j, 0, 16, got, sizeof(got));
+	assert_string_equal(got, "old.example new.example");
+	mx_journal_close(j);
+	db = raw_open(fx->path);
+	assert_int_equal(raw_int(db, "PRAGMA user_version"), 2);
+	assert_int_equal(raw_int(db, "SELECT last_ts FROM domains WHERE domain = 'old.example'"), 4000);
+	assert_int_equal(raw_int(db, "SELECT last_ts FROM domains WHERE domain = 'new.example'"), 3000);
+	assert_int_equal(raw_int(db, "SELECT count(*) FROM attempts"), 4);
+	sqlite3_close(db);
 }
 
 /* writer_child - open the shared journal, insert rows rows; the exit status says how it went */
@@ -946,8 +1077,9 @@ test_journal_concurrent_create(void **state)
 	db = raw_open(fx->path);
 	raw_text(db, "PRAGMA journal_mode", mode, sizeof(mode));
 	assert_string_equal(mode, "wal");
-	assert_int_equal(raw_int(db, "PRAGMA user_version"), 1);
-	assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_master"), 5);
+	assert_int_equal(raw_int(db, "PRAGMA user_version"), 2);
+	/* 3 tables, 3 indexes, backoff's key, the trigger */
+	assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_master"), 8);
 	sqlite3_close(db);
 }
 
@@ -966,6 +1098,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_journal_backoff_sequence, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_backoff_huge_failures, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_backoff_success_clears, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal_recent_domains, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal_migrates_v1, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_prune, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_corrupt_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_newer_schema, setup, teardown),

@@ -47,6 +47,7 @@
 #include <unistd.h>
 
 #include "smtp.h"
+#include "tlslib.h"
 
 #define MAX_PEERS	3
 #define MAX_CHILDREN	64
@@ -733,12 +734,11 @@ dump_of(struct fixture *fx, const struct peer *pr, size_t *len)
 
 /* --- fixtures ------------------------------------------------------------- */
 
-/* group_setup - temporary folder, certificate, TLS context, peer programs */
+/* group_setup - temporary folder, certificate, peer programs (TLS loads itself) */
 static int
 group_setup(void **state)
 {
 	const char *tmp = getenv("TMPDIR");
-	char	err[256];
 	char   *req[] = { "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
 			  "-subj", "/CN=mx.test", "-days", "2", "-keyout", keyfile,
 			  "-out", certfile, NULL };
@@ -775,10 +775,7 @@ group_setup(void **state)
 		fprintf(stderr, "test_smtp: openssl req could not make a test certificate\n");
 		return -1;
 	}
-	if (!mx_smtp_tls_init(err, sizeof(err))) {
-		fprintf(stderr, "test_smtp: %s\n", err);
-		return -1;
-	}
+	/* no mx_smtp_tls_init() here: the first STARTTLS must load OpenSSL */
 	return 0;
 }
 
@@ -1584,6 +1581,28 @@ test_smtp_ehlo_4xx_no_helo(void **state)
 			"send 250-mx.test\\r\\n250-PIPELINING\\r\\n250 STARTTLS\\r\\n\n" \
 			"expect STARTTLS\nsend 220 2.0.0 ready\\r\\n\n"
 
+/*
+ * test_smtp_openssl_not_loaded_without_starttls - runs first: the sessions
+ * of the earlier tests (none) and this plaintext delivery leave OpenSSL out
+ * of the process; loading it costs more CPU than a whole delivery
+ */
+static void
+test_smtp_openssl_not_loaded_without_starttls(void **state)
+{
+	struct fixture *fx = *state;
+	struct peer *pr = peer_start(fx, GREET "expect EHLO client.test\n"
+		"send 250-mx.test\\r\\n250 8BITMIME\\r\\n\n" ACCEPT_ONE BYE, NULL, false);
+	struct mx_smtp_opts o;
+	struct run r;
+
+	assert_false(mx_tlslib_loaded());
+	opts(&o, MX_STARTTLS_OPPORTUNISTIC);
+	attempt(fx, pr, &o, "a@b", one_rcpt, 1, NULL, "x\n", 2, &r);
+	expect_delivered(fx, &r, 1);
+	assert_false(r.res.tls);
+	assert_false(mx_tlslib_loaded());
+}
+
 static void
 test_smtp_starttls_opportunistic(void **state)
 {
@@ -1602,6 +1621,8 @@ test_smtp_starttls_opportunistic(void **state)
 	attempt(fx, pr, &o, "a@b", one_rcpt, 1, NULL, msg, sizeof(msg) - 1, &r);
 	expect_delivered(fx, &r, 1);
 	assert_true(r.res.tls);
+	/* OpenSSL came in with the first STARTTLS (tlslib.h) */
+	assert_true(mx_tlslib_loaded());
 	log = peer_log(fx, pr);
 	expect_script_done(log, 1);
 	assert_int_equal(count_prefix(log, "# TLS"), 1);
@@ -1732,6 +1753,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		T(test_smtp_openssl_not_loaded_without_starttls),	/* first */
 		T(test_smtp_delivered_to_sink),
 		T(test_smtp_null_sender),
 		T(test_smtp_only_pending_recipients),
