@@ -48,6 +48,8 @@ struct query {
 };
 
 static void query_done(void *arg, int status, int timeouts, unsigned char *abuf, int alen);
+static bool make_channel(const struct mx_resolver_opts *o, bool tcp, ares_channel *ch,
+			 char *err, size_t errlen);
 
 /* mx_resolver_opts_from_config - options from the config and --dns-server */
 void
@@ -106,6 +108,16 @@ send_query(struct mx_lookup *l, int qtype, const char *name, const char *set,
 	snprintf(q->asked, sizeof(q->asked), "%s", name);
 	snprintf(q->set, sizeof(q->set), "%s", set ? set : "");
 	l->pending++;
+	if (over_tcp && l->tcp == NULL) {
+		char	err[160];
+
+		/* made on the first truncated answer: most lookups never need it */
+		if (!make_channel(&l->opts, true, &l->tcp, err, sizeof(err))) {
+			l->tcp = NULL;
+			query_done(q, ARES_ENOMEM, 0, NULL, 0);
+			return;
+		}
+	}
 	ares_query(over_tcp ? l->tcp : l->udp, name, C_IN, qtype, query_done, q);
 }
 
@@ -414,12 +426,7 @@ lookup_begin(const struct mx_resolver_opts *opts, const char *domain, bool addre
 		free(l);
 		return NULL;
 	}
-	if (!make_channel(&l->opts, true, &l->tcp, err, errlen)) {
-		ares_destroy(l->udp);
-		mx_dns_result_free(l->result);
-		free(l);
-		return NULL;
-	}
+	l->tcp = NULL;		/* made when an answer comes truncated (send_query) */
 	if (addresses_only) {
 		l->result->mx_status = MX_DNS_NODATA;	/* as for an implicit MX */
 		l->pending++;				/* hold the phase open while starting */
@@ -490,7 +497,8 @@ mx_lookup_pollfds(struct mx_lookup *l, struct pollfd *fds, int max, int *timeout
 		return 0;
 	}
 	n = add_channel_fds(l, l->udp, 0, fds, 0, max);
-	n = add_channel_fds(l, l->tcp, 1, fds, n, max);
+	if (l->tcp != NULL)
+		n = add_channel_fds(l, l->tcp, 1, fds, n, max);
 	l->nfd = n;
 	left = l->deadline_ms - mx_clock_mono_ms();
 	if (left < 0)
@@ -499,7 +507,7 @@ mx_lookup_pollfds(struct mx_lookup *l, struct pollfd *fds, int max, int *timeout
 	tvp = ares_timeout(l->udp, NULL, &tv);
 	if (tvp != NULL && tvp->tv_sec * 1000 + tvp->tv_usec / 1000 < *timeout_ms)
 		*timeout_ms = (int)(tvp->tv_sec * 1000 + (tvp->tv_usec + 999) / 1000);
-	tvp = ares_timeout(l->tcp, NULL, &tv);
+	tvp = l->tcp != NULL ? ares_timeout(l->tcp, NULL, &tv) : NULL;
 	if (tvp != NULL && tvp->tv_sec * 1000 + tvp->tv_usec / 1000 < *timeout_ms)
 		*timeout_ms = (int)(tvp->tv_sec * 1000 + (tvp->tv_usec + 999) / 1000);
 	return n;
@@ -526,11 +534,13 @@ mx_lookup_process(struct mx_lookup *l, const struct pollfd *fds, int nfds)
 		return;
 	/* timeouts: without this call c-ares never gives up on a silent server */
 	ares_process_fd(l->udp, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
-	ares_process_fd(l->tcp, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+	if (l->tcp != NULL)
+		ares_process_fd(l->tcp, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
 	if (l->phase != PHASE_DONE && mx_clock_mono_ms() >= l->deadline_ms) {
 		l->expired = true;
 		ares_cancel(l->udp);
-		ares_cancel(l->tcp);
+		if (l->tcp != NULL)
+			ares_cancel(l->tcp);
 	}
 }
 
@@ -555,7 +565,8 @@ mx_lookup_free(struct mx_lookup *l)
 		return;
 	l->expired = true;
 	ares_destroy(l->udp);	/* pending callbacks run with ARES_EDESTRUCTION */
-	ares_destroy(l->tcp);
+	if (l->tcp != NULL)
+		ares_destroy(l->tcp);
 	mx_dns_result_free(l->result);
 	free(l);
 }
