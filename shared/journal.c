@@ -1,7 +1,7 @@
 /*
  * journal - the delivery journal and host backoff state (see journal.h)
  *
- * One SQLite connection per handle, in WAL mode with a busy timeout so that
+ * One SQLite connection per handle, in WAL mode with a busy handler so that
  * many writer processes and the readers (TUI, reports) never fail on a lock
  * they could have waited for. The schema is created on first open inside one
  * BEGIN IMMEDIATE transaction and carries PRAGMA user_version (now 2); an
@@ -13,9 +13,9 @@
  * trigger on every insert, so that the list of recent domains is an index
  * range however many attempts the journal holds.
  *
- * Every statement is prepared on its first use and reused after. Each call clears the
- * error text first and fills it on failure ("journal PATH: WHAT: REASON");
- * nothing is ever printed.
+ * Every statement is prepared on its first use and reused after. Each call
+ * clears the error text first and fills it on failure ("journal PATH: WHAT:
+ * REASON"); nothing is ever printed.
  */
 #include <errno.h>
 #include <limits.h>
@@ -358,7 +358,7 @@ check_schema(struct mx_journal *j, int64_t deadline)
 
 /*
  * stmt - the prepared statement, prepared on first use and kept for the life
- * of the handle (a delivery uses three of them: preparing all at open cost
+ * of the handle (a delivery uses a few of them: preparing all at open cost
  * more than the rest of opening); NULL and the error text on failure
  */
 static sqlite3_stmt *
