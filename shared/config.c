@@ -1069,13 +1069,18 @@ load_text(const char *text, const char *name, struct mx_config *cfg, char *err,
 	return ok;
 }
 
-/* read_file - read a whole (small) file from fd into a string; NULL after saying why */
+/*
+ * read_file - read a whole (small) file from fd into a string; NULL after
+ * saying why. The buffer starts at the file's size (mxtier-pipe reads the
+ * config once per message: no megabyte to map and unmap each time) and
+ * grows only if the file grows while it is read, never past MAX_FILE_BYTES.
+ */
 static char *
 read_file(int fd, struct load *ld)
 {
 	struct stat st;
-	char   *buf, *nul;
-	size_t	len = 0;
+	char   *buf, *nul, *bigger;
+	size_t	len = 0, cap;
 	ssize_t	n;
 
 	if (fstat(fd, &st) != 0) {
@@ -1086,12 +1091,24 @@ read_file(int fd, struct load *ld)
 		say(ld, 0, "cannot read: %s", strerror(EISDIR));
 		return NULL;
 	}
-	if ((buf = malloc(MAX_FILE_BYTES + 1)) == NULL) {
+	/* room for the size fstat says, one byte to see EOF, and the NUL */
+	cap = S_ISREG(st.st_mode) && st.st_size >= 0 && st.st_size <= MAX_FILE_BYTES ?
+	    (size_t)st.st_size + 2 : 4096;
+	if ((buf = malloc(cap)) == NULL) {
 		say(ld, 0, "out of memory");
 		return NULL;
 	}
 	while (len <= MAX_FILE_BYTES) {
-		n = read(fd, buf + len, MAX_FILE_BYTES + 1 - len);
+		if (len + 1 >= cap) {
+			cap = cap * 2 > (size_t)MAX_FILE_BYTES + 2 ? (size_t)MAX_FILE_BYTES + 2 : cap * 2;
+			if ((bigger = realloc(buf, cap)) == NULL) {
+				say(ld, 0, "out of memory");
+				free(buf);
+				return NULL;
+			}
+			buf = bigger;
+		}
+		n = read(fd, buf + len, cap - 1 - len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
