@@ -110,12 +110,17 @@ wait_fd(struct conn *c, short events)
 	}
 }
 
-/* conn_timeout - note a timeout */
-static void
-conn_timeout(struct conn *c)
+/* io_wait - wait_fd for the data path: a timeout is noted as a lost connection */
+static int
+io_wait(struct conn *c, short events)
 {
-	c->fail = MX_FAIL_LOST;
-	snprintf(c->why, sizeof(c->why), "timed out");
+	int	w = wait_fd(c, events);
+
+	if (w == 0) {
+		c->fail = MX_FAIL_LOST;
+		snprintf(c->why, sizeof(c->why), "timed out");
+	}
+	return w;
 }
 
 /* conn_read - some bytes; >0 count, 0 failure (c->why says) */
@@ -133,11 +138,9 @@ conn_read(struct conn *c, char *buf, size_t len)
 				return rc;
 			e = mx_tls.SSL_get_error(c->ssl, rc);
 			if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
-				w = wait_fd(c, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT);
-				if (w == 0) {
-					conn_timeout(c);
+				w = io_wait(c, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT);
+				if (w == 0)
 					return 0;
-				}
 				if (w < 0)
 					break;
 				continue;
@@ -159,11 +162,9 @@ conn_read(struct conn *c, char *buf, size_t len)
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			break;
-		w = wait_fd(c, POLLIN);
-		if (w == 0) {
-			conn_timeout(c);
+		w = io_wait(c, POLLIN);
+		if (w == 0)
 			return 0;
-		}
 		if (w < 0)
 			break;
 	}
@@ -190,11 +191,9 @@ conn_write(struct conn *c, const char *buf, size_t len)
 			}
 			e = mx_tls.SSL_get_error(c->ssl, rc);
 			if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
-				w = wait_fd(c, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT);
-				if (w == 0) {
-					conn_timeout(c);
+				w = io_wait(c, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT);
+				if (w == 0)
 					return false;
-				}
 				if (w > 0)
 					continue;
 			}
@@ -211,11 +210,9 @@ conn_write(struct conn *c, const char *buf, size_t len)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			w = wait_fd(c, POLLOUT);
-			if (w == 0) {
-				conn_timeout(c);
+			w = io_wait(c, POLLOUT);
+			if (w == 0)
 				return false;
-			}
 			if (w > 0)
 				continue;
 		}
