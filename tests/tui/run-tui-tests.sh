@@ -260,12 +260,28 @@ start() {
 }
 # screen TAG - the pane's text now
 screen() { tmux -L "$sock" capture-pane -p -t "$1" 2>/dev/null; }
-# wait_for TAG REGEX [TRIES] - poll the screen until grep -E REGEX matches; SCREEN holds it
+# settle TAG - capture again until two captures in a row agree (at most 1 s):
+# a capture can fall between two writes of one repaint, and show part of it
+settle() {
+	local i prev
+	for ((i = 0; i < 20; i++)); do
+		prev=$SCREEN
+		sleep 0.05
+		SCREEN=$(screen "$1")
+		[[ $SCREEN == "$prev" ]] && return 0
+	done
+	return 0
+}
+# wait_for TAG REGEX [TRIES] - poll the screen until grep -E REGEX matches on a
+# settled screen (see settle); SCREEN holds it, for the checks that follow
 wait_for() {
 	local i
 	for ((i = 0; i < ${3:-100}; i++)); do
 		SCREEN=$(screen "$1")
-		if grep -Eq -- "$2" <<<"$SCREEN"; then return 0; fi
+		if grep -Eq -- "$2" <<<"$SCREEN"; then
+			settle "$1"
+			if grep -Eq -- "$2" <<<"$SCREEN"; then return 0; fi
+		fi
 		sleep 0.05
 	done
 	return 1
