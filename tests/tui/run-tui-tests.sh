@@ -48,6 +48,14 @@ fi
 # ---- standalone ----
 set -u
 export LANG=C.UTF-8 LC_ALL=C.UTF-8	# the TUI's UTF-8 path; bash counts characters
+# A local time zone in which it is now about noon. The TUI shows a time as
+# HH:MM:SS on the day it is shown and with its date otherwise (unit-tested in
+# test_inspect), so a run near midnight would see some times as "YYYY-MM-DD
+# HH:MM:SS": a backoff set at 23:55 for ten minutes ends tomorrow. With the
+# day pinned, every time on the screen has one form, wherever CI runs.
+utc_hour=$(date -u +%H)
+noon_offset=$((12 - 10#$utc_hour))	# local = UTC + offset; POSIX TZ counts west
+export TZ="MXT$((-noon_offset))"
 top=$(cd "$(dirname "$0")/../.." && pwd)
 tui_dir=${TUI_RUN:-$top/tests/tmp/tui.$$}
 rm -rf "$tui_dir"
@@ -498,15 +506,18 @@ check quit_status_0_terminal_restored "$why"
 # a missing journal: a note on the status line, the plan still shows, nothing created
 why=
 S=nojournal
-start $S 100 30 -- -c "$conf" --dns-server "$MXT_DNS" --journal "$tui_dir/nodir/journal.db" ok.dlv.test
+# a short path, whatever the checkout's: the whole note must fit in 100 columns
+nojournal=/tmp/mxt-nojournal.$$
+rm -rf "$nojournal"
+start $S 100 30 -- -c "$conf" --dns-server "$MXT_DNS" --journal "$nojournal/journal.db" ok.dlv.test
 wait_for $S '│ ok\.dlv\.test  ok: 2 tiers' || why+="no plan without a journal:$(dump)"
-# poll for each part: a capture can fall between two writes of one repaint
-wait_for $S "^note: no journal at $tui_dir/nodir/journal.db" || why+="no note on the status line:$(dump)"
+wait_for $S "^note: no journal at $nojournal/journal.db" || why+="no note on the status line:$(dump)"
 wait_for $S '\(no journal\)' || why+="attempts pane does not say there is no journal; "
 keys $S q
 wait_for $S "MXTIER-EXITED $S" || why+="q did not end it; "
 [[ $(cat "$tui_dir/$S.status" 2>/dev/null) == 0 ]] || why+="exit status not 0; "
-[[ ! -e $tui_dir/nodir ]] || why+="something was created at the journal's path; "
+[[ ! -e $nojournal ]] || why+="something was created at the journal's path; "
+rm -rf "$nojournal"
 check missing_journal_is_a_note "$why"
 
 # the journal is only read: a session leaves its rows and file as they were

@@ -139,6 +139,28 @@ test_explain_plan_failure_backoff_and_relay(void **state)
 			    "after an earlier failure");
 }
 
+/* times: clock time on the same day, the date too once the day differs */
+static void
+test_format_time_today_and_other_days(void **state)
+{
+	char	out[40];
+	int64_t	midnight = T0 - (10 * 3600 + 2 * 60 + 40) * 1000LL;	/* 2027-01-15 00:00:00 */
+
+	(void)state;
+	mx_format_time(T0, T0, true, out, sizeof(out));
+	assert_string_equal(out, "10:02:40");
+	mx_format_time(midnight, T0, true, out, sizeof(out));
+	assert_string_equal(out, "00:00:00");
+	/* a backoff set at 23:55 for ten minutes ends tomorrow: the date says so */
+	mx_format_time(midnight + 86400000LL + 300000, midnight + 86400000LL - 300000, true,
+		       out, sizeof(out));
+	assert_string_equal(out, "2027-01-16 00:05:00");
+	mx_format_time(midnight - 1000, T0, true, out, sizeof(out));
+	assert_string_equal(out, "2027-01-14 23:59:59");
+	mx_format_time(T0 + 365LL * 86400000LL, T0, true, out, sizeof(out));
+	assert_string_equal(out, "2028-01-15 10:02:40");	/* same yday, other year */
+}
+
 /* the queries the model reads with, against a real journal */
 static void
 test_journal_read_queries(void **state)
@@ -194,6 +216,7 @@ main(void)
 		cmocka_unit_test(test_explain_first_host_and_only_the_newest_delivery),
 		cmocka_unit_test(test_explain_deferred_and_bounced),
 		cmocka_unit_test(test_explain_plan_failure_backoff_and_relay),
+		cmocka_unit_test(test_format_time_today_and_other_days),
 		cmocka_unit_test(test_journal_read_queries),
 	};
 
