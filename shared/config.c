@@ -1070,30 +1070,22 @@ load_text(const char *text, const char *name, struct mx_config *cfg, char *err,
 }
 
 /*
- * read_file - read a whole (small) file from fd into a string; NULL after
- * saying why. The buffer starts at the file's size (mxtier-pipe reads the
- * config once per message: no megabyte to map and unmap each time) and
- * grows only if the file grows while it is read, never past MAX_FILE_BYTES.
+ * read_file - read a whole (small) file from fd (st: its fstat) into a
+ * string; NULL after saying why. The buffer starts at the file's size
+ * (mxtier-pipe reads the config once per message: no megabyte to map and
+ * unmap each time) and grows only if the file grows while it is read,
+ * never past MAX_FILE_BYTES.
  */
 static char *
-read_file(int fd, struct load *ld)
+read_file(int fd, const struct stat *st, struct load *ld)
 {
-	struct stat st;
 	char   *buf, *nul, *bigger;
 	size_t	len = 0, cap;
 	ssize_t	n;
 
-	if (fstat(fd, &st) != 0) {
-		say(ld, 0, "cannot read: %s", strerror(errno));
-		return NULL;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		say(ld, 0, "cannot read: %s", strerror(EISDIR));
-		return NULL;
-	}
 	/* room for the size fstat says, one byte to see EOF, and the NUL */
-	cap = S_ISREG(st.st_mode) && st.st_size >= 0 && st.st_size <= MAX_FILE_BYTES ?
-	    (size_t)st.st_size + 2 : 4096;
+	cap = S_ISREG(st->st_mode) && st->st_size >= 0 && st->st_size <= MAX_FILE_BYTES ?
+	    (size_t)st->st_size + 2 : 4096;
 	if ((buf = malloc(cap)) == NULL) {
 		say(ld, 0, "out of memory");
 		return NULL;
@@ -1228,27 +1220,32 @@ nomem:
  * The same rule holds for every program that loads a configuration
  * (mxtier-pipe in both modes and mxtier), so that --route and the inspector
  * show an operator the refusal an MTA delivery would meet.
+ * A directory is refused too. *st is left with the fstat() of fd, which
+ * read_file() sizes its buffer from: one fstat() per load.
  */
 static bool
-trusted_file(int fd, struct load *ld, const char *path)
+trusted_file(int fd, struct stat *st, struct load *ld, const char *path)
 {
-	struct stat st;
 	uid_t	me = geteuid();
 
-	if (fstat(fd, &st) != 0) {
+	if (fstat(fd, st) != 0) {
 		say(ld, 0, "cannot read: %s", strerror(errno));
 		return false;
 	}
-	if (S_ISCHR(st.st_mode) || S_ISDIR(st.st_mode))
-		return true;		/* a directory is refused by read_file() */
-	if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-		say(ld, 0, "writable by other users (mode %04o); fix with chmod go-w %s",
-		    (unsigned)(st.st_mode & 07777), path);
+	if (S_ISDIR(st->st_mode)) {
+		say(ld, 0, "cannot read: %s", strerror(EISDIR));
 		return false;
 	}
-	if (st.st_uid != 0 && st.st_uid != me) {
+	if (S_ISCHR(st->st_mode))
+		return true;
+	if ((st->st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+		say(ld, 0, "writable by other users (mode %04o); fix with chmod go-w %s",
+		    (unsigned)(st->st_mode & 07777), path);
+		return false;
+	}
+	if (st->st_uid != 0 && st->st_uid != me) {
 		say(ld, 0, "owned by uid %lu, neither root nor the user running this "
-		    "(uid %lu); fix with chown root %s", (unsigned long)st.st_uid,
+		    "(uid %lu); fix with chown root %s", (unsigned long)st->st_uid,
 		    (unsigned long)me, path);
 		return false;
 	}
@@ -1261,6 +1258,7 @@ mx_config_load(const char *path, bool must_exist, struct mx_config *cfg,
 	       char *err, size_t errlen)
 {
 	struct load ld;
+	struct stat st;
 	char   *text;
 	bool	ok;
 	int	fd;
@@ -1286,11 +1284,11 @@ mx_config_load(const char *path, bool must_exist, struct mx_config *cfg,
 		say(&ld, 0, "cannot read: %s", strerror(errno));
 		return false;
 	}
-	if (!trusted_file(fd, &ld, path)) {
+	if (!trusted_file(fd, &st, &ld, path)) {
 		close(fd);
 		return false;
 	}
-	text = read_file(fd, &ld);
+	text = read_file(fd, &st, &ld);
 	close(fd);
 	if (text == NULL)
 		return false;
