@@ -31,7 +31,6 @@
  * One context struct (struct pipe_ctx) holds everything the run owns.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -40,7 +39,6 @@
 #include <string.h>
 #include <limits.h>
 #include <syslog.h>
-#include <sys/stat.h>
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
@@ -451,19 +449,11 @@ helo_name(const struct pipe_ctx *ctx, char *buf, size_t len)
 static int
 check_spool_dir(const struct pipe_ctx *ctx)
 {
-	const char *dir = ctx->cfg.spool.directory[0] != '\0' ? ctx->cfg.spool.directory : "/tmp";
-	struct stat st;
+	char	why[512];
 
-	if (stat(dir, &st) != 0)
-		return fail_local("4.3.0", "mxtier-pipe: spool directory %s: %s "
-				  "(spool.directory in %s)", dir, strerror(errno), ctx->cfg.source);
-	if (!S_ISDIR(st.st_mode))
-		return fail_local("4.3.0", "mxtier-pipe: spool directory %s: %s "
-				  "(spool.directory in %s)", dir, strerror(ENOTDIR),
+	if (!mx_spool_check_dir(ctx->cfg.spool.directory, why, sizeof(why)))
+		return fail_local("4.3.0", "mxtier-pipe: %s (spool.directory in %s)", why,
 				  ctx->cfg.source);
-	if (faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS) != 0)
-		return fail_local("4.3.0", "mxtier-pipe: spool directory %s: not writable: %s "
-				  "(spool.directory in %s)", dir, strerror(errno), ctx->cfg.source);
 	return 0;
 }
 

@@ -246,6 +246,30 @@ keep_in_memory(struct mx_spool *sp, const char *buf, size_t n,
 	return true;
 }
 
+/* mx_spool_check_dir - a directory mx_spool_read() can create its file in */
+bool
+mx_spool_check_dir(const char *tmpdir, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (tmpdir == NULL || *tmpdir == '\0')
+		tmpdir = DEFAULT_TMPDIR;
+	if (stat(tmpdir, &st) != 0) {
+		say(err, errlen, "spool directory %s: %s", tmpdir, strerror(errno));
+		return false;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		say(err, errlen, "spool directory %s: %s", tmpdir, strerror(ENOTDIR));
+		return false;
+	}
+	if (faccessat(AT_FDCWD, tmpdir, W_OK | X_OK, AT_EACCESS) != 0) {
+		say(err, errlen, "spool directory %s: not writable: %s", tmpdir,
+		    strerror(errno));
+		return false;
+	}
+	return true;
+}
+
 /* mx_spool_read - read fd to its end, in memory or in a temporary file */
 struct mx_spool *
 mx_spool_read(int fd, size_t memory_limit, const char *tmpdir, char *err,

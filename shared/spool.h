@@ -39,6 +39,15 @@ struct mx_spool_info {
 struct mx_spool *mx_spool_read(int fd, size_t memory_limit, const char *tmpdir,
 			       char *err, size_t errlen);
 
+/*
+ * mx_spool_check_dir - can mx_spool_read() spill into tmpdir ("" or NULL:
+ * its default, /tmp)? Checked before a message is read, so that a wrong
+ * directory defers every message, not only the large ones. false and
+ * "spool directory DIR: WHY" in err when it is missing, not a directory or
+ * not writable.
+ */
+bool	mx_spool_check_dir(const char *tmpdir, char *err, size_t errlen);
+
 /* mx_spool_info - size and content facts */
 const struct mx_spool_info *mx_spool_get_info(const struct mx_spool *sp);
 

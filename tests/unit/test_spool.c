@@ -867,6 +867,29 @@ test_spool_tmpdir_missing(void **state)
 	mx_spool_free(sp);
 }
 
+/* test_spool_check_dir - the directory is checked before any message is read */
+static void
+test_spool_check_dir(void **state)
+{
+	char	err[PATH_MAX + 256] = "", file[PATH_MAX];
+	const char *dir = *state;
+	int	fd;
+
+	assert_true(mx_spool_check_dir(dir, err, sizeof(err)));
+	assert_true(mx_spool_check_dir("", err, sizeof(err)));		/* /tmp */
+	assert_true(mx_spool_check_dir(NULL, err, sizeof(err)));
+	assert_false(mx_spool_check_dir("/nonexistent/test_spool-dir", err, sizeof(err)));
+	assert_string_equal(err, "spool directory /nonexistent/test_spool-dir: "
+			    "No such file or directory");
+	snprintf(file, sizeof(file), "%s/a-file", dir);
+	assert_true((fd = open(file, O_WRONLY | O_CREAT | O_EXCL, 0600)) >= 0);
+	close(fd);
+	assert_false(mx_spool_check_dir(file, err, sizeof(err)));
+	assert_non_null(strstr(err, ": Not a directory"));
+	assert_non_null(strstr(err, file));
+	assert_int_equal(unlink(file), 0);
+}
+
 /* test_spool_tmpdir_not_writable - NULL and the directory named */
 static void
 test_spool_tmpdir_not_writable(void **state)
@@ -882,6 +905,8 @@ test_spool_tmpdir_not_writable(void **state)
 		assert_null(sp);
 		assert_non_null(strstr(err, dir));
 		assert_non_null(strstr(err, "Permission denied"));
+		assert_false(mx_spool_check_dir(dir, err, sizeof(err)));
+		assert_non_null(strstr(err, ": not writable: Permission denied"));
 	} else {
 		/* root writes anywhere: try as nobody in a child */
 		int	p[2];
@@ -900,6 +925,11 @@ test_spool_tmpdir_not_writable(void **state)
 			    strstr(err, "Permission denied") == NULL) {
 				fprintf(stderr, "as nobody: %s\n",
 					sp != NULL ? "spooled" : err);
+				_exit(1);
+			}
+			if (mx_spool_check_dir(dir, err, sizeof(err)) ||
+			    strstr(err, ": not writable: Permission denied") == NULL) {
+				fprintf(stderr, "as nobody, check_dir: %s\n", err);
 				_exit(1);
 			}
 			_exit(0);
@@ -1174,6 +1204,7 @@ main(void)
 		DIR_TEST(test_spool_large_message),
 		DIR_TEST(test_spool_send_twice),
 		cmocka_unit_test(test_spool_tmpdir_missing),
+		DIR_TEST(test_spool_check_dir),
 		DIR_TEST(test_spool_tmpdir_not_writable),
 		DIR_TEST(test_spool_disk_full),
 		DIR_TEST(test_spool_writer_refuses),
