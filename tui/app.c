@@ -43,13 +43,6 @@ on_signal(int sig)
 	got_signal = sig;
 }
 
-/* tui_wall_ms - Unix time in milliseconds */
-int64_t
-tui_wall_ms(void)
-{
-	return mx_clock_wall_ms();
-}
-
 /* fresh_seed - a random 64-bit seed for the equal-preference shuffle (R2) */
 static uint64_t
 fresh_seed(void)
@@ -135,7 +128,7 @@ tui_app_init(struct tui_app *app, const struct tui_opts *opts, struct mx_config 
 	app->selected = -1;
 	app->journal_last_id = -1;
 	app->focus = TUI_PANE_DOMAINS;
-	app->now_ms = tui_wall_ms();
+	app->now_ms = mx_clock_wall_ms();
 	if (!mx_resolver_library_init(err, errlen))
 		return false;
 	app->ifaddrs = mx_local_addrs(&app->nifaddrs);
@@ -683,7 +676,7 @@ run_loop(struct tui_app *app)
 		int	nfds = 1, nslots = 0, timeout, i, rc;
 		int64_t	now;
 
-		app->now_ms = tui_wall_ms();
+		app->now_ms = mx_clock_wall_ms();
 		pump_lookups(app);
 		if (dirty) {
 			tui_view_draw(app);
@@ -714,7 +707,7 @@ run_loop(struct tui_app *app)
 		rc = poll(fds, (nfds_t)nfds, timeout);
 		if (rc < 0 && errno != EINTR)
 			break;
-		app->now_ms = tui_wall_ms();
+		app->now_ms = mx_clock_wall_ms();
 		for (i = 0; i < nslots; i++) {
 			struct tui_domain *d = &app->domains[slots[i].domain];
 
@@ -811,6 +804,6 @@ tui_load_sync(struct tui_app *app, const char *domain, struct mx_domain_model *m
 		snprintf(err, errlen, "out of memory");
 		return false;
 	}
-	mx_domain_model_fill(m, domain, plan, app->journal, tui_wall_ms(), app->opts.utc);
+	mx_domain_model_fill(m, domain, plan, app->journal, mx_clock_wall_ms(), app->opts.utc);
 	return true;
 }

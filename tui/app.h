@@ -153,9 +153,6 @@ int	tui_app_run(struct tui_app *app);
 bool	tui_load_sync(struct tui_app *app, const char *domain, struct mx_domain_model *m,
 		      char *err, size_t errlen);
 
-/* tui_wall_ms - Unix time in milliseconds */
-int64_t	tui_wall_ms(void);
-
 /* tui_filter_match - case-insensitive substring test ("" matches everything) */
 bool	tui_filter_match(const char *filter, const char *text);
 
