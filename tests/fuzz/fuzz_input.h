@@ -4,7 +4,9 @@
  * A small cursor over the input: integers, bounded lengths, choices and
  * NUL-terminated strings. Reading past the end yields zeros and empty
  * strings, so every byte string decodes to some value and a shorter input
- * is a simpler case. Header-only; each fuzz target includes it once.
+ * is a simpler case. Also FNV-1a, with which targets compare the results of
+ * two runs over the same input. Header-only; each fuzz target includes it
+ * once.
  */
 #ifndef MXTIER_FUZZ_INPUT_H
 #define MXTIER_FUZZ_INPUT_H
@@ -99,6 +101,20 @@ fuzz_string(struct fuzz_input *in, char *out, size_t max)
 		out[i] = (char)fuzz_u8(in);
 	out[i] = '\0';
 	return out;
+}
+
+/* FUZZ_FNV_START - the FNV-1a offset basis, where a hash starts */
+#define FUZZ_FNV_START 0xcbf29ce484222325ULL
+
+/* fuzz_fnv - FNV-1a over n octets, continuing from h */
+static inline uint64_t
+fuzz_fnv(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *s = p;
+
+	while (n-- > 0)
+		h = (h ^ *s++) * 0x100000001b3ULL;
+	return h;
 }
 
 #endif

@@ -276,26 +276,15 @@ dump(void)
 	}
 }
 
-/* fnv - FNV-1a over n octets, continuing from h */
-static uint64_t
-fnv(uint64_t h, const void *p, size_t n)
-{
-	const unsigned char *s = p;
-
-	while (n-- > 0)
-		h = (h ^ *s++) * 0x100000001b3ULL;
-	return h;
-}
-
 /* fnv_notes - hash a note list */
 static uint64_t
 fnv_notes(uint64_t h, const struct mx_notes *notes)
 {
 	size_t	i;
 
-	h = fnv(h, &notes->n, sizeof(notes->n));
+	h = fuzz_fnv(h, &notes->n, sizeof(notes->n));
 	for (i = 0; i < notes->n; i++)
-		h = fnv(h, notes->v[i], strlen(notes->v[i]) + 1);
+		h = fuzz_fnv(h, notes->v[i], strlen(notes->v[i]) + 1);
 	return h;
 }
 
@@ -303,29 +292,29 @@ fnv_notes(uint64_t h, const struct mx_notes *notes)
 static uint64_t
 digest(const struct mx_plan *plan)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
+	uint64_t h = FUZZ_FNV_START;
 	size_t	t, k, a;
 
-	h = fnv(h, &plan->result, sizeof(plan->result));
-	h = fnv(h, plan->status, strlen(plan->status) + 1);
-	h = fnv(h, plan->message, strlen(plan->message) + 1);
+	h = fuzz_fnv(h, &plan->result, sizeof(plan->result));
+	h = fuzz_fnv(h, plan->status, strlen(plan->status) + 1);
+	h = fuzz_fnv(h, plan->message, strlen(plan->message) + 1);
 	h = fnv_notes(h, &plan->notes);
 	for (t = 0; t < plan->ntiers; t++) {
 		const struct mx_plan_tier *tier = &plan->tiers[t];
 
-		h = fnv(h, &tier->pref, sizeof(tier->pref));
+		h = fuzz_fnv(h, &tier->pref, sizeof(tier->pref));
 		for (k = 0; k < tier->nhosts; k++) {
 			const struct mx_plan_host *host = &tier->hosts[k];
 
-			h = fnv(h, host->name, strlen(host->name) + 1);
-			h = fnv(h, host->canonical, strlen(host->canonical) + 1);
-			h = fnv(h, &host->usable, sizeof(host->usable));
-			h = fnv(h, &host->why_unusable, sizeof(host->why_unusable));
+			h = fuzz_fnv(h, host->name, strlen(host->name) + 1);
+			h = fuzz_fnv(h, host->canonical, strlen(host->canonical) + 1);
+			h = fuzz_fnv(h, &host->usable, sizeof(host->usable));
+			h = fuzz_fnv(h, &host->why_unusable, sizeof(host->why_unusable));
 			h = fnv_notes(h, &host->notes);
 			for (a = 0; a < host->naddrs; a++) {
-				h = fnv(h, host->addrs[a].text, strlen(host->addrs[a].text) + 1);
-				h = fnv(h, &host->addrs[a].ttl, sizeof(host->addrs[a].ttl));
-				h = fnv(h, &host->addrs[a].usable, sizeof(host->addrs[a].usable));
+				h = fuzz_fnv(h, host->addrs[a].text, strlen(host->addrs[a].text) + 1);
+				h = fuzz_fnv(h, &host->addrs[a].ttl, sizeof(host->addrs[a].ttl));
+				h = fuzz_fnv(h, &host->addrs[a].usable, sizeof(host->addrs[a].usable));
 				h = fnv_notes(h, &host->addrs[a].notes);
 			}
 		}

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_input.h"
 #include "smtpreply.h"
 
 #define MAX_OUTCOMES 4096
@@ -45,22 +46,11 @@ struct outcome {
 	uint64_t hash;			/* of text, enhanced, lines, size */
 };
 
-/* fnv - FNV-1a over n octets, continuing from h */
-static uint64_t
-fnv(uint64_t h, const void *p, size_t n)
-{
-	const unsigned char *s = p;
-
-	while (n-- > 0)
-		h = (h ^ *s++) * 0x100000001b3ULL;
-	return h;
-}
-
 /* check_reply - the rules of a complete reply; returns its hash */
 static uint64_t
 check_reply(const struct mx_smtp_reply *r)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
+	uint64_t h = FUZZ_FNV_START;
 	size_t	tlen, i;
 	int	l;
 
@@ -77,13 +67,13 @@ check_reply(const struct mx_smtp_reply *r)
 	if (r->enhanced[0] != '\0')
 		check(r->enhanced[0] == '0' + r->code / 100 && r->enhanced[1] == '.');
 	check(r->size >= -1);
-	h = fnv(h, r->text, tlen + 1);
-	h = fnv(h, r->enhanced, strlen(r->enhanced) + 1);
+	h = fuzz_fnv(h, r->text, tlen + 1);
+	h = fuzz_fnv(h, r->enhanced, strlen(r->enhanced) + 1);
 	for (l = 0; l < r->nlines; l++) {
 		check(memchr(r->lines[l], '\0', sizeof(r->lines[l])) != NULL);
-		h = fnv(h, r->lines[l], strlen(r->lines[l]) + 1);
+		h = fuzz_fnv(h, r->lines[l], strlen(r->lines[l]) + 1);
 	}
-	h = fnv(h, &r->size, sizeof(r->size));
+	h = fuzz_fnv(h, &r->size, sizeof(r->size));
 	/* the accessors must cope with any reply */
 	(void)mx_smtp_reply_has(r, "PIPELINING");
 	(void)mx_smtp_reply_has(r, "");
