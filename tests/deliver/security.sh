@@ -250,26 +250,25 @@ else
 	sec_check spool_dir_not_a_directory_defers "$why"
 
 	# ---- what the binaries can call ----
-	why=
-	for b in "$dlv_pipe" "$top/tui/mxtier"; do
-		got=$(nm -D --undefined-only "$b" 2>&1 | awk '{ print $NF }' | sed 's/@.*//' |
-			grep -x -E 'system|popen|fork|vfork|clone|execl|execlp|execle|execv|execve|execvp|execvpe|fexecve|posix_spawn|posix_spawnp|wordexp' |
-			tr '\n' ' ')
-		[[ -z $got ]] || why+="${b##*/} imports $got; "
-	done
+	# sec_imports REGEX - "BINARY imports NAMES; " for each binary that
+	# imports a dynamic symbol matching REGEX (whole name), else nothing
+	sec_imports() {
+		local b got
+		for b in "$dlv_pipe" "$top/tui/mxtier"; do
+			got=$(nm -D --undefined-only "$b" 2>&1 | awk '{ print $NF }' | sed 's/@.*//' |
+				grep -x -E "$1" | tr '\n' ' ')
+			[[ -z $got ]] || printf '%s imports %s; ' "${b##*/}" "$got"
+		done
+	}
+	why=$(sec_imports 'system|popen|fork|vfork|clone|execl|execlp|execle|execv|execve|execvp|execvpe|fexecve|posix_spawn|posix_spawnp|wordexp')
 	got=$(grep -n -E '\b(system|popen|fork|vfork|execl|execlp|execle|execv|execve|execvp|execvpe|posix_spawnp?|wordexp)\s*\(' \
 		"$top"/plugin/*.c "$top"/shared/*.c "$top"/tui/*.c 2>&1 | head -3)
 	[[ -z $got ]] || why+="source: $got; "
 	sec_check no_command_or_shell_is_run "$why"
 
-	why=
-	for b in "$dlv_pipe" "$top/tui/mxtier"; do
-		got=$(nm -D --undefined-only "$b" 2>&1 | awk '{ print $NF }' | sed 's/@.*//' |
-			grep -x -E 'sqlite3_exec|sqlite3_get_table|sqlite3_mprintf|sqlite3_vmprintf|sqlite3_snprintf' |
-			tr '\n' ' ')
-		[[ -z $got ]] || why+="${b##*/} imports $got; "
-	done
+	why=$(sec_imports 'sqlite3_exec|sqlite3_get_table|sqlite3_mprintf|sqlite3_vmprintf|sqlite3_snprintf')
 	sec_check sql_only_prepared_statements "$why"
 fi
+unset -f sec_imports
 unset sec_dir sec_as sec_root_line c_sec sec_out sec_rc sec_first sec_sink mode f want jdb sdir spid \
 	sfile got fd d b x i before out rc
