@@ -252,9 +252,10 @@ mx_domain_model_clear(struct mx_domain_model *m)
 	memset(m, 0, sizeof(*m));
 }
 
-/* state_words - "backoff until 10:07:00 (2 failures)" */
-static void
-state_words(const struct mx_addr_state *s, int64_t now_ms, bool utc, char *out, size_t len)
+/* mx_addr_state_words - "ok", "failing", "backoff until 10:07:00 (2 failures)" */
+void
+mx_addr_state_words(const struct mx_addr_state *s, int64_t now_ms, bool utc, char *out,
+		    size_t len)
 {
 	char	when[40];
 
@@ -296,7 +297,7 @@ mx_report_print_text(FILE *fp, const struct mx_domain_model *m, bool utc)
 	for (i = 0; i < m->nstates; i++) {
 		char	words[200];
 
-		state_words(&m->states[i], now, utc, words, sizeof(words));
+		mx_addr_state_words(&m->states[i], now, utc, words, sizeof(words));
 		fprintf(fp, "  %-32s %-39s %s\n", m->states[i].host->name, m->states[i].addr->text,
 			words);
 		if (m->states[i].last_error[0])

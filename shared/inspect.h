@@ -69,6 +69,14 @@ void	mx_domain_model_clear(struct mx_domain_model *m);
 /* mx_addr_state_name - "ok", "failing", "backoff", "unknown" */
 const char *mx_addr_state_name(const struct mx_addr_state *s);
 
+/*
+ * mx_addr_state_words - the state as the report and the screen say it: "ok",
+ * "failing", "backoff until T (N failures)" (T by mx_format_time), or
+ * "no attempts"
+ */
+void	mx_addr_state_words(const struct mx_addr_state *s, int64_t now_ms, bool utc, char *out,
+			    size_t len);
+
 /* mx_report_print_text - the report for one domain, as text */
 void	mx_report_print_text(FILE *fp, const struct mx_domain_model *m, bool utc);
 

@@ -470,38 +470,30 @@ state_of(const struct mx_domain_model *m, const struct mx_plan_addr *a)
 	return NULL;
 }
 
-/* state_text - "ok", "failing", "backoff until T (n failures)", "no attempts" */
+/* state_text - the report's words for the state (mx_addr_state_words), and
+ * for a failing address how often it failed; "no attempts" without a state */
 static void
 state_text(const struct tui_app *app, const struct mx_addr_state *s, char *out, size_t len,
 	   enum style *st)
 {
-	char	when[40];
+	size_t	n;
 
 	*st = S_NORMAL;
 	if (s == NULL) {
 		snprintf(out, len, "no attempts");
 		return;
 	}
-	switch (s->state) {
-	case MX_STATE_OK:
+	mx_addr_state_words(s, app->now_ms, app->opts.utc, out, len);
+	if (s->state == MX_STATE_OK)
 		*st = S_OK;
-		snprintf(out, len, "ok");
-		break;
-	case MX_STATE_FAILING:
+	else if (s->state == MX_STATE_BACKOFF || s->state == MX_STATE_FAILING)
 		*st = S_WARN;
-		snprintf(out, len, "failing%s", s->failures > 0 ? "" : " (last attempt)");
+	if (s->state == MX_STATE_FAILING && (n = strlen(out)) < len) {
 		if (s->failures > 0)
-			snprintf(out, len, "failing (%d failure%s)", s->failures,
+			snprintf(out + n, len - n, " (%d failure%s)", s->failures,
 				 s->failures == 1 ? "" : "s");
-		break;
-	case MX_STATE_BACKOFF:
-		*st = S_WARN;
-		mx_format_time(s->retry_at_ms, app->now_ms, app->opts.utc, when, sizeof(when));
-		snprintf(out, len, "backoff until %s (%d failure%s)", when, s->failures,
-			 s->failures == 1 ? "" : "s");
-		break;
-	default:
-		snprintf(out, len, "no attempts");
+		else
+			snprintf(out + n, len - n, " (last attempt)");
 	}
 }
 

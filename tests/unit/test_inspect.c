@@ -161,6 +161,35 @@ test_format_time_today_and_other_days(void **state)
 	assert_string_equal(out, "2028-01-15 10:02:40");	/* same yday, other year */
 }
 
+/* a host state in words: the report's and the screen's */
+static void
+test_addr_state_words(void **state)
+{
+	struct mx_addr_state s;
+	char	out[80];
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	mx_addr_state_words(&s, T0, true, out, sizeof(out));
+	assert_string_equal(out, "no attempts");
+	s.state = MX_STATE_OK;
+	mx_addr_state_words(&s, T0, true, out, sizeof(out));
+	assert_string_equal(out, "ok");
+	s.state = MX_STATE_FAILING;
+	s.failures = 3;
+	mx_addr_state_words(&s, T0, true, out, sizeof(out));
+	assert_string_equal(out, "failing");
+	s.state = MX_STATE_BACKOFF;
+	s.failures = 1;
+	s.retry_at_ms = T0 + 600000;
+	mx_addr_state_words(&s, T0, true, out, sizeof(out));
+	assert_string_equal(out, "backoff until 10:12:40 (1 failure)");
+	s.failures = 2;
+	s.retry_at_ms = T0 + 14 * 3600000LL;		/* tomorrow: with the date */
+	mx_addr_state_words(&s, T0, true, out, sizeof(out));
+	assert_string_equal(out, "backoff until 2027-01-16 00:02:40 (2 failures)");
+}
+
 /* the queries the model reads with, against a real journal */
 static void
 test_journal_read_queries(void **state)
@@ -217,6 +246,7 @@ main(void)
 		cmocka_unit_test(test_explain_deferred_and_bounced),
 		cmocka_unit_test(test_explain_plan_failure_backoff_and_relay),
 		cmocka_unit_test(test_format_time_today_and_other_days),
+		cmocka_unit_test(test_addr_state_words),
 		cmocka_unit_test(test_journal_read_queries),
 	};
 
