@@ -27,6 +27,7 @@ WRITERS=${WRITERS:-16}
 run=$top/tests/tmp/bench.$$
 WORLD_TOP=$top
 . "$top/tests/world/lib.sh"
+. "$top/tests/bench/stats.sh"
 sock=mxt-bench-$$
 cleanup() { tmux -L "$sock" kill-server 2>/dev/null; world_stop; rm -rf "$run"; }
 trap cleanup EXIT
@@ -77,9 +78,8 @@ SQL
 # stats NAME UNIT values... - median and spread
 stats() {
 	local name=$1 unit=$2; shift 2
-	printf '%s\n' "$@" | sort -g | awk -v name="$name" -v unit="$unit" '
-		{ v[NR] = $1 } END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-		printf "  %-46s median %8.1f %s   spread %.1f..%.1f   (%d runs)\n", name, m, unit, v[1], v[NR], NR }'
+	printf '  %-46s ' "$name"
+	bench_stats "median %8.1f $unit   spread %.1f..%.1f   (%d runs)\n" "$@"
 }
 
 # ms_since T0 - milliseconds since $EPOCHREALTIME was T0

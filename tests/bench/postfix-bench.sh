@@ -34,6 +34,7 @@ chmod 0755 "$run"
 MTA_DIR=$run/mta
 MTA_TOP=$top
 . "$top/tests/mta/lib.sh"
+. "$top/tests/bench/stats.sh"
 pipe=$top/plugin/mxtier-pipe
 as_nobody=()
 [[ $(id -u) -eq 0 ]] && as_nobody=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
@@ -147,12 +148,8 @@ round() {
 }
 
 # stats VALUES... - "median (min..max)"
-stats() {
-	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
-		m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-		printf "%.1f (%.1f..%.1f)", m, v[1], v[NR] }'
-}
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+stats() { bench_stats '%.1f (%.1f..%.1f)' "$@"; }
+median() { bench_stats '%s\n' "$@"; }
 
 echo "postfix-bench: $N messages per round, $ROUNDS rounds, concurrency $CONC, $(nproc) CPUs"
 native_rate=() pipe_rate=() null_rate=() native_cpu=() pipe_cpu=() null_cpu=()

@@ -36,6 +36,7 @@ pipe=$top/plugin/mxtier-pipe
 faultdns=$top/tests/dns/faultdns
 seq=$top/tests/bench/seqresolve
 spawn=$top/tests/bench/spawntime
+. "$top/tests/bench/stats.sh"
 
 die() { echo "route-bench: $*" >&2; exit 1; }
 
@@ -170,13 +171,6 @@ time_seq() {
 	return 0
 }
 
-# stats MS... - "median min max"
-stats() {
-	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
-		m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-		printf "%.1f %.1f %.1f\n", m, v[1], v[NR] }'
-}
-
 # in_rtt MS - MS in RTTs
 in_rtt() {
 	if [[ $RTT_MS -eq 0 ]]; then echo "-"; else awk -v m="$1" -v r="$RTT_MS" 'BEGIN { printf "%.2f", m / r }'; fi
@@ -189,7 +183,7 @@ column() {
 		med='' col="all runs failed"
 		return
 	fi
-	read -r med lo hi < <(stats "$@")
+	read -r med lo hi < <(bench_stats '%.1f %.1f %.1f\n' "$@")
 	col=$(printf '%7.1f (%.1f..%.1f)' "$med" "$lo" "$hi")
 }
 
