@@ -38,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <limits.h>
+#include <netdb.h>
 #include <syslog.h>
 #include <sysexits.h>
 #include <time.h>
@@ -47,7 +48,9 @@
 #include "config.h"
 #include "deliver.h"
 #include "domain.h"
+#include "idn.h"
 #include "journal.h"
+#include "mailaddr.h"
 #include "plan.h"
 #include "planfmt.h"
 #include "resolve.h"
@@ -305,6 +308,21 @@ plan_exit_status(const struct mx_plan *plan)
 	}
 }
 
+/*
+ * bad_domain - a domain that is no mail domain: 5.1.2 and exit 68 in route
+ * and delivery mode alike (the name itself is wrong, as for NXDOMAIN)
+ */
+static int
+bad_domain(const char *name, const char *why)
+{
+	char	shown[301];
+
+	mx_mailaddr_printable(name, shown, sizeof(shown));
+	fflush(stdout);
+	fprintf(stderr, "5.1.2 mxtier-pipe: bad domain \"%s\": %s\n", shown, why);
+	return EX_NOHOST;
+}
+
 /* run_route - --route DOMAIN */
 static int
 run_route(struct pipe_ctx *ctx)
@@ -313,11 +331,8 @@ run_route(struct pipe_ctx *ctx)
 	struct mx_plan *plan;
 	int	status;
 
-	if (!mx_domain_normalise(ctx->route_domain, domain, sizeof(domain), why, sizeof(why))) {
-		fprintf(stderr, "5.1.2 mxtier-pipe: bad domain \"%.300s\": %s\n",
-			ctx->route_domain, why);
-		return EX_NOHOST;
-	}
+	if (!mx_idn_domain(ctx->route_domain, domain, sizeof(domain), why, sizeof(why)))
+		return bad_domain(ctx->route_domain, why);
 	plan = plan_domain(ctx, domain, err, sizeof(err));
 	if (plan == NULL)
 		return fail_local("4.3.0", "mxtier-pipe: cannot look up %s: %s", domain, err);
@@ -425,24 +440,53 @@ log_outcomes(const struct pipe_ctx *ctx, const struct mx_deliver_result *r, int6
 	int	i;
 
 	for (i = 0; i < (int)r->nrcpt && i < ctx->nrecipients; i++) {
-		char	line[2048];
+		char	line[2048], rcpt[1024];
 
-		mx_deliver_log_line(r, (size_t)i, ctx->queue_id, ctx->recipients[i], delay, line,
-				    sizeof(line));
+		mx_mailaddr_printable(ctx->recipients[i], rcpt, sizeof(rcpt));
+		mx_deliver_log_line(r, (size_t)i, ctx->queue_id, rcpt, delay, line, sizeof(line));
 		syslog(r->rcpt[i].status == MX_RCPT_SENT ? LOG_INFO : LOG_NOTICE, "%s", line);
 	}
 }
 
-/* helo_name - smtp.helo_name, or this machine's name */
-static const char *
+/*
+ * helo_name - smtp.helo_name, or this machine's fully qualified name
+ * (gethostname(), and its canonical name from the system resolver when
+ * that has no dot, as hostname -f does). A name without a dot is refused
+ * (exit 75): receivers answer such a HELO with 504 (Postfix's
+ * reject_non_fqdn_helo_hostname), and every message would bounce.
+ */
+static int
 helo_name(const struct pipe_ctx *ctx, char *buf, size_t len)
 {
-	if (ctx->cfg.smtp.helo_name[0] != '\0')
-		return ctx->cfg.smtp.helo_name;
-	if (gethostname(buf, len) != 0 || buf[0] == '\0')
-		snprintf(buf, len, "localhost");
-	buf[len - 1] = '\0';
-	return buf;
+	char	name[256], norm[MX_DOMAIN_MAX + 1], why[160];
+	const char *what = "smtp.helo_name";
+
+	snprintf(name, sizeof(name), "%s", ctx->cfg.smtp.helo_name);
+	if (name[0] == '\0') {
+		struct addrinfo hints, *ai = NULL;
+
+		what = "this host's name";
+		if (gethostname(name, sizeof(name)) != 0)
+			name[0] = '\0';
+		name[sizeof(name) - 1] = '\0';
+		memset(&hints, 0, sizeof(hints));
+		hints.ai_flags = AI_CANONNAME;
+		if (name[0] != '\0' && strchr(name, '.') == NULL &&
+		    getaddrinfo(name, NULL, &hints, &ai) == 0) {
+			if (ai != NULL && ai->ai_canonname != NULL && strchr(ai->ai_canonname, '.'))
+				snprintf(name, sizeof(name), "%s", ai->ai_canonname);
+			freeaddrinfo(ai);
+		}
+	}
+	if (!mx_domain_normalise(name, norm, sizeof(norm), why, sizeof(why)))
+		return fail_local("4.3.5", "mxtier-pipe: %s \"%s\" cannot be sent in EHLO: %s; "
+				  "set smtp.helo_name in %s", what, name, why, ctx->cfg.source);
+	if (strchr(norm, '.') == NULL)
+		return fail_local("4.3.5", "mxtier-pipe: %s \"%s\" is not a fully qualified "
+				  "domain name, and servers refuse it in EHLO; set smtp.helo_name "
+				  "in %s", what, norm, ctx->cfg.source);
+	snprintf(buf, len, "%s", norm);
+	return 0;
 }
 
 /* check_spool_dir - spool.directory must be a directory we can create files in */
@@ -478,10 +522,11 @@ run_deliver(struct pipe_ctx *ctx)
 		return fail_local("4.3.5", "mxtier-pipe: delivery needs -f SENDER -d DOMAIN "
 				  "and at least one RECIPIENT, or --route DOMAIN "
 				  "(see mxtier-pipe --help)");
-	if (!mx_domain_normalise(ctx->nexthop, domain, sizeof(domain), why, sizeof(why)))
-		return fail_local("4.3.5", "mxtier-pipe: bad domain \"%.300s\": %s", ctx->nexthop,
-				  why);
+	if (!mx_idn_domain(ctx->nexthop, domain, sizeof(domain), why, sizeof(why)))
+		return bad_domain(ctx->nexthop, why);
 	if ((status = check_spool_dir(ctx)) != 0)
+		return status;
+	if ((status = helo_name(ctx, host, sizeof(host))) != 0)
 		return status;
 	openlog("mxtier-pipe", LOG_PID, LOG_MAIL);
 	spool = mx_spool_read(STDIN_FILENO, ctx->cfg.spool.memory_limit, ctx->cfg.spool.directory,
@@ -501,7 +546,8 @@ run_deliver(struct pipe_ctx *ctx)
 	journal = mx_journal_open(ctx->cfg.journal.path, false, warning, sizeof(warning));
 	if (journal == NULL) {
 		snprintf(warning + strlen(warning), sizeof(warning) - strlen(warning),
-			 "; delivering without a journal");
+			 "; delivering without a journal: no attempt is recorded and host "
+			 "backoff (R13) is off until it can be opened");
 	} else if (!mx_journal_prune(journal, start, ctx->cfg.journal.retention,
 				     ctx->cfg.backoff_max)) {
 		snprintf(warning, sizeof(warning), "%s", mx_journal_error(journal));
@@ -514,7 +560,7 @@ run_deliver(struct pipe_ctx *ctx)
 		mx_spool_free(spool);
 		return fail_local("4.7.0", "mxtier-pipe: %s", err);
 	}
-	mx_smtp_opts_from_config(&ctx->cfg, helo_name(ctx, host, sizeof(host)), &smtp);
+	mx_smtp_opts_from_config(&ctx->cfg, host, &smtp);
 
 	memset(&job, 0, sizeof(job));
 	job.cfg = &ctx->cfg;

@@ -11,6 +11,7 @@
 
 #include "deliver.h"
 #include "fallback.h"
+#include "mailaddr.h"
 
 /* One address to try, in plan order; relays come last. */
 struct candidate {
@@ -36,6 +37,10 @@ struct walk {
 	bool	out_of_time;
 	char	skipped_error[256];
 	size_t	nskipped;
+	struct mx_smtp_envelope wire;		/* the envelope as it goes on the wire */
+	char  **wire_rcpts;			/* wire.rcpts, owned */
+	char   *wire_sender;			/* wire.sender, owned */
+	char  **shown_rcpts;			/* printable recipients for the journal, owned */
 };
 
 /* mx_rcpt_status_name - Postfix's words */
@@ -258,7 +263,7 @@ journal_row(struct walk *w, size_t i, const struct candidate *c, const char *hos
 	a.ts_ms = now;
 	a.queue_id = w->job->queue_id;
 	a.domain = w->job->plan->domain;
-	a.recipient = w->job->env.rcpts[i];
+	a.recipient = w->shown_rcpts[i];
 	a.preference = c != NULL && c->host != NULL ? c->host->pref : -1;
 	a.host = host;
 	a.address = addr;
@@ -406,7 +411,7 @@ try_address(struct walk *w, size_t k, const char *host, const struct mx_ip *ip,
 
 	if (in_backoff(w, k, host, addr, port, now))
 		return;
-	w->io->attempt(w->io->arg, job->smtp, ip, port, host, &job->env, w->pending, job->spool,
+	w->io->attempt(w->io->arg, job->smtp, ip, port, host, &w->wire, w->pending, job->spool,
 		       w->rcpt, &res);
 	now = w->io->now_ms(w->io->arg);
 	if (w->cand[k].relay < 0)
@@ -541,6 +546,93 @@ finish(struct walk *w)
 	}
 }
 
+/* refuse_address - an address that cannot be sent safely: bounce it, say why */
+static void
+refuse_address(struct walk *w, size_t i, bool sender, const char *why)
+{
+	struct mx_rcpt_outcome *o = &w->res->rcpt[i];
+
+	o->status = MX_RCPT_BOUNCED;
+	o->rcpt_rejected = !sender;	/* the recipient's own fault: exit 67 */
+	snprintf(o->dsn, sizeof(o->dsn), "%s", sender ? "5.1.7" : "5.1.3");
+	snprintf(o->relay, sizeof(o->relay), "none");
+	snprintf(o->text, sizeof(o->text), "bad %s address syntax: %s; not sent to any server",
+		 sender ? "sender" : "recipient", why);
+	w->pending[i] = false;
+	journal_row(w, i, NULL, NULL, NULL, -1, NULL, NULL, "permfail", "bounce", o->text,
+		    w->io->now_ms(w->io->arg));
+}
+
+/*
+ * prepare_envelope - the wire form of every address (mailaddr.h); a
+ * recipient with a control character bounces with 5.1.3, a sender with one
+ * bounces every recipient with 5.1.7. false: out of memory.
+ */
+static bool
+prepare_envelope(struct walk *w)
+{
+	const struct mx_smtp_envelope *env = &w->job->env;
+	size_t	n = env->nrcpts ? env->nrcpts : 1, i;
+	char	why[120];
+	enum mx_mailaddr_status st;
+
+	w->wire_rcpts = calloc(n, sizeof(*w->wire_rcpts));
+	w->shown_rcpts = calloc(n, sizeof(*w->shown_rcpts));
+	if (w->wire_rcpts == NULL || w->shown_rcpts == NULL)
+		return false;
+	for (i = 0; i < env->nrcpts; i++) {
+		size_t	len = strlen(env->rcpts[i]) + 1;
+
+		if ((w->shown_rcpts[i] = malloc(len)) == NULL)
+			return false;
+		mx_mailaddr_printable(env->rcpts[i], w->shown_rcpts[i], len);
+	}
+	w->wire.rcpts = (const char *const *)w->wire_rcpts;
+	w->wire.nrcpts = env->nrcpts;
+	st = mx_mailaddr_wire(env->sender, &w->wire_sender, why, sizeof(why));
+	if (st == MX_MAILADDR_NOMEM)
+		return false;
+	if (st == MX_MAILADDR_CONTROL) {
+		for (i = 0; i < env->nrcpts; i++) {
+			if ((w->wire_rcpts[i] = strdup("")) == NULL)
+				return false;
+			refuse_address(w, i, true, why);
+		}
+		w->wire.sender = "";
+		return true;
+	}
+	w->wire.sender = w->wire_sender;
+	for (i = 0; i < env->nrcpts; i++) {
+		st = mx_mailaddr_wire(env->rcpts[i], &w->wire_rcpts[i], why, sizeof(why));
+		if (st == MX_MAILADDR_NOMEM)
+			return false;
+		if (st == MX_MAILADDR_CONTROL) {
+			/* never pending, so never sent; "" keeps every entry a string */
+			if ((w->wire_rcpts[i] = strdup("")) == NULL)
+				return false;
+			refuse_address(w, i, false, why);
+		}
+	}
+	return true;
+}
+
+/* free_envelope - what prepare_envelope() allocated */
+static void
+free_envelope(struct walk *w)
+{
+	size_t	i;
+
+	for (i = 0; i < w->job->env.nrcpts; i++) {
+		if (w->wire_rcpts != NULL)
+			free(w->wire_rcpts[i]);
+		if (w->shown_rcpts != NULL)
+			free(w->shown_rcpts[i]);
+	}
+	free(w->wire_rcpts);
+	free(w->shown_rcpts);
+	free(w->wire_sender);
+}
+
 /* mx_deliver - walk the plan */
 void
 mx_deliver(const struct mx_deliver_job *job, const struct mx_deliver_io *io,
@@ -558,7 +650,12 @@ mx_deliver(const struct mx_deliver_job *job, const struct mx_deliver_io *io,
 	result->rcpt = calloc(job->env.nrcpts ? job->env.nrcpts : 1, sizeof(*result->rcpt));
 	w.pending = calloc(job->env.nrcpts ? job->env.nrcpts : 1, sizeof(*w.pending));
 	w.rcpt = calloc(job->env.nrcpts ? job->env.nrcpts : 1, sizeof(*w.rcpt));
-	if (result->rcpt == NULL || w.pending == NULL || w.rcpt == NULL || !add_candidates(&w)) {
+	if (w.pending != NULL)
+		for (i = 0; i < job->env.nrcpts; i++)
+			w.pending[i] = true;
+	if (result->rcpt == NULL || w.pending == NULL || w.rcpt == NULL || !add_candidates(&w) ||
+	    !prepare_envelope(&w)) {
+		free_envelope(&w);
 		free(w.pending);
 		free(w.rcpt);
 		free(w.cand);
@@ -567,8 +664,6 @@ mx_deliver(const struct mx_deliver_job *job, const struct mx_deliver_io *io,
 		snprintf(result->first_line, sizeof(result->first_line), "4.3.0 out of memory");
 		return;
 	}
-	for (i = 0; i < job->env.nrcpts; i++)
-		w.pending[i] = true;
 	w.until = io->now_ms(io->arg) + (int64_t)job->cfg->smtp.time_limit * 1000;
 	for (k = 0; k < w.ncand; k++) {
 		bool	any = false;
@@ -596,6 +691,7 @@ mx_deliver(const struct mx_deliver_job *job, const struct mx_deliver_io *io,
 			    job->cfg->smtp.port);
 	}
 	finish(&w);
+	free_envelope(&w);
 	free(w.pending);
 	free(w.rcpt);
 	free(w.cand);
@@ -622,6 +718,7 @@ mx_deliver_plan_failure(const struct mx_deliver_job *job, const struct mx_delive
 	for (i = 0; i < job->env.nrcpts; i++) {
 		struct mx_rcpt_outcome *o = &result->rcpt[i];
 		struct mx_attempt a;
+		char	shown[1024];
 
 		o->status = permanent ? MX_RCPT_BOUNCED : MX_RCPT_DEFERRED;
 		snprintf(o->dsn, sizeof(o->dsn), "%s", plan->status[0] ? plan->status : "4.4.3");
@@ -633,7 +730,8 @@ mx_deliver_plan_failure(const struct mx_deliver_job *job, const struct mx_delive
 		a.ts_ms = now;
 		a.queue_id = job->queue_id;
 		a.domain = plan->domain;
-		a.recipient = job->env.rcpts[i];
+		mx_mailaddr_printable(job->env.rcpts[i], shown, sizeof(shown));
+		a.recipient = shown;
 		a.preference = -1;
 		a.port = -1;
 		a.enhanced_status = o->dsn;

@@ -82,7 +82,7 @@ echo "   unbound ${MXT_DNS:-?}  faultdns ${MXT_FAULTDNS:-?} ${MXT_FAULTDNS6:-?} 
 
 for t in tests/unit/test_input tests/unit/test_plan tests/unit/test_config tests/unit/test_resolve \
 	tests/unit/test_deliver tests/unit/test_spool tests/unit/test_journal \
-	tests/unit/test_smtpreply tests/unit/test_smtp tests/unit/test_inspect; do
+	tests/unit/test_smtpreply tests/unit/test_smtp tests/unit/test_inspect tests/unit/test_mailaddr; do
 	echo "== $t"
 	run_cmocka "$t"
 done
@@ -103,6 +103,7 @@ echo "== golden tests of mxtier-pipe --route"
 . "$top/tests/deliver/nothing-lost.sh"
 . "$top/tests/deliver/security.sh"
 . "$top/tests/fault/matrix.sh"
+. "$top/tests/hostile/hostile.sh"
 
 echo "== golden tests of mxtier --report (journals of the scenarios above)"
 . "$top/tests/golden/run-report-golden.sh"

@@ -1,0 +1,34 @@
+/*
+ * idn - internationalised domain names to the form DNS and SMTP use
+ *
+ * mx_idn_domain() takes a mail domain as a user, an MTA or an address gives
+ * it (UTF-8 or ASCII, any case, one trailing dot allowed) and writes the
+ * form every lookup uses: A-labels (xn--...) for non-ASCII labels,
+ * converted with libidn2 as IDNA2008 with the UTS#46 mapping,
+ * non-transitional (what Postfix does with ICU: "Bücher.example" and
+ * "bücher.example" are both xn--bcher-kva.example, "faß.de" is
+ * xn--fa-hia.de), then checked and folded by mx_domain_normalise(). An
+ * all-ASCII name goes straight to mx_domain_normalise(), so route mode,
+ * delivery mode and the inspector accept and refuse the same names.
+ *
+ * Pure apart from libidn2's tables; caller-owned buffers.
+ */
+#ifndef MXTIER_IDN_H
+#define MXTIER_IDN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "domain.h"
+
+/*
+ * mx_idn_domain - name in its lookup form into out (at least
+ * MX_DOMAIN_MAX + 1 bytes); false and a sentence in why when it is not a
+ * valid (internationalised) domain name
+ */
+bool	mx_idn_domain(const char *name, char *out, size_t outlen, char *why, size_t whylen);
+
+/* mx_idn_has_non_ascii - does s hold an octet >= 0x80 */
+bool	mx_idn_has_non_ascii(const char *s);
+
+#endif

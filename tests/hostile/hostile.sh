@@ -1,0 +1,184 @@
+# tests/hostile/hostile.sh - the hostile-input table (sourced by
+# tests/run-tests.sh; uses note_result, $run, $top)
+#
+# Each row of tests/hostile/rows is one hostile input (an address, a domain,
+# a message body, a DNS answer) and what mxtier-pipe must do about it. This
+# starts, on loopback: faultdns twice, the second serving h.test
+# (tests/hostile/hostile.rules) and the first answering REFUSED for every
+# name of it (so every row proves that the next resolver is asked); and for
+# every row three scripted SMTP peers on one port: mx1 (127.0.2.1), backup
+# (127.0.2.2) and a trap (127.0.9.1, inside ignore_networks) that nothing
+# may ever reach. It runs mxtier-pipe as an MTA would (as nobody when we are
+# root) and checks the exit status, the first line, the envelope mx1
+# received (or that no server was reached at all) and the journal rows.
+
+hs_dir=$run/hostile
+hs_pipe=$top/plugin/mxtier-pipe
+hs_as=()
+[[ $(id -u) -eq 0 ]] && hs_as=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
+. "$top/tests/smtp/peer.sh"
+
+# hs_words STRING - the row's words, one per line, decoded (see rows)
+hs_words() {
+	local w words
+	read -r -a words <<<"$1"
+	for w in "${words[@]}"; do
+		[[ $w == "''" ]] && w=
+		w=${w//\\s/ }
+		printf '%b\0' "$w"
+	done
+}
+
+# hs_script NRCPT - mx1's script: ESMTP with SMTPUTF8 and 8BITMIME, no
+# PIPELINING (one command at a time) and no SIZE (so MAIL FROM carries only
+# what the row is about), NRCPT recipients, one message
+hs_script() {
+	local i
+	printf 'send 220 mx1 ESMTP\\r\\n\nexpect EHLO\n'
+	printf 'send 250-mx1\\r\\n250-8BITMIME\\r\\n250 SMTPUTF8\\r\\n\n'
+	printf 'expect MAIL FROM:\nsend 250 2.1.0 ok\\r\\n\n'
+	for ((i = 0; i < $1; i++)); do printf 'expect RCPT TO:\nsend 250 2.1.5 ok\\r\\n\n'; done
+	printf 'expect DATA\nsend 354 go ahead\\r\\n\ndata\nsend 250 2.0.0 queued\\r\\n\n'
+	printf 'expect QUIT\nsend 221 2.0.0 bye\\r\\n\n'
+}
+
+# hs_conf FILE PORT - the row's config
+hs_conf() {
+	cat >"$1" <<CONF
+resolver { servers = { "$hs_refuser", "$hs_dns" }  timeout = 1  tries = 1 }
+policy { ignore_networks = { "127.0.9.0/24" }  local_names = { "self.h.test" }  backoff_initial = 1 }
+smtp { port = $2  helo_name = "client.mxtier.test"  connect_timeout = 2  greeting_timeout = 2
+       helo_timeout = 2  mail_timeout = 2  rcpt_timeout = 2  data_timeout = 2
+       data_transfer_timeout = 2  data_done_timeout = 2  quit_timeout = 2 }
+spool { directory = "$hs_row/spool" }
+journal { path = "$hs_row/journal/journal.db" }
+CONF
+}
+
+# hs_connections NAME - how many sessions peer NAME of the row saw
+hs_connections() {
+	[[ -f $hs_row/$1.log ]] || { echo 0; return; }
+	grep -c '^# connection' "$hs_row/$1.log"
+}
+
+# hs_envelope - mx1's MAIL FROM and RCPT TO lines, decoded, joined with " ; "
+hs_envelope() {
+	local line out=
+	[[ -f $hs_row/mx1.log ]] || return
+	while IFS= read -r line; do
+		out+="${out:+ ; }$(printf '%b' "${line#C: }")"
+	done < <(grep -E '^C: (MAIL FROM|RCPT TO)' "$hs_row/mx1.log")
+	printf '%s' "$out"
+}
+
+# hs_run_row NAME MODE ARGS EXIT FIRST ENVELOPE JOURNAL
+hs_run_row() {
+	local name=$1 mode=$2 want_exit=$4 want_first=$5 want_env=$6 want_journal=$7
+	local -a args=()
+	local qid=H$RANDOM$RANDOM rc first out rows db why= port= a nrcpt=0 env seen i
+	hs_row=$hs_dir/$name
+	mkdir -p "$hs_row/journal" "$hs_row/spool"
+	[[ ${#hs_as[@]} -gt 0 ]] && chown nobody:nogroup "$hs_row/journal" "$hs_row/spool"
+	chmod 0755 "$hs_row" "$hs_row/journal" "$hs_row/spool"
+	while IFS= read -r -d '' a; do args+=("$a"); done < <(hs_words "$3")
+	if [[ $mode == deliver ]]; then
+		# the recipients are the words after "-d DOMAIN"; those with a control
+		# character never reach mx1
+		for ((i = 4; i < ${#args[@]}; i++)); do
+			[[ ${args[i]} =~ [[:cntrl:]] ]] || nrcpt=$((nrcpt + 1))
+		done
+		hs_script "$nrcpt" >"$hs_row/mx1.scr"
+		peer_script_healthy backup >"$hs_row/backup.scr"
+		peer_start "$hs_row" mx1 127.0.2.1 0 "$hs_row/mx1.scr" && port=$PEER_PORT || why+="mx1 did not start; "
+		[[ -n $port ]] && { peer_start "$hs_row" backup 127.0.2.2 "$port" "$hs_row/backup.scr" ||
+			why+="backup did not start; "; }
+		[[ -n $port ]] && { peer_start "$hs_row" trap 127.0.9.1 "$port" "$hs_row/backup.scr" ||
+			why+="trap did not start; "; }
+	fi
+	hs_conf "$hs_row/h.conf" "${port:-2525}"
+	printf 'Subject: hostile\n\nbody\n' >"$hs_row/msg.eml"
+	chmod a+rx "$hs_row"; chmod a+r "$hs_row/msg.eml" "$hs_row/h.conf"
+
+	if [[ -z $why ]]; then
+		if [[ $mode == route ]]; then
+			out=$(timeout 60 "$hs_pipe" -c "$hs_row/h.conf" --route "${args[0]}" --json 2>&1)
+		else
+			out=$(timeout 60 "${hs_as[@]}" "$hs_pipe" -c "$hs_row/h.conf" -q "$qid" "${args[@]:0:4}" -- \
+				"${args[@]:4}" <"$hs_row/msg.eml" 2>&1)
+		fi
+		rc=$?
+		first=${out%%$'\n'*}
+		[[ $rc -eq $want_exit ]] || why+="exit $rc, want $want_exit; "
+		[[ $first =~ $want_first ]] || why+="first line \"$first\" !~ /$want_first/; "
+		if [[ $mode == route ]]; then
+			[[ $want_journal == '^$' && -z ${out#"$first"} || $out =~ $want_journal ]] ||
+				why+="route output !~ /$want_journal/; "
+		else
+			if [[ $want_env == none ]]; then
+				seen=$(( $(hs_connections mx1) + $(hs_connections backup) + $(hs_connections trap) ))
+				[[ $seen -eq 0 ]] || why+="$seen session(s) reached a server, want none; "
+			else
+				env=$(hs_envelope)
+				[[ $env == "$(printf '%b' "$want_env")" ]] ||
+					why+="mx1 got \"$env\", want \"$(printf '%b' "$want_env")\"; "
+			fi
+			[[ $(hs_connections trap) -eq 0 ]] || why+="the trap in ignore_networks was reached; "
+			db=$hs_row/journal/journal.db
+			rows=-
+			if [[ -r $db ]]; then
+				rows=$(sqlite3 "$db" "select group_concat(ifnull(stage,'-') || ':' || outcome || ':' ||
+					decision, ' ') from (select * from attempts where queue_id = '$qid' order by id)" 2>&1)
+				rows=${rows:--}
+			fi
+			[[ $rows == "$want_journal" ]] || why+="journal \"$rows\", want \"$want_journal\"; "
+		fi
+	fi
+	peer_stop_all
+	if [[ -z $why ]]; then
+		echo "[       OK ] hostile $name"
+		note_result "hostile $name" ok
+	else
+		echo "[  FAILED  ] hostile $name: $why"
+		[[ -n ${out:-} ]] && printf '%s\n' "$out" | head -5 | sed 's/^/    | /'
+		note_result "hostile $name" fail
+	fi
+}
+
+# hs_faultdns RULES VAR - start faultdns on RULES; VAR gets ADDR:PORT
+hs_faultdns() {
+	local line pidf=$1.pid
+	exec 7< <("$top/tests/dns/faultdns" -l 127.0.0.1 -p 0 -z "$1" -t 900 -P "$pidf" 2>"$1.err")
+	if IFS= read -r -t 10 line <&7 && [[ $line == "faultdns ready "* ]]; then
+		printf -v "$2" '127.0.0.1:%s' "${line##* }"
+		hs_dns_pids+=("$pidf")
+	fi
+	exec 7<&-
+}
+
+echo "== the hostile-input table (tests/hostile/rows)"
+mkdir -p "$hs_dir"
+chmod 0755 "$run" "$hs_dir"
+hs_dns= hs_refuser= hs_dns_pids=()
+cp "$top/tests/hostile/hostile.rules" "$hs_dir/good.rules"
+# every name of the zone, and the names the rows ask for that it lacks, REFUSED
+{
+	awk '$1 !~ /^#/ && NF >= 3 { print $1 " * @refused" }' "$top/tests/hostile/hostile.rules" | sort -u
+	echo "gone.h.test * @refused"
+} >"$hs_dir/refuse.rules"
+hs_faultdns "$hs_dir/refuse.rules" hs_refuser
+hs_faultdns "$hs_dir/good.rules" hs_dns
+if [[ -z $hs_dns || -z $hs_refuser ]]; then
+	note_result "hostile: faultdns did not start: $(cat "$hs_dir"/*.err)" fail
+else
+	while IFS='|' read -r -u 9 name mode hargs want_exit want_first want_env want_journal; do
+		name=$(echo $name)
+		[[ -z $name || $name == \#* ]] && continue
+		mode=$(echo $mode) want_exit=$(echo $want_exit)
+		hargs=$(sed 's/^ *//; s/ *$//' <<<"$hargs")
+		want_first=$(sed 's/^ *//; s/ *$//' <<<"$want_first")
+		want_env=$(sed 's/^ *//; s/ *$//' <<<"$want_env")
+		want_journal=$(sed 's/^ *//; s/ *$//' <<<"$want_journal")
+		hs_run_row "$name" "$mode" "$hargs" "$want_exit" "$want_first" "$want_env" "$want_journal"
+	done 9<"${MXT_HOSTILE_ROWS:-$top/tests/hostile/rows}"
+fi
+for p in "${hs_dns_pids[@]}"; do kill "$(cat "$p")" 2>/dev/null; done
