@@ -31,7 +31,7 @@
 
 #include "app.h"
 #include "config.h"
-#include "domain.h"
+#include "idn.h"
 #include "inspect.h"
 #include "keys.h"
 
@@ -259,7 +259,7 @@ main(int argc, char **argv)
 	for (i = 0; i < n; i++) {
 		char	why[256];
 
-		if (!mx_domain_normalise(argv[first + i], names[i], sizeof(names[i]), why,
+		if (!mx_idn_domain(argv[first + i], names[i], sizeof(names[i]), why,
 					 sizeof(why))) {
 			fprintf(stderr, "mxtier: bad domain \"%.300s\": %s\n", argv[first + i], why);
 			free(names);
