@@ -344,6 +344,98 @@ test_R2_equal_preference_spread_fairly(void **state)
 	mx_dns_result_free(r);
 }
 
+/* tier_key - the host order of tier t as a string of first letters */
+static void
+tier_key(const struct mx_plan *pl, size_t t, char *key)
+{
+	size_t	h;
+
+	for (h = 0; h < pl->tiers[t].nhosts; h++)
+		key[h] = pl->tiers[t].hosts[h].name[0];
+	key[h] = '\0';
+}
+
+/*
+ * Every tier is shuffled, not only the first: with tiers of 2, 4 and 3 equal
+ * hosts, each tier must show all of its orders and a fair first host, and
+ * the 24 orders of the 4-host second tier must come out about equally often
+ * (chi-square with 23 degrees of freedom below 60: p < 1e-4 for a fair
+ * shuffle). Shuffling only tier 0 leaves the other tiers in name order.
+ */
+static void
+test_R2_every_tier_shuffled(void **state)
+{
+	static const size_t size[3] = { 2, 4, 3 }, nperms[3] = { 2, 24, 6 };
+	static char perms[3][24][5];
+	struct mx_dns_result *r = result("tiers.test", MX_DNS_OK);
+	size_t	nseen[3] = { 0 }, t, i;
+	int	count[3][24] = { { 0 } }, first[3][4] = { { 0 } };
+	const int runs = 12000;
+	uint64_t seed;
+
+	(void)state;
+	mx(r, 30, "g.tiers.test");	/* answer order is not the tier order */
+	mx(r, 20, "c.tiers.test");
+	mx(r, 10, "a.tiers.test");
+	mx(r, 20, "d.tiers.test");
+	mx(r, 30, "h.tiers.test");
+	mx(r, 20, "e.tiers.test");
+	mx(r, 10, "b.tiers.test");
+	mx(r, 20, "f.tiers.test");
+	mx(r, 30, "i.tiers.test");
+	host(r, "a.tiers.test", "192.0.2.1", NULL);
+	host(r, "b.tiers.test", "192.0.2.2", NULL);
+	host(r, "c.tiers.test", "192.0.2.3", NULL);
+	host(r, "d.tiers.test", "192.0.2.4", NULL);
+	host(r, "e.tiers.test", "192.0.2.5", NULL);
+	host(r, "f.tiers.test", "192.0.2.6", NULL);
+	host(r, "g.tiers.test", "192.0.2.7", NULL);
+	host(r, "h.tiers.test", "192.0.2.8", NULL);
+	host(r, "i.tiers.test", "192.0.2.9", NULL);
+	for (seed = 5000; seed < 5000 + (uint64_t)runs; seed++) {
+		struct mx_plan *pl = plan_with(r, NULL, NULL, seed);
+
+		assert_int_equal(pl->ntiers, 3);
+		for (t = 0; t < 3; t++) {
+			char	k[8];
+
+			assert_int_equal(pl->tiers[t].nhosts, size[t]);
+			tier_key(pl, t, k);
+			for (i = 0; i < nseen[t]; i++)
+				if (strcmp(perms[t][i], k) == 0)
+					break;
+			if (i == nseen[t]) {
+				assert_true(nseen[t] < nperms[t]);
+				memcpy(perms[t][nseen[t]++], k, 5);
+			}
+			count[t][i]++;
+			first[t][k[0] - "acg"[t]]++;
+		}
+		mx_plan_free(pl);
+	}
+	for (t = 0; t < 3; t++) {
+		double	chi_first = 0, want = (double)runs / (double)size[t];
+
+		if (nseen[t] != nperms[t])
+			fail_msg("tier %zu: %zu of %zu host orders seen (first: %s)", t,
+				 nseen[t], nperms[t], perms[t][0]);
+		for (i = 0; i < size[t]; i++)
+			chi_first += (first[t][i] - want) * (first[t][i] - want) / want;
+		print_message("R2 tier %zu: chi2(%zu) = %.1f over first host\n", t,
+			      size[t] - 1, chi_first);
+		assert_true(chi_first < 25.0);
+	}
+	{
+		double	chi = 0, want = runs / 24.0;
+
+		for (i = 0; i < 24; i++)
+			chi += (count[1][i] - want) * (count[1][i] - want) / want;
+		print_message("R2 tier 1: chi2(23) = %.1f over 24 orders\n", chi);
+		assert_true(chi < 60.0);
+	}
+	mx_dns_result_free(r);
+}
+
 /* --- R3 duplicates ------------------------------------------------------ */
 
 static void
@@ -1355,6 +1447,7 @@ main(void)
 		cmocka_unit_test(test_R2_order_varies_with_seed),
 		cmocka_unit_test(test_R2_seed_order_independent_of_answer_order),
 		cmocka_unit_test(test_R2_equal_preference_spread_fairly),
+		cmocka_unit_test(test_R2_every_tier_shuffled),
 		cmocka_unit_test(test_R3_duplicate_keeps_lowest_preference),
 		cmocka_unit_test(test_R4_null_mx_is_permanent_5_1_10),
 		cmocka_unit_test(test_R4_null_mx_among_others_is_ignored),
