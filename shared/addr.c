@@ -47,6 +47,22 @@ mx_ip_equal(const struct mx_ip *a, const struct mx_ip *b)
 	return a->family == b->family && memcmp(a->bytes, b->bytes, n) == 0;
 }
 
+/* mx_ip_unmap - the IPv4 address inside ::ffff:0:0/96, if it is one */
+bool
+mx_ip_unmap(const struct mx_ip *ip, struct mx_ip *v4)
+{
+	static const uint8_t prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	if (ip->family != AF_INET6 || memcmp(ip->bytes, prefix, sizeof(prefix)) != 0) {
+		*v4 = *ip;
+		return false;
+	}
+	memset(v4, 0, sizeof(*v4));
+	v4->family = AF_INET;
+	memcpy(v4->bytes, ip->bytes + 12, 4);
+	return true;
+}
+
 /* mx_cidr_parse - parse ADDR/LEN or a bare address */
 bool
 mx_cidr_parse(const char *text, struct mx_cidr *out)

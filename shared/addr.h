@@ -3,7 +3,8 @@
  *
  * Parses and prints IPv4/IPv6 addresses, CIDR networks and "host:port" style
  * endpoints ("192.0.2.1", "192.0.2.1:5353", "[::1]:5353", "::1"), tests network
- * membership, and lists the addresses configured on local interfaces.
+ * membership, finds the IPv4 address inside an IPv4-mapped IPv6 address, and
+ * lists the addresses configured on local interfaces.
  *
  * Everything here works on caller-owned fixed-size structs; nothing allocates
  * except mx_local_addrs(), whose array the caller frees with free().
@@ -38,10 +39,21 @@ const char *mx_ip_format(const struct mx_ip *ip, char *buf, size_t len);
 /* mx_ip_equal - same family and same bytes */
 bool	mx_ip_equal(const struct mx_ip *a, const struct mx_ip *b);
 
+/*
+ * mx_ip_unmap - the IPv4 address an IPv4-mapped IPv6 address (::ffff:0:0/96,
+ * RFC 4291 2.5.5.2) carries. Returns true and writes it to *v4 when ip is
+ * one; otherwise returns false and copies ip to *v4 unchanged. A connect to
+ * ::ffff:a.b.c.d reaches a.b.c.d over IPv4, so policy judges that address.
+ */
+bool	mx_ip_unmap(const struct mx_ip *ip, struct mx_ip *v4);
+
 /* mx_cidr_parse - parse "ADDR/LEN" or a bare address (full-length prefix) */
 bool	mx_cidr_parse(const char *text, struct mx_cidr *out);
 
-/* mx_cidr_contains - is ip inside the network (families must match) */
+/*
+ * mx_cidr_contains - is ip inside the network (families must match; an
+ * IPv4-mapped address is IPv6 here: unmap it first to judge it as IPv4)
+ */
 bool	mx_cidr_contains(const struct mx_cidr *net, const struct mx_ip *ip);
 
 /*

@@ -7,6 +7,12 @@
  * addresses that will not be tried stay in the plan, marked unusable, with
  * notes that say why (R14).
  *
+ * An IPv4-mapped IPv6 address (::ffff:a.b.c.d) is judged as the IPv4
+ * address it carries (R8): a connect to it reaches a.b.c.d over IPv4, so
+ * ignore_networks, the local-host rule (R9), inet_protocols and
+ * address_preference all see a.b.c.d. It keeps its own text and family in
+ * the plan, with a note.
+ *
  * Pure: the caller supplies the DNS result, the policy, the machine's
  * interface addresses and the random number generator.
  */
@@ -164,6 +170,16 @@ family_name(int family)
 	return family == AF_INET ? "IPv4" : "IPv6";
 }
 
+/* judged - the address policy judges: the IPv4 one inside ::ffff:0:0/96, else ip (R8) */
+static struct mx_ip
+judged(const struct mx_ip *ip)
+{
+	struct mx_ip v;
+
+	mx_ip_unmap(ip, &v);
+	return v;
+}
+
 /* family_enabled - does inet_protocols allow this family */
 static bool
 family_enabled(const struct mx_policy *p, int family)
@@ -180,10 +196,11 @@ static int
 addr_rank(const struct mx_plan_addr *a, const struct mx_policy *p)
 {
 	int	rank = a->usable ? 0 : 2;
+	int	family = judged(&a->ip).family;
 
-	if (p->address_preference == MX_ADDRPREF_IPV4 && a->ip.family != AF_INET)
+	if (p->address_preference == MX_ADDRPREF_IPV4 && family != AF_INET)
 		rank++;
-	if (p->address_preference == MX_ADDRPREF_IPV6 && a->ip.family != AF_INET6)
+	if (p->address_preference == MX_ADDRPREF_IPV6 && family != AF_INET6)
 		rank++;
 	return rank;
 }
@@ -224,6 +241,25 @@ status_list(const struct mx_dns_addrset *s, const struct mx_policy *p, char *buf
 		snprintf(buf + used, len - used, "%sAAAA %s", used ? ", " : "",
 			 mx_dns_status_name(s->aaaa_status));
 	}
+}
+
+/*
+ * same_as_v4 - index of the address of s that a mapped address i repeats:
+ * an A record anywhere, or an earlier mapped address; s->naddrs if none
+ */
+static size_t
+same_as_v4(const struct mx_dns_addrset *s, size_t i, const struct mx_ip *v4)
+{
+	size_t	k;
+
+	for (k = 0; k < s->naddrs; k++)
+		if (k != i && (s->addrs[k].ip.family == AF_INET || k < i)) {
+			struct mx_ip other = judged(&s->addrs[k].ip);
+
+			if (mx_ip_equal(&other, v4))
+				return k;
+		}
+	return s->naddrs;
 }
 
 /* fill_host - addresses and usability of one host from its address set (R7, R8) */
@@ -275,21 +311,31 @@ fill_host(struct mx_plan_host *h, const struct mx_dns_addrset *s,
 	}
 	for (i = 0; i < s->naddrs; i++) {
 		struct mx_plan_addr *a = &h->addrs[h->naddrs++];
+		struct mx_ip v4;
+		bool	mapped;
 		size_t	n;
 
 		a->ip = s->addrs[i].ip;
 		a->ttl = s->addrs[i].ttl;
 		mx_ip_format(&a->ip, a->text, sizeof(a->text));
 		a->usable = true;
-		if (!family_enabled(p, a->ip.family)) {
+		mapped = mx_ip_unmap(&a->ip, &v4);
+		if (mapped) {
+			char	text[MX_IP_TEXT_MAX];
+
+			mx_notes_add(&a->notes, "IPv4-mapped IPv6 address: judged as %s, the IPv4 "
+				     "address it reaches", mx_ip_format(&v4, text, sizeof(text)));
+		}
+		if (!family_enabled(p, v4.family)) {
 			a->usable = false;
 			mx_notes_add(&a->notes, "%s is disabled (inet_protocols = %s)",
-				     family_name(a->ip.family),
+				     family_name(v4.family),
 				     p->inet_protocols == MX_INET_IPV4 ? "ipv4" : "ipv6");
 			continue;
 		}
 		for (n = 0; n < p->nignore_networks; n++)
-			if (mx_cidr_contains(&p->ignore_networks[n], &a->ip)) {
+			if (mx_cidr_contains(&p->ignore_networks[n], &a->ip) ||
+			    (mapped && mx_cidr_contains(&p->ignore_networks[n], &v4))) {
 				char	net[MX_IP_TEXT_MAX];
 
 				a->usable = false;
@@ -298,6 +344,14 @@ fill_host(struct mx_plan_host *h, const struct mx_dns_addrset *s,
 					     p->ignore_networks[n].prefix);
 				break;
 			}
+		if (a->usable && mapped && (n = same_as_v4(s, i, &v4)) < s->naddrs) {
+			char	text[MX_IP_TEXT_MAX];
+
+			a->usable = false;
+			mx_notes_add(&a->notes, "same IPv4 address as %s, listed before or as an A "
+				     "record; not tried twice",
+				     mx_ip_format(&s->addrs[n].ip, text, sizeof(text)));
+		}
 		if (a->usable)
 			nusable++;
 	}
@@ -344,18 +398,24 @@ host_is_local(const struct mx_plan_host *h, const struct mx_policy *p,
 			return true;
 		}
 	for (i = 0; i < h->naddrs; i++) {
+		struct mx_ip ip = judged(&h->addrs[i].ip);	/* R8: mapped as IPv4 */
+
 		for (n = 0; n < p->nlocal_addresses; n++)
-			if (mx_cidr_contains(&p->local_addresses[n], &h->addrs[i].ip)) {
+			if (mx_cidr_contains(&p->local_addresses[n], &h->addrs[i].ip) ||
+			    mx_cidr_contains(&p->local_addresses[n], &ip)) {
 				snprintf(why, len, "address %s is in local_addresses", h->addrs[i].text);
 				return true;
 			}
 		if (env != NULL)
-			for (n = 0; n < env->nlocal_ifaddrs; n++)
-				if (mx_ip_equal(&env->local_ifaddrs[n], &h->addrs[i].ip)) {
+			for (n = 0; n < env->nlocal_ifaddrs; n++) {
+				struct mx_ip ifaddr = judged(&env->local_ifaddrs[n]);
+
+				if (mx_ip_equal(&ifaddr, &ip)) {
 					snprintf(why, len, "address %s is on a local interface",
 						 h->addrs[i].text);
 					return true;
 				}
+			}
 	}
 	return false;
 }
@@ -462,15 +522,28 @@ build_hosts(struct mx_plan *plan, const struct mx_dns_result *dns,
 	return true;
 }
 
-/* apply_local - R9: drop the local host and every host at its preference or worse */
-static bool
-apply_local(struct mx_plan *plan, const struct mx_policy *p, const struct mx_plan_env *env)
+/* What R9 found: this host among the exchanges, and what is listed before it. */
+struct mx_local_hit {
+	bool	found;			/* an exchange is this host */
+	char	name[MX_DOMAIN_MAX + 1];	/* the first such exchange */
+	uint16_t pref;			/* its preference: the cut */
+	size_t	nbetter;		/* hosts listed with a better preference */
+	size_t	nbetter_temp;		/* of those, unusable for a temporary reason */
+};
+
+/*
+ * apply_local - R9: drop the local host and every host at its preference or
+ * worse; says in *hit what was found
+ */
+static void
+apply_local(struct mx_plan *plan, const struct mx_policy *p, const struct mx_plan_env *env,
+	    struct mx_local_hit *hit)
 {
 	size_t	t, h;
 	char	why[160];
 	const char *self = NULL;
 	uint16_t cut = 0;
-	bool	found = false, below = false;
+	bool	found = false;
 
 	for (t = 0; t < plan->ntiers && !found; t++)
 		for (h = 0; h < plan->tiers[t].nhosts; h++)
@@ -482,11 +555,20 @@ apply_local(struct mx_plan *plan, const struct mx_policy *p, const struct mx_pla
 					     "this host is me (%s)", why);
 				break;
 			}
+	memset(hit, 0, sizeof(*hit));
 	if (!found)
-		return false;
+		return;
+	hit->found = true;
+	hit->pref = cut;
+	snprintf(hit->name, sizeof(hit->name), "%s", self);
 	for (t = 0; t < plan->ntiers; t++) {
 		if (plan->tiers[t].pref < cut) {
-			below = true;
+			for (h = 0; h < plan->tiers[t].nhosts; h++) {
+				hit->nbetter++;
+				if (!plan->tiers[t].hosts[h].usable &&
+				    plan->tiers[t].hosts[h].why_unusable == MX_UNUSABLE_TEMP)
+					hit->nbetter_temp++;
+			}
 			continue;
 		}
 		for (h = 0; h < plan->tiers[t].nhosts; h++) {
@@ -506,7 +588,6 @@ apply_local(struct mx_plan *plan, const struct mx_policy *p, const struct mx_pla
 	}
 	mx_notes_add(&plan->notes, "local host %s found at preference %u; hosts at "
 		     "that preference or higher are dropped", self, cut);
-	return !below;
 }
 
 /* apply_address_limit - R10: only the first max_addresses usable addresses are tried */
@@ -567,7 +648,7 @@ order_tiers(struct mx_plan *plan, const struct mx_policy *p, struct mx_rng *rng)
 
 /* summarise - decide the result once hosts are known */
 static void
-summarise(struct mx_plan *plan, const struct mx_policy *p, bool loop)
+summarise(struct mx_plan *plan, const struct mx_policy *p, const struct mx_local_hit *self)
 {
 	size_t	t, h, hosts = 0, temp = 0, usable = 0;
 	size_t	addrs = mx_plan_usable_addresses(plan);
@@ -585,7 +666,8 @@ summarise(struct mx_plan *plan, const struct mx_policy *p, bool loop)
 			} else if (host->why_unusable == MX_UNUSABLE_TEMP)
 				temp++;
 		}
-	if (loop) {
+	if (self->found && self->nbetter == 0) {
+		/* R9: nothing is listed before this host */
 		if (p->loop_action == MX_LOOP_BOUNCE)
 			set_result(plan, MX_PLAN_LOOP, "5.4.6", "mail for %s loops back to myself",
 				   plan->domain);
@@ -603,6 +685,20 @@ summarise(struct mx_plan *plan, const struct mx_policy *p, bool loop)
 			   "address%s; first try %s[%s]", plan->ntiers,
 			   plan->ntiers == 1 ? "" : "s", hosts, hosts == 1 ? "" : "s",
 			   addrs, addrs == 1 ? "" : "es", first->name, first->addrs[a].text);
+		return;
+	}
+	if (self->found) {
+		/*
+		 * R9: this host is a backup MX and none of the better hosts is
+		 * usable (NXDOMAIN, no or only ignored addresses, a failed
+		 * lookup). Wait for the primary rather than bounce: Postfix's
+		 * smtp_addr.c says the same with the same status.
+		 */
+		set_result(plan, MX_PLAN_TEMPFAIL, "4.4.4", "unable to find primary relay for %s: "
+			   "this host (%s) is a backup MX at preference %u and none of the %zu "
+			   "host%s with a better preference is usable%s", plan->domain,
+			   self->name, self->pref, self->nbetter, self->nbetter == 1 ? "" : "s",
+			   self->nbetter_temp > 0 ? " (some failed to resolve temporarily)" : "");
 		return;
 	}
 	if (temp > 0) {
@@ -628,7 +724,7 @@ mx_plan_build(const struct mx_dns_result *dns, const struct mx_policy *p,
 	struct mx_plan *plan = calloc(1, sizeof(*plan));
 	struct mx_exchange *ex = NULL, implicit;
 	size_t	nex = 0, nnull = 0, ncapped = 0;
-	bool	loop;
+	struct mx_local_hit self;
 
 	if (plan == NULL)
 		return NULL;
@@ -701,10 +797,10 @@ mx_plan_build(const struct mx_dns_result *dns, const struct mx_policy *p,
 	free(ex);
 	ex = NULL;
 order:
-	loop = apply_local(plan, p, env);
+	apply_local(plan, p, env, &self);
 	order_tiers(plan, p, rng);
 	apply_address_limit(plan, p->max_addresses);
-	summarise(plan, p, loop);
+	summarise(plan, p, &self);
 	return plan;
 nomem:
 	free(ex);

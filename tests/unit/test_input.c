@@ -569,6 +569,43 @@ test_addr_cidr_contains_never_across_families(void **state)
 	assert_false(in("0.0.0.0/32", "::"));
 }
 
+/* unmapped - mx_ip_unmap of text, printed; "" when it is not IPv4-mapped */
+static const char *
+unmapped(const char *text, char *buf, size_t len)
+{
+	struct mx_ip a = ip(text), v4;
+
+	buf[0] = '\0';
+	if (mx_ip_unmap(&a, &v4)) {
+		assert_int_equal(v4.family, AF_INET);
+		mx_ip_format(&v4, buf, len);
+	} else
+		assert_true(mx_ip_equal(&a, &v4));	/* anything else comes back as is */
+	return buf;
+}
+
+static void
+test_addr_ip_unmap(void **state)
+{
+	char	buf[MX_IP_TEXT_MAX];
+
+	(void)state;
+	assert_string_equal(unmapped("::ffff:127.0.0.1", buf, sizeof(buf)), "127.0.0.1");
+	assert_string_equal(unmapped("::ffff:192.0.2.1", buf, sizeof(buf)), "192.0.2.1");
+	assert_string_equal(unmapped("::FFFF:c000:0201", buf, sizeof(buf)), "192.0.2.1");
+	assert_string_equal(unmapped("::ffff:0.0.0.0", buf, sizeof(buf)), "0.0.0.0");
+	assert_string_equal(unmapped("::ffff:255.255.255.255", buf, sizeof(buf)),
+			    "255.255.255.255");
+	/* not ::ffff:0:0/96 */
+	assert_string_equal(unmapped("192.0.2.1", buf, sizeof(buf)), "");
+	assert_string_equal(unmapped("::127.0.0.1", buf, sizeof(buf)), "");	/* compatible */
+	assert_string_equal(unmapped("::fffe:127.0.0.1", buf, sizeof(buf)), "");
+	assert_string_equal(unmapped("1::ffff:127.0.0.1", buf, sizeof(buf)), "");
+	assert_string_equal(unmapped("64:ff9b::127.0.0.1", buf, sizeof(buf)), "");
+	assert_string_equal(unmapped("::ffff", buf, sizeof(buf)), "");
+	assert_string_equal(unmapped("::1", buf, sizeof(buf)), "");
+}
+
 /* ep - run mx_endpoint_parse with default port 25 and a roomy host buffer */
 static bool
 ep(const char *text, bool require_ip, char *host, int *port, char *why)
@@ -2035,6 +2072,7 @@ main(void)
 		cmocka_unit_test(test_addr_cidr_contains_bit_boundary),
 		cmocka_unit_test(test_addr_cidr_contains_zero_prefix),
 		cmocka_unit_test(test_addr_cidr_contains_never_across_families),
+		cmocka_unit_test(test_addr_ip_unmap),
 		cmocka_unit_test(test_addr_endpoint_ok),
 		cmocka_unit_test(test_addr_endpoint_require_ip),
 		cmocka_unit_test(test_addr_endpoint_bad_port),

@@ -344,6 +344,98 @@ test_R2_equal_preference_spread_fairly(void **state)
 	mx_dns_result_free(r);
 }
 
+/* tier_key - the host order of tier t as a string of first letters */
+static void
+tier_key(const struct mx_plan *pl, size_t t, char *key)
+{
+	size_t	h;
+
+	for (h = 0; h < pl->tiers[t].nhosts; h++)
+		key[h] = pl->tiers[t].hosts[h].name[0];
+	key[h] = '\0';
+}
+
+/*
+ * Every tier is shuffled, not only the first: with tiers of 2, 4 and 3 equal
+ * hosts, each tier must show all of its orders and a fair first host, and
+ * the 24 orders of the 4-host second tier must come out about equally often
+ * (chi-square with 23 degrees of freedom below 60: p < 1e-4 for a fair
+ * shuffle). Shuffling only tier 0 leaves the other tiers in name order.
+ */
+static void
+test_R2_every_tier_shuffled(void **state)
+{
+	static const size_t size[3] = { 2, 4, 3 }, nperms[3] = { 2, 24, 6 };
+	static char perms[3][24][5];
+	struct mx_dns_result *r = result("tiers.test", MX_DNS_OK);
+	size_t	nseen[3] = { 0 }, t, i;
+	int	count[3][24] = { { 0 } }, first[3][4] = { { 0 } };
+	const int runs = 12000;
+	uint64_t seed;
+
+	(void)state;
+	mx(r, 30, "g.tiers.test");	/* answer order is not the tier order */
+	mx(r, 20, "c.tiers.test");
+	mx(r, 10, "a.tiers.test");
+	mx(r, 20, "d.tiers.test");
+	mx(r, 30, "h.tiers.test");
+	mx(r, 20, "e.tiers.test");
+	mx(r, 10, "b.tiers.test");
+	mx(r, 20, "f.tiers.test");
+	mx(r, 30, "i.tiers.test");
+	host(r, "a.tiers.test", "192.0.2.1", NULL);
+	host(r, "b.tiers.test", "192.0.2.2", NULL);
+	host(r, "c.tiers.test", "192.0.2.3", NULL);
+	host(r, "d.tiers.test", "192.0.2.4", NULL);
+	host(r, "e.tiers.test", "192.0.2.5", NULL);
+	host(r, "f.tiers.test", "192.0.2.6", NULL);
+	host(r, "g.tiers.test", "192.0.2.7", NULL);
+	host(r, "h.tiers.test", "192.0.2.8", NULL);
+	host(r, "i.tiers.test", "192.0.2.9", NULL);
+	for (seed = 5000; seed < 5000 + (uint64_t)runs; seed++) {
+		struct mx_plan *pl = plan_with(r, NULL, NULL, seed);
+
+		assert_int_equal(pl->ntiers, 3);
+		for (t = 0; t < 3; t++) {
+			char	k[8];
+
+			assert_int_equal(pl->tiers[t].nhosts, size[t]);
+			tier_key(pl, t, k);
+			for (i = 0; i < nseen[t]; i++)
+				if (strcmp(perms[t][i], k) == 0)
+					break;
+			if (i == nseen[t]) {
+				assert_true(nseen[t] < nperms[t]);
+				memcpy(perms[t][nseen[t]++], k, 5);
+			}
+			count[t][i]++;
+			first[t][k[0] - "acg"[t]]++;
+		}
+		mx_plan_free(pl);
+	}
+	for (t = 0; t < 3; t++) {
+		double	chi_first = 0, want = (double)runs / (double)size[t];
+
+		if (nseen[t] != nperms[t])
+			fail_msg("tier %zu: %zu of %zu host orders seen (first: %s)", t,
+				 nseen[t], nperms[t], perms[t][0]);
+		for (i = 0; i < size[t]; i++)
+			chi_first += (first[t][i] - want) * (first[t][i] - want) / want;
+		print_message("R2 tier %zu: chi2(%zu) = %.1f over first host\n", t,
+			      size[t] - 1, chi_first);
+		assert_true(chi_first < 25.0);
+	}
+	{
+		double	chi = 0, want = runs / 24.0;
+
+		for (i = 0; i < 24; i++)
+			chi += (count[1][i] - want) * (count[1][i] - want) / want;
+		print_message("R2 tier 1: chi2(23) = %.1f over 24 orders\n", chi);
+		assert_true(chi < 60.0);
+	}
+	mx_dns_result_free(r);
+}
+
 /* --- R3 duplicates ------------------------------------------------------ */
 
 static void
@@ -1011,6 +1103,132 @@ test_R8_address_preference_keeps_other_family(void **state)
 	mx_dns_result_free(r);
 }
 
+/*
+ * R8: an IPv4-mapped IPv6 address (::ffff:0:0/96) is judged as the IPv4
+ * address it carries: a connect to ::ffff:127.0.0.1 reaches the IPv4
+ * loopback, so ignore_networks must see 127.0.0.1.
+ */
+static void
+test_R8_v4mapped_judged_as_ipv4_by_ignore_networks(void **state)
+{
+	struct mx_dns_result *r = result("map.test", MX_DNS_OK);
+	struct mx_cidr nets[2];
+	struct mx_policy p;
+	struct mx_plan *pl;
+	const struct mx_plan_host *h;
+
+	(void)state;
+	mx(r, 10, "lo.map.test");
+	mx(r, 20, "zero.map.test");
+	mx(r, 30, "ok.map.test");
+	host(r, "lo.map.test", "::ffff:127.0.0.1", NULL);
+	host(r, "zero.map.test", "::ffff:0.0.0.1", NULL);
+	host(r, "ok.map.test", "::ffff:192.0.2.1", NULL);
+	pl = plan_with(r, NULL, NULL, 1);
+	h = find_host(pl, "lo.map.test");
+	assert_false(h->usable);
+	assert_false(h->addrs[0].usable);
+	assert_true(has_note(&h->addrs[0].notes, "127.0.0.0/8"));
+	assert_true(has_note(&h->addrs[0].notes, "IPv4-mapped"));
+	h = find_host(pl, "zero.map.test");
+	assert_false(h->usable);
+	assert_true(has_note(&h->addrs[0].notes, "0.0.0.0/8"));
+	h = find_host(pl, "ok.map.test");
+	assert_true(h->usable);
+	assert_true(h->addrs[0].usable);
+	assert_true(has_note(&h->addrs[0].notes, "IPv4-mapped IPv6 address: judged as 192.0.2.1"));
+	assert_int_equal(pl->result, MX_PLAN_OK);
+	assert_non_null(strstr(pl->message, "first try ok.map.test[::ffff:192.0.2.1]"));
+	assert_int_equal(mx_plan_usable_addresses(pl), 1);
+	mx_plan_free(pl);
+
+	/* an IPv4 network catches the mapped form; a network written mapped still matches */
+	mx_policy_defaults(&p);
+	assert_true(mx_cidr_parse("192.0.2.0/24", &nets[0]));
+	p.ignore_networks = nets;
+	p.nignore_networks = 1;
+	pl = plan_with(r, &p, NULL, 1);
+	assert_false(find_host(pl, "ok.map.test")->usable);
+	assert_true(has_note(&find_host(pl, "ok.map.test")->addrs[0].notes, "192.0.2.0/24"));
+	assert_true(find_host(pl, "lo.map.test")->usable);	/* 127/8 not ignored here */
+	mx_plan_free(pl);
+	assert_true(mx_cidr_parse("::ffff:192.0.2.0/120", &nets[1]));
+	p.ignore_networks = &nets[1];
+	pl = plan_with(r, &p, NULL, 1);
+	assert_false(find_host(pl, "ok.map.test")->usable);
+	mx_plan_free(pl);
+	mx_dns_result_free(r);
+}
+
+/* R8: the family rules see the IPv4 address a mapped one carries */
+static void
+test_R8_v4mapped_family_is_ipv4(void **state)
+{
+	struct mx_dns_result *r = result("map.test", MX_DNS_OK);
+	struct mx_policy p;
+	struct mx_plan *pl;
+	const struct mx_plan_host *h;
+
+	(void)state;
+	mx(r, 10, "mx.map.test");
+	host(r, "mx.map.test", "2001:db8::1", "::ffff:192.0.2.1", NULL);
+	mx_policy_defaults(&p);
+	p.address_preference = MX_ADDRPREF_IPV4;
+	pl = plan_with(r, &p, NULL, 1);
+	h = &pl->tiers[0].hosts[0];
+	assert_string_equal(h->addrs[0].text, "::ffff:192.0.2.1");
+	assert_string_equal(h->addrs[1].text, "2001:db8::1");
+	mx_plan_free(pl);
+
+	p.address_preference = MX_ADDRPREF_IPV6;
+	pl = plan_with(r, &p, NULL, 1);
+	assert_string_equal(pl->tiers[0].hosts[0].addrs[0].text, "2001:db8::1");
+	mx_plan_free(pl);
+
+	/* IPv4 disabled: a mapped address would still travel as IPv4 */
+	mx_policy_defaults(&p);
+	p.inet_protocols = MX_INET_IPV6;
+	pl = plan_with(r, &p, NULL, 1);
+	h = &pl->tiers[0].hosts[0];
+	assert_string_equal(h->addrs[0].text, "2001:db8::1");
+	assert_true(h->addrs[0].usable);
+	assert_false(h->addrs[1].usable);
+	assert_true(has_note(&h->addrs[1].notes, "IPv4 is disabled (inet_protocols = ipv6)"));
+	mx_plan_free(pl);
+
+	p.inet_protocols = MX_INET_IPV4;
+	pl = plan_with(r, &p, NULL, 1);
+	h = &pl->tiers[0].hosts[0];
+	assert_string_equal(h->addrs[0].text, "::ffff:192.0.2.1");
+	assert_true(h->addrs[0].usable);
+	assert_false(h->addrs[1].usable);
+	mx_plan_free(pl);
+	mx_dns_result_free(r);
+}
+
+/* R8: a mapped AAAA that repeats one of the host's A records is not tried twice */
+static void
+test_R8_v4mapped_duplicate_of_a_record(void **state)
+{
+	struct mx_dns_result *r = result("map.test", MX_DNS_OK);
+	struct mx_plan *pl;
+	const struct mx_plan_host *h;
+
+	(void)state;
+	mx(r, 10, "mx.map.test");
+	host(r, "mx.map.test", "::ffff:192.0.2.1", "192.0.2.1", "::ffff:192.0.2.2", NULL);
+	pl = plan_with(r, NULL, NULL, 1);
+	h = &pl->tiers[0].hosts[0];
+	assert_int_equal(mx_plan_usable_addresses(pl), 2);
+	assert_string_equal(h->addrs[0].text, "192.0.2.1");
+	assert_string_equal(h->addrs[1].text, "::ffff:192.0.2.2");
+	assert_string_equal(h->addrs[2].text, "::ffff:192.0.2.1");
+	assert_false(h->addrs[2].usable);
+	assert_true(has_note(&h->addrs[2].notes, "same IPv4 address as 192.0.2.1"));
+	mx_plan_free(pl);
+	mx_dns_result_free(r);
+}
+
 /* --- R9 local host ------------------------------------------------------ */
 
 static struct mx_dns_result *
@@ -1197,6 +1415,170 @@ test_R9_ignored_interface_address_is_still_local(void **state)
 	mx_dns_result_free(r);
 }
 
+/* R9: a mapped address is matched as IPv4 against interfaces and local_addresses */
+static void
+test_R9_v4mapped_local_host(void **state)
+{
+	struct mx_dns_result *r = result("map.test", MX_DNS_OK);
+	struct mx_cidr local[1];
+	struct mx_ip ifaddr;
+	struct mx_plan_env env = { &ifaddr, 1 };
+	struct mx_policy p;
+	struct mx_plan *pl;
+
+	(void)state;
+	mx(r, 10, "primary.map.test");
+	mx(r, 20, "me.map.test");
+	mx(r, 30, "last.map.test");
+	host(r, "primary.map.test", "192.0.2.1", NULL);
+	host(r, "me.map.test", "::ffff:127.0.0.1", "::ffff:198.51.100.7", NULL);
+	host(r, "last.map.test", "192.0.2.3", NULL);
+
+	assert_true(mx_ip_parse("127.0.0.1", &ifaddr));		/* lo */
+	pl = plan_with(r, NULL, &env, 1);
+	assert_int_equal(pl->result, MX_PLAN_OK);
+	assert_true(has_note(&find_host(pl, "me.map.test")->notes, "this host is me"));
+	assert_true(has_note(&find_host(pl, "me.map.test")->notes, "local interface"));
+	assert_false(find_host(pl, "last.map.test")->usable);
+	assert_int_equal(mx_plan_usable_addresses(pl), 1);
+	mx_plan_free(pl);
+
+	mx_policy_defaults(&p);
+	assert_true(mx_cidr_parse("198.51.100.0/24", &local[0]));
+	p.local_addresses = local;
+	p.nlocal_addresses = 1;
+	pl = plan_with(r, &p, NULL, 1);
+	assert_true(has_note(&find_host(pl, "me.map.test")->notes, "local_addresses"));
+	assert_false(find_host(pl, "last.map.test")->usable);
+	mx_plan_free(pl);
+	mx_dns_result_free(r);
+
+	/* the best MX at ::ffff:127.0.0.1 on a machine with 127.0.0.1 is a loop */
+	r = result("maploop.test", MX_DNS_OK);
+	mx(r, 10, "mx.maploop.test");
+	mx(r, 20, "backup.maploop.test");
+	host(r, "mx.maploop.test", "::ffff:127.0.0.1", NULL);
+	host(r, "backup.maploop.test", "192.0.2.1", NULL);
+	pl = plan_with(r, NULL, &env, 1);
+	assert_int_equal(pl->result, MX_PLAN_LOOP);
+	assert_string_equal(pl->status, "4.4.6");
+	assert_int_equal(mx_plan_usable_addresses(pl), 0);
+	mx_plan_free(pl);
+	mx_dns_result_free(r);
+}
+
+/* backup_world - primary (set up by the caller), this host at 20, a worse host at 30 */
+static struct mx_dns_result *
+backup_world(void)
+{
+	struct mx_dns_result *r = result("self.test", MX_DNS_OK);
+
+	mx(r, 10, "primary.self.test");
+	mx(r, 20, "me.self.test");
+	mx(r, 30, "last.self.test");
+	host(r, "me.self.test", "198.51.100.7", NULL);
+	host(r, "last.self.test", "192.0.2.3", NULL);
+	return r;
+}
+
+/* check_no_primary - this backup found no usable better host: defer 4.4.4, as Postfix */
+static void
+check_no_primary(const struct mx_dns_result *r)
+{
+	char   *names[] = { "me.self.test" };
+	struct mx_policy p;
+	struct mx_plan *pl;
+
+	mx_policy_defaults(&p);
+	p.local_names = names;
+	p.nlocal_names = 1;
+	pl = plan_with(r, &p, NULL, 1);
+	assert_int_equal(pl->result, MX_PLAN_TEMPFAIL);
+	assert_string_equal(pl->status, "4.4.4");
+	assert_non_null(strstr(pl->message, "unable to find primary relay for self.test"));
+	assert_non_null(strstr(pl->message, "me.self.test"));	/* names the local host */
+	assert_int_equal(mx_plan_usable_addresses(pl), 0);
+	assert_false(find_host(pl, "last.self.test")->usable);
+	mx_plan_free(pl);
+
+	p.loop_action = MX_LOOP_BOUNCE;		/* not a loop: never bounces */
+	pl = plan_with(r, &p, NULL, 1);
+	assert_int_equal(pl->result, MX_PLAN_TEMPFAIL);
+	assert_string_equal(pl->status, "4.4.4");
+	mx_plan_free(pl);
+}
+
+/*
+ * R9: when this host is a backup MX and no better host is usable, the mail
+ * waits for the primary (4.4.4 "unable to find primary relay", Postfix's
+ * smtp_addr.c) instead of bouncing; only usable hosts count as better.
+ */
+static void
+test_R9_backup_without_usable_primary_defers_4_4_4(void **state)
+{
+	struct mx_dns_result *r;
+	struct mx_dns_addrset *s;
+
+	(void)state;
+	/* the primary's name does not exist */
+	r = backup_world();
+	s = host(r, "primary.self.test", NULL);
+	s->a_status = MX_DNS_NXDOMAIN;
+	s->aaaa_status = MX_DNS_NXDOMAIN;
+	check_no_primary(r);
+	mx_dns_result_free(r);
+
+	/* the primary has only ignored addresses, one of them IPv4-mapped */
+	r = backup_world();
+	host(r, "primary.self.test", "127.0.0.5", "::ffff:127.0.0.6", NULL);
+	check_no_primary(r);
+	mx_dns_result_free(r);
+
+	/* the primary has no address records at all */
+	r = backup_world();
+	host(r, "primary.self.test", NULL);
+	check_no_primary(r);
+	mx_dns_result_free(r);
+
+	/* the primary's lookup failed temporarily */
+	r = backup_world();
+	s = host(r, "primary.self.test", NULL);
+	s->a_status = MX_DNS_SERVFAIL;
+	s->aaaa_status = MX_DNS_TIMEOUT;
+	check_no_primary(r);
+	mx_dns_result_free(r);
+}
+
+/* R9: with no better host listed at all it stays a loop, whatever else is at its level */
+static void
+test_R9_nothing_better_listed_is_still_a_loop(void **state)
+{
+	struct mx_dns_result *r = result("self.test", MX_DNS_OK);
+	char   *names[] = { "me.self.test" };
+	struct mx_dns_addrset *s;
+	struct mx_policy p;
+	struct mx_plan *pl;
+
+	(void)state;
+	mx(r, 10, "me.self.test");
+	mx(r, 10, "peer.self.test");
+	mx(r, 20, "backup.self.test");
+	host(r, "me.self.test", "198.51.100.7", NULL);
+	s = host(r, "peer.self.test", NULL);
+	s->a_status = MX_DNS_NXDOMAIN;
+	s->aaaa_status = MX_DNS_NXDOMAIN;
+	host(r, "backup.self.test", "192.0.2.3", NULL);
+	mx_policy_defaults(&p);
+	p.local_names = names;
+	p.nlocal_names = 1;
+	pl = plan_with(r, &p, NULL, 1);
+	assert_int_equal(pl->result, MX_PLAN_LOOP);
+	assert_string_equal(pl->status, "4.4.6");
+	assert_non_null(strstr(pl->message, "mail for self.test loops back to myself"));
+	mx_plan_free(pl);
+	mx_dns_result_free(r);
+}
+
 /* --- R10 limits --------------------------------------------------------- */
 
 static void
@@ -1355,6 +1737,7 @@ main(void)
 		cmocka_unit_test(test_R2_order_varies_with_seed),
 		cmocka_unit_test(test_R2_seed_order_independent_of_answer_order),
 		cmocka_unit_test(test_R2_equal_preference_spread_fairly),
+		cmocka_unit_test(test_R2_every_tier_shuffled),
 		cmocka_unit_test(test_R3_duplicate_keeps_lowest_preference),
 		cmocka_unit_test(test_R4_null_mx_is_permanent_5_1_10),
 		cmocka_unit_test(test_R4_null_mx_among_others_is_ignored),
@@ -1383,12 +1766,18 @@ main(void)
 		cmocka_unit_test(test_R8_ignore_networks_custom),
 		cmocka_unit_test(test_R8_inet_protocols_ipv6_only),
 		cmocka_unit_test(test_R8_address_preference_keeps_other_family),
+		cmocka_unit_test(test_R8_v4mapped_judged_as_ipv4_by_ignore_networks),
+		cmocka_unit_test(test_R8_v4mapped_family_is_ipv4),
+		cmocka_unit_test(test_R8_v4mapped_duplicate_of_a_record),
 		cmocka_unit_test(test_R9_local_name_drops_self_and_worse),
 		cmocka_unit_test(test_R9_local_address_and_interface),
 		cmocka_unit_test(test_R9_interface_network_is_not_local),
 		cmocka_unit_test(test_R9_best_mx_is_me_loops),
 		cmocka_unit_test(test_R9_local_address_not_listed_first),
 		cmocka_unit_test(test_R9_ignored_interface_address_is_still_local),
+		cmocka_unit_test(test_R9_v4mapped_local_host),
+		cmocka_unit_test(test_R9_backup_without_usable_primary_defers_4_4_4),
+		cmocka_unit_test(test_R9_nothing_better_listed_is_still_a_loop),
 		cmocka_unit_test(test_R10_max_addresses),
 		cmocka_unit_test(test_R10_mx_records_capped_keeping_best),
 		cmocka_unit_test(test_R10_max_mx_records_custom_cap),
