@@ -144,6 +144,44 @@ hs_run_row() {
 	fi
 }
 
+# hs_helo_row NAME HOSTNAME EXIT FIRST EHLO - with smtp.helo_name empty, in
+# a UTS namespace whose host name is HOSTNAME: the exit status, the first
+# line, and the EHLO line mx1 got ("none": no session at all). Needs root
+# (unshare -u); without it the row fails, it is never skipped.
+hs_helo_row() {
+	local name=$1 host=$2 want_exit=$3 want_first=$4 want_ehlo=$5 out rc why= port= ehlo
+	hs_row=$hs_dir/$name
+	mkdir -p "$hs_row/journal" "$hs_row/spool"
+	[[ ${#hs_as[@]} -gt 0 ]] && chown nobody:nogroup "$hs_row/journal" "$hs_row/spool"
+	chmod 0755 "$hs_row" "$hs_row/journal" "$hs_row/spool"
+	hs_script 1 >"$hs_row/mx1.scr"
+	peer_start "$hs_row" mx1 127.0.2.1 0 "$hs_row/mx1.scr" && port=$PEER_PORT || why+="mx1 did not start; "
+	hs_conf "$hs_row/h.conf" "${port:-2525}"
+	sed -i 's/helo_name = "client.mxtier.test"/helo_name = ""/' "$hs_row/h.conf"
+	printf 'Subject: helo\n\nbody\n' >"$hs_row/msg.eml"
+	chmod a+rx "$hs_row"; chmod a+r "$hs_row/msg.eml" "$hs_row/h.conf"
+	if [[ -z $why ]]; then
+		out=$(timeout 60 unshare -u sh -c 'hostname "$1" && shift && exec "$@"' sh "$host" \
+			"${hs_as[@]}" "$hs_pipe" -c "$hs_row/h.conf" -f s@client.test -d ok.h.test -- u@ok.h.test \
+			<"$hs_row/msg.eml" 2>&1)
+		rc=$?
+		[[ $rc -eq $want_exit ]] || why+="exit $rc, want $want_exit; "
+		[[ ${out%%$'\n'*} =~ $want_first ]] || why+="first line \"${out%%$'\n'*}\" !~ /$want_first/; "
+		ehlo=$(grep -m1 '^C: EHLO' "$hs_row/mx1.log" 2>/dev/null)
+		ehlo=${ehlo#C: }
+		[[ ${ehlo:-none} == "$want_ehlo" ]] || why+="mx1 got \"${ehlo:-none}\", want \"$want_ehlo\"; "
+	fi
+	peer_stop_all
+	if [[ -z $why ]]; then
+		echo "[       OK ] hostile $name"
+		note_result "hostile $name" ok
+	else
+		echo "[  FAILED  ] hostile $name: $why"
+		[[ -n ${out:-} ]] && printf '%s\n' "$out" | head -5 | sed 's/^/    | /'
+		note_result "hostile $name" fail
+	fi
+}
+
 # hs_faultdns RULES VAR - start faultdns on RULES; VAR gets ADDR:PORT
 hs_faultdns() {
 	local line pidf=$1.pid
@@ -180,5 +218,10 @@ else
 		want_journal=$(sed 's/^ *//; s/ *$//' <<<"$want_journal")
 		hs_run_row "$name" "$mode" "$hargs" "$want_exit" "$want_first" "$want_env" "$want_journal"
 	done 9<"${MXT_HOSTILE_ROWS:-$top/tests/hostile/rows}"
+	# HELO: an empty smtp.helo_name is this host's fully qualified name; a
+	# name without a dot stops before any session, instead of a 504
+	hs_helo_row helo_is_the_fqdn relay.client-h.test 0 '^2\.0\.0 delivered' 'EHLO relay.client-h.test'
+	hs_helo_row helo_without_dot_defers nodot 75 \
+		'^4\.3\.5 mxtier-pipe: this host.s name "nodot" is not a fully qualified domain name.*set smtp\.helo_name' none
 fi
 for p in "${hs_dns_pids[@]}"; do kill "$(cat "$p")" 2>/dev/null; done
