@@ -61,13 +61,13 @@ hs_connections() {
 	grep -c '^# connection' "$hs_row/$1.log"
 }
 
-# hs_envelope - mx1's MAIL FROM and RCPT TO lines, decoded, joined with " ; "
+# hs_envelope PEER - its MAIL FROM and RCPT TO lines, decoded, joined with " ; "
 hs_envelope() {
 	local line out=
-	[[ -f $hs_row/mx1.log ]] || return
+	[[ -f $hs_row/$1.log ]] || return
 	while IFS= read -r line; do
 		out+="${out:+ ; }$(printf '%b' "${line#C: }")"
-	done < <(grep -E '^C: (MAIL FROM|RCPT TO)' "$hs_row/mx1.log")
+	done < <(grep -E '^C: (MAIL FROM|RCPT TO)' "$hs_row/$1.log")
 	printf '%s' "$out"
 }
 
@@ -75,7 +75,7 @@ hs_envelope() {
 hs_run_row() {
 	local name=$1 mode=$2 want_exit=$4 want_first=$5 want_env=$6 want_journal=$7
 	local -a args=()
-	local qid=H$RANDOM$RANDOM rc first out rows db why= port= a nrcpt=0 env seen i
+	local qid=H$RANDOM$RANDOM rc first out rows db why= port= a nrcpt=0 env seen i peer
 	hs_row=$hs_dir/$name
 	mkdir -p "$hs_row/journal" "$hs_row/spool"
 	[[ ${#hs_as[@]} -gt 0 ]] && chown nobody:nogroup "$hs_row/journal" "$hs_row/spool"
@@ -88,7 +88,7 @@ hs_run_row() {
 			[[ ${args[i]} =~ [[:cntrl:]] ]] || nrcpt=$((nrcpt + 1))
 		done
 		hs_script "$nrcpt" >"$hs_row/mx1.scr"
-		peer_script_healthy backup >"$hs_row/backup.scr"
+		hs_script "$nrcpt" >"$hs_row/backup.scr"
 		peer_start "$hs_row" mx1 127.0.2.1 0 "$hs_row/mx1.scr" && port=$PEER_PORT || why+="mx1 did not start; "
 		[[ -n $port ]] && { peer_start "$hs_row" backup 127.0.2.2 "$port" "$hs_row/backup.scr" ||
 			why+="backup did not start; "; }
@@ -118,9 +118,11 @@ hs_run_row() {
 				seen=$(( $(hs_connections mx1) + $(hs_connections backup) + $(hs_connections trap) ))
 				[[ $seen -eq 0 ]] || why+="$seen session(s) reached a server, want none; "
 			else
-				env=$(hs_envelope)
+				peer=mx1
+				[[ $want_env =~ ^(mx1|backup):\ (.*) ]] && peer=${BASH_REMATCH[1]} want_env=${BASH_REMATCH[2]}
+				env=$(hs_envelope "$peer")
 				[[ $env == "$(printf '%b' "$want_env")" ]] ||
-					why+="mx1 got \"$env\", want \"$(printf '%b' "$want_env")\"; "
+					why+="$peer got \"$env\", want \"$(printf '%b' "$want_env")\"; "
 			fi
 			[[ $(hs_connections trap) -eq 0 ]] || why+="the trap in ignore_networks was reached; "
 			db=$hs_row/journal/journal.db
