@@ -941,18 +941,11 @@ long_message(uint64_t *seed, size_t len)
 			width = 995 + (size_t)(r >> 20) % 6 + (r % 3 == 0 ? 997 : 0);
 		for (k = 0; k < width && i < len; k++)
 			m[i++] = some[xorshift(seed) % (sizeof(some) - 1)];
-		switch (r % 3) {
-		case 0:
-			if (i < len) m[i++] = '\r';
-			if (i < len) m[i++] = '\n';
-			break;
-		case 1:
-			if (i < len) m[i++] = '\r';
-			break;
-		default:
-			if (i < len) m[i++] = '\n';
-			break;
-		}
+		/* the line end: CRLF, CR or LF (cut short at the end) */
+		if (i < len && r % 3 != 2)
+			m[i++] = '\r';
+		if (i < len && r % 3 != 1)
+			m[i++] = '\n';
 		if (r % 7 == 0 && i < len)
 			m[i++] = '.';
 	}
