@@ -15,7 +15,8 @@
  * mx_spool_send() reads the bytes again from the start each time (pread(),
  * so the file offset does not matter) and converts them into a 64 KiB buffer
  * that is handed to the writer when full. mx_spool_read() counts with the
- * very same conversion, encode(), so the writer always gets exactly
+ * very same conversion, encode() (and plain_run(), its fast path for octets
+ * that pass one for one), so the writer always gets exactly
  * info.wire_bytes + 3 octets. The conversion, octet by octet, with its state
  * carried over from one chunk to the next (a CR at the end of one read() and
  * its LF at the start of the next are one CRLF):
@@ -151,18 +152,44 @@ encode_end(struct encoder *e, char *out)
 	return 2;
 }
 
+/*
+ * plain_run - how many of the next n octets encode() would pass unchanged,
+ * one for one: inside a line, no CR pending, no CR or LF, below the limit.
+ * The caller copies them and adds them to e->col (the fast path).
+ */
+static size_t
+plain_run(const struct encoder *e, const unsigned char *p, size_t n)
+{
+	size_t	i, max;
+
+	if (e->cr || e->col == 0 || e->col >= MX_SPOOL_LINE_LIMIT)
+		return 0;
+	max = MX_SPOOL_LINE_LIMIT - e->col;
+	if (max > n)
+		max = n;
+	for (i = 0; i < max && p[i] != '\r' && p[i] != '\n'; i++)
+		;
+	return i;
+}
+
 /* scan_chunk - note the facts of the next n octets of the message */
 static void
 scan_chunk(struct encoder *e, struct mx_spool_info *info,
 	   const unsigned char *p, size_t n)
 {
 	char	scratch[ENC_MAX];
-	size_t	i;
+	size_t	i, run;
 
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && !info->eight_bit; i++)
 		if (p[i] >= 0x80)
 			info->eight_bit = true;
-		info->wire_bytes += (off_t)encode(e, p[i], scratch);
+	for (i = 0; i < n; ) {
+		if ((run = plain_run(e, p + i, n - i)) > 0) {
+			e->col += run;
+			info->wire_bytes += (off_t)run;
+			i += run;
+		} else
+			info->wire_bytes += (off_t)encode(e, p[i++], scratch);
 	}
 	info->bytes += (off_t)n;
 }
@@ -393,7 +420,7 @@ mx_spool_send(struct mx_spool *sp,
 	struct encoder enc;
 	const unsigned char *in;
 	char   *out, *inbuf = NULL;
-	size_t	i, n, olen = 0;
+	size_t	i, n, run, olen = 0;
 	off_t	done = 0;
 	ssize_t	got;
 	bool	ok = false;
@@ -423,13 +450,21 @@ mx_spool_send(struct mx_spool *sp,
 			if ((off_t)n > sp->info.bytes - done)
 				n = (size_t)(sp->info.bytes - done);
 		}
-		for (i = 0; i < n; i++) {
+		for (i = 0; i < n; ) {
 			if (olen > CHUNK - ENC_MAX) {
 				if (!write_fn(arg, out, olen))
 					goto refused;
 				olen = 0;
 			}
-			olen += encode(&enc, in[i], out + olen);
+			if ((run = plain_run(&enc, in + i, n - i)) > 0) {
+				if (run > CHUNK - olen)
+					run = CHUNK - olen;
+				memcpy(out + olen, in + i, run);
+				enc.col += run;
+				olen += run;
+				i += run;
+			} else
+				olen += encode(&enc, in[i++], out + olen);
 		}
 		done += (off_t)n;
 	}
