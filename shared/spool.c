@@ -91,10 +91,10 @@ say(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* State of the conversion into DATA form, carried from one chunk to the next. */
+/* The conversion into DATA form, carried over from one chunk to the next. */
 struct encoder {
-	size_t	col;		/* octets on the current output line, an added "." not counted */
-	bool	cr;		/* a CR was seen: its line end is still to be written */
+	size_t	col;		/* octets of the output line, an added "." not */
+	bool	cr;		/* a CR came: its line end is still to write */
 };
 
 /* Most octets encode() writes for one octet in: CRLF "." c, or CRLF SPACE c. */
