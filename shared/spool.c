@@ -3,33 +3,44 @@
  * (see spool.h)
  *
  * mx_spool_read() reads the message in chunks and notes its facts (size,
- * DATA size, 8-bit, NUL, longest line) while it reads, so nothing is read
- * twice. The bytes stay in one growing heap buffer until the message is
- * larger than the memory limit; then a temporary file is made in the given
- * directory (mkstemp under umask 077, so mode 0600), unlinked at once, and
- * everything goes there instead. An unlinked file is never seen by anyone
- * else and disappears with the process, however that ends. A NULL or empty
+ * DATA size, 8-bit) while it reads, so nothing is read twice. The bytes stay
+ * in one growing heap buffer until the message is larger than the memory
+ * limit; then a temporary file is made in the given directory (mkstemp
+ * under umask 077, so mode 0600), unlinked at once, and everything goes
+ * there instead. An unlinked file is never seen by anyone else and
+ * disappears with the process, however that ends. A NULL or empty
  * directory means /tmp. When the heap buffer cannot grow, the message goes
  * to the file early rather than fail.
  *
  * mx_spool_send() reads the bytes again from the start each time (pread(),
  * so the file offset does not matter) and converts them into a 64 KiB buffer
- * that is handed to the writer when full. The conversion and the counting in
- * mx_spool_read() follow the same rules, so the writer always gets exactly
- * info.wire_bytes + 3 octets:
+ * that is handed to the writer when full. mx_spool_read() counts with the
+ * very same conversion, encode() (and plain_run(), its fast path for octets
+ * that pass one for one), so the writer always gets exactly
+ * info.wire_bytes + 3 octets. The conversion, octet by octet, with its state
+ * carried over from one chunk to the next (a CR at the end of one read() and
+ * its LF at the start of the next are one CRLF):
  *
- *	- a line starts at offset 0 and after every LF; a line that starts
- *	  with "." gets a second "."
- *	- an LF not preceded by CR becomes CRLF (the CR may have come in an
- *	  earlier read(): the state carries over between chunks)
- *	- every other octet passes unchanged: CR of a CRLF, a bare CR, NUL,
- *	  8-bit octets
- *	- a message that does not end in LF gets CRLF added (a message that
- *	  ends in a bare CR thus ends in CR CR LF)
+ *	- a line ends at CRLF, at a bare CR (one not followed by LF) and at a
+ *	  bare LF; each of the three becomes CRLF. No lone CR or LF reaches
+ *	  the server, so neither "\r.\r" nor "\n.\n" (SMTP smuggling) can end
+ *	  the data early. CR CR LF is thus two line ends.
+ *	- a line longer than MX_SPOOL_LINE_LIMIT octets (its line end not
+ *	  counted) is broken by inserting CRLF SPACE, as often as needed: the
+ *	  first part has MX_SPOOL_LINE_LIMIT octets, every following one a
+ *	  SPACE and up to MX_SPOOL_LINE_LIMIT - 1 more. A line of exactly the
+ *	  limit stays whole. This is what Postfix smtp(8) does with
+ *	  smtp_line_length_limit = 998, headers and body alike (smtp_text_out()
+ *	  in src/smtp/smtp_proto.c).
+ *	- a line that starts with "." gets a second "." (RFC 5321 4.5.2); the
+ *	  added "." does not count against the limit (nor does it in Postfix).
+ *	  A continuation part starts with its SPACE, so it is never stuffed.
+ *	- every other octet passes unchanged: NUL (as in Postfix, whose
+ *	  message_strip_characters is empty by default), 8-bit octets, control
+ *	  characters
+ *	- a message whose last line has no line end gets CRLF
  *	- the empty message adds no line at all: its DATA form is only the
  *	  terminator ".\r\n" and its wire_bytes is 0
- *	- longest_line counts the octets before each LF, less the CR of a
- *	  CRLF; a last line without LF counts whole
  *
  * DIAGNOSTICS
  *	mx_spool_read() returns NULL and says why in err: "cannot read the
@@ -67,16 +78,6 @@ struct mx_spool {
 	int	fd;		/* unlinked temporary file, or -1 */
 };
 
-/* State of the line scan, carried from one chunk to the next. */
-struct scan {
-	bool	line_start;	/* next octet starts a line */
-	bool	prev_cr;	/* last octet was CR */
-	size_t	line_len;	/* octets of the current line so far */
-	off_t	bare_lf;	/* LF not preceded by CR */
-	off_t	dots;		/* lines that start with "." */
-	unsigned char last;	/* last octet of the message */
-};
-
 /* say - format a reason into err, if there is room for one */
 static void
 say(char *err, size_t errlen, const char *fmt, ...)
@@ -90,48 +91,116 @@ say(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* The conversion into DATA form, carried over from one chunk to the next. */
+struct encoder {
+	size_t	col;		/* octets of the output line, an added "." not */
+	bool	cr;		/* a CR came: its line end is still to write */
+};
+
+/* Most octets encode() writes for one octet in: CRLF "." c, or CRLF SPACE c. */
+#define ENC_MAX		4
+
+/*
+ * encode - the DATA form of the next octet c into out (room for ENC_MAX);
+ * returns how many octets it wrote
+ */
+static size_t
+encode(struct encoder *e, unsigned char c, char *out)
+{
+	size_t	n = 0;
+
+	if (e->cr) {			/* the line before ended in CR */
+		out[n++] = '\r';
+		out[n++] = '\n';
+		e->col = 0;
+		e->cr = false;
+		if (c == '\n')		/* ... and it was CRLF */
+			return n;
+	}
+	if (c == '\r') {
+		e->cr = true;		/* CRLF or bare CR: the next octet says */
+		return n;
+	}
+	if (c == '\n') {		/* bare LF */
+		out[n++] = '\r';
+		out[n++] = '\n';
+		e->col = 0;
+		return n;
+	}
+	if (e->col == MX_SPOOL_LINE_LIMIT) {
+		out[n++] = '\r';	/* too long: CRLF SPACE, as Postfix */
+		out[n++] = '\n';
+		out[n++] = ' ';
+		e->col = 1;
+	} else if (e->col == 0 && c == '.')
+		out[n++] = '.';
+	out[n++] = (char)c;
+	e->col++;
+	return n;
+}
+
+/* encode_end - the line end the message still lacks into out (room for 2) */
+static size_t
+encode_end(struct encoder *e, char *out)
+{
+	if (!e->cr && e->col == 0)
+		return 0;
+	e->cr = false;
+	e->col = 0;
+	out[0] = '\r';
+	out[1] = '\n';
+	return 2;
+}
+
+/*
+ * plain_run - how many of the next n octets encode() would pass unchanged,
+ * one for one: inside a line, no CR pending, no CR or LF, below the limit.
+ * The caller copies them and adds them to e->col (the fast path).
+ */
+static size_t
+plain_run(const struct encoder *e, const unsigned char *p, size_t n)
+{
+	size_t	i, max;
+
+	if (e->cr || e->col == 0 || e->col >= MX_SPOOL_LINE_LIMIT)
+		return 0;
+	max = MX_SPOOL_LINE_LIMIT - e->col;
+	if (max > n)
+		max = n;
+	for (i = 0; i < max && p[i] != '\r' && p[i] != '\n'; i++)
+		;
+	return i;
+}
+
 /* scan_chunk - note the facts of the next n octets of the message */
 static void
-scan_chunk(struct scan *sc, struct mx_spool_info *info, const unsigned char *p,
-	   size_t n)
+scan_chunk(struct encoder *e, struct mx_spool_info *info,
+	   const unsigned char *p, size_t n)
 {
-	size_t	i, len;
+	char	scratch[ENC_MAX];
+	size_t	i, run;
 
-	for (i = 0; i < n; i++) {
-		unsigned char c = p[i];
-
-		if (sc->line_start && c == '.')
-			sc->dots++;
-		if (c == '\n') {
-			if (!sc->prev_cr)
-				sc->bare_lf++;
-			len = sc->line_len - (sc->prev_cr ? 1 : 0);
-			if (len > info->longest_line)
-				info->longest_line = len;
-			sc->line_len = 0;
-		} else
-			sc->line_len++;
-		if (c >= 0x80)
+	for (i = 0; i < n && !info->eight_bit; i++)
+		if (p[i] >= 0x80)
 			info->eight_bit = true;
-		else if (c == '\0')
-			info->has_nul = true;
-		sc->prev_cr = c == '\r';
-		sc->line_start = c == '\n';
+	for (i = 0; i < n; ) {
+		if ((run = plain_run(e, p + i, n - i)) > 0) {
+			e->col += run;
+			info->wire_bytes += (off_t)run;
+			i += run;
+		} else
+			info->wire_bytes += (off_t)encode(e, p[i++], scratch);
 	}
-	if (n > 0)
-		sc->last = p[n - 1];
 	info->bytes += (off_t)n;
 }
 
-/* scan_finish - the last line and the DATA size */
+/* scan_finish - the line end of the last line, if it lacks one */
 static void
-scan_finish(struct scan *sc, struct mx_spool_info *info)
+scan_finish(struct encoder *e, struct mx_spool_info *info)
 {
-	if (sc->line_len > info->longest_line)
-		info->longest_line = sc->line_len;
-	info->wire_bytes = info->bytes + sc->bare_lf + sc->dots;
-	if (info->bytes > 0 && sc->last != '\n')
-		info->wire_bytes += 2;
+	char	scratch[2];
+
+	info->wire_bytes += (off_t)encode_end(e, scratch);
 }
 
 /* read_some - one read(), retried on EINTR and waited for on EAGAIN */
@@ -276,7 +345,7 @@ mx_spool_read(int fd, size_t memory_limit, const char *tmpdir, char *err,
 	      size_t errlen)
 {
 	struct mx_spool *sp;
-	struct scan sc;
+	struct encoder enc;
 	char   *buf;
 	ssize_t	n;
 
@@ -293,8 +362,7 @@ mx_spool_read(int fd, size_t memory_limit, const char *tmpdir, char *err,
 		return NULL;
 	}
 	sp->fd = -1;
-	memset(&sc, 0, sizeof(sc));
-	sc.line_start = true;
+	memset(&enc, 0, sizeof(enc));
 	for (;;) {
 		if ((n = read_some(fd, buf, CHUNK)) < 0) {
 			say(err, errlen, "cannot read the message: %s",
@@ -303,7 +371,7 @@ mx_spool_read(int fd, size_t memory_limit, const char *tmpdir, char *err,
 		}
 		if (n == 0)
 			break;
-		scan_chunk(&sc, &sp->info, (unsigned char *)buf, (size_t)n);
+		scan_chunk(&enc, &sp->info, (unsigned char *)buf, (size_t)n);
 		if (sp->fd < 0 && keep_in_memory(sp, buf, (size_t)n, memory_limit))
 			continue;
 		if (sp->fd < 0 && !spill(sp, tmpdir, err, errlen))
@@ -314,7 +382,7 @@ mx_spool_read(int fd, size_t memory_limit, const char *tmpdir, char *err,
 			goto fail;
 		}
 	}
-	scan_finish(&sc, &sp->info);
+	scan_finish(&enc, &sp->info);
 	free(buf);
 	return sp;
 
@@ -349,16 +417,17 @@ mx_spool_send(struct mx_spool *sp,
 	      bool (*write_fn)(void *arg, const char *buf, size_t len), void *arg,
 	      char *err, size_t errlen)
 {
+	struct encoder enc;
 	const unsigned char *in;
 	char   *out, *inbuf = NULL;
-	size_t	i, n, olen = 0;
+	size_t	i, n, run, olen = 0;
 	off_t	done = 0;
 	ssize_t	got;
-	bool	line_start = true, prev_cr = false, ok = false;
-	unsigned char last = '\n';
+	bool	ok = false;
 
 	if (err != NULL && errlen > 0)
 		*err = '\0';
+	memset(&enc, 0, sizeof(enc));
 	if ((out = malloc(CHUNK)) == NULL ||
 	    (sp->fd >= 0 && (inbuf = malloc(CHUNK)) == NULL)) {
 		say(err, errlen, "out of memory");
@@ -381,24 +450,22 @@ mx_spool_send(struct mx_spool *sp,
 			if ((off_t)n > sp->info.bytes - done)
 				n = (size_t)(sp->info.bytes - done);
 		}
-		for (i = 0; i < n; i++) {
-			unsigned char c = in[i];
-
-			if (olen > CHUNK - 2) {
+		for (i = 0; i < n; ) {
+			if (olen > CHUNK - ENC_MAX) {
 				if (!write_fn(arg, out, olen))
 					goto refused;
 				olen = 0;
 			}
-			if (line_start && c == '.')
-				out[olen++] = '.';
-			else if (c == '\n' && !prev_cr)
-				out[olen++] = '\r';
-			out[olen++] = (char)c;
-			prev_cr = c == '\r';
-			line_start = c == '\n';
+			if ((run = plain_run(&enc, in + i, n - i)) > 0) {
+				if (run > CHUNK - olen)
+					run = CHUNK - olen;
+				memcpy(out + olen, in + i, run);
+				enc.col += run;
+				olen += run;
+				i += run;
+			} else
+				olen += encode(&enc, in[i++], out + olen);
 		}
-		if (n > 0)
-			last = in[n - 1];
 		done += (off_t)n;
 	}
 	if (olen > CHUNK - 5) {
@@ -406,10 +473,7 @@ mx_spool_send(struct mx_spool *sp,
 			goto refused;
 		olen = 0;
 	}
-	if (last != '\n') {
-		out[olen++] = '\r';
-		out[olen++] = '\n';
-	}
+	olen += encode_end(&enc, out + olen);
 	memcpy(out + olen, ".\r\n", 3);
 	olen += 3;
 	if (!write_fn(arg, out, olen))

@@ -5,10 +5,12 @@
  * memory up to a limit, beyond it in a private temporary file (mode 0600,
  * unlinked at once, in a directory the caller names). The bytes are kept
  * exactly as read. mx_spool_send() writes them in SMTP DATA form through a
- * caller-supplied writer: every line ends in CRLF (a bare LF becomes CRLF;
- * CRLF and any other byte, a bare CR included, pass unchanged), a line that
- * starts with "." gets another "." (RFC 5321 4.5.2), and the message ends
- * with CRLF "." CRLF.
+ * caller-supplied writer: CRLF, a bare CR and a bare LF each end a line and
+ * each goes out as CRLF, so no lone CR or LF reaches a server (SMTP
+ * smuggling); a line longer than MX_SPOOL_LINE_LIMIT octets is broken with
+ * CRLF SPACE, as Postfix smtp(8) does; a line that starts with "." gets
+ * another "." (RFC 5321 4.5.2); NUL and 8-bit octets pass unchanged; the
+ * message ends with CRLF "." CRLF (spool.c has the details).
  *
  * Ownership: mx_spool_read() returns a spool freed with mx_spool_free(),
  * which closes the temporary file.
@@ -22,13 +24,18 @@
 
 struct mx_spool;
 
+/*
+ * The longest line sent, in octets without its CRLF and without the "."
+ * that dot-stuffing may add: Postfix's default smtp_line_length_limit, and
+ * RFC 5321's 1000 octets with the CRLF.
+ */
+#define MX_SPOOL_LINE_LIMIT	998
+
 /* What the message looks like, for SIZE= and BODY=8BITMIME. */
 struct mx_spool_info {
 	off_t	bytes;		/* as read */
 	off_t	wire_bytes;	/* as sent in DATA, without the final "." line */
 	bool	eight_bit;	/* any octet >= 0x80 */
-	bool	has_nul;	/* any NUL octet */
-	size_t	longest_line;	/* octets, without the line end */
 };
 
 /*

@@ -102,6 +102,7 @@ echo "== golden tests of mxtier-pipe --route"
 . "$top/tests/deliver/concurrency.sh"
 . "$top/tests/deliver/nothing-lost.sh"
 . "$top/tests/deliver/security.sh"
+. "$top/tests/deliver/body.sh"
 . "$top/tests/fault/matrix.sh"
 . "$top/tests/hostile/hostile.sh"
 

@@ -1383,7 +1383,7 @@ test_smtp_data_exact_on_the_wire(void **state)
 	struct fixture *fx = *state;
 	/* bare LF, CRLF, a bare CR, leading dots, a lone dot, no final newline */
 	static const char msg[] = "A: 1\r\nB: 2\n\n.one\n..two\r\n.\nmid\rdle\n.\r\nlast";
-	static const char want[] = "A: 1\r\nB: 2\r\n\r\n.one\r\n..two\r\n.\r\nmid\rdle\r\n"
+	static const char want[] = "A: 1\r\nB: 2\r\n\r\n.one\r\n..two\r\n.\r\nmid\r\ndle\r\n"
 				   ".\r\nlast\r\n";
 	struct peer *pr = peer_start(fx, GREET EHLO_PLAIN ACCEPT_ONE BYE, NULL, false);
 	struct mx_smtp_opts o;

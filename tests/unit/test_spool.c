@@ -5,9 +5,11 @@
  * must arrive in given read() pieces go through an AF_UNIX SOCK_SEQPACKET
  * pair fed by a child process (each record is one read(), so a CR and its LF
  * can be put in different reads for sure); the large message comes through a
- * pipe from a child. The output is checked against literal expectations and
+ * pipe from a child. The output is checked against literal expectations,
  * against ref_convert(), a line-by-line conversion written independently of
- * the byte-by-byte one in spool.c.
+ * the octet-by-octet one in spool.c, and against assert_wire_clean(), which
+ * knows nothing of the input: no lone CR or LF, no line over the limit, the
+ * end of data only at the end.
  *
  * Spooling to disk is seen from outside: the temporary file must not appear
  * in the directory, but /proc/self/fd shows it as "DIR/... (deleted)". The
@@ -43,6 +45,7 @@
 #define KiB		1024
 #define MAX_CHUNK	(64 * KiB)
 #define BIG		((size_t)1 << 30)	/* memory limit that never spills */
+#define LIMIT		998	/* Postfix's smtp_line_length_limit */
 
 /* What the writer saw. */
 struct capture {
@@ -113,49 +116,105 @@ capture_write(void *arg, const char *buf, size_t len)
 	return true;
 }
 
+/* strcspn_n - octets of p[0..len) before the first one in set (NUL counts) */
+static size_t
+strcspn_n(const char *p, size_t len, const char *set)
+{
+	size_t	i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] != '\0' && strchr(set, p[i]) != NULL)
+			break;
+	return i;
+}
+
 /*
- * ref_convert - the DATA form and facts, computed line by line: split at
- * LF; a line that had an LF loses a CR just before it and gets CRLF; a last
- * line without LF keeps all its octets and gets CRLF; "." is doubled at the
- * start of every line. The caller frees the result.
+ * ref_convert - the DATA form and facts, computed line by line: a line ends
+ * at the first CR or LF; CR LF is one line end, any other CR or LF is one
+ * by itself; a last line without a line end is a line too. Each line goes
+ * out in parts: the first LIMIT octets, then SPACE and up to LIMIT - 1 more,
+ * and so on, each part ended by CRLF; "." is doubled at the start of a line
+ * (never of a part after the first). The caller frees the result.
  */
 static char *
 ref_convert(const char *in, size_t len, size_t *outlen,
 	    struct mx_spool_info *info)
 {
-	char   *out = malloc(2 * len + 8);
-	size_t	o = 0, start = 0, end, body, i;
+	char   *out = malloc(4 * len + 8);
+	size_t	o = 0, start = 0, end, rest, part, room, i;
 
 	assert_non_null(out);
 	memset(info, 0, sizeof(*info));
 	info->bytes = (off_t)len;
-	for (i = 0; i < len; i++) {
+	for (i = 0; i < len; i++)
 		if ((unsigned char)in[i] >= 0x80)
 			info->eight_bit = true;
-		if (in[i] == '\0')
-			info->has_nul = true;
-	}
 	while (start < len) {
-		const char *lf = memchr(in + start, '\n', len - start);
-
-		end = lf != NULL ? (size_t)(lf - in) : len;
-		body = end - start;
-		if (lf != NULL && body > 0 && in[end - 1] == '\r')
-			body--;
-		if (body > info->longest_line)
-			info->longest_line = body;
+		end = start + strcspn_n(in + start, len - start, "\r\n");
 		if (in[start] == '.')
 			out[o++] = '.';
-		memcpy(out + o, in + start, body);
-		o += body;
-		out[o++] = '\r';
-		out[o++] = '\n';
-		start = lf != NULL ? end + 1 : len;
+		rest = end - start;
+		room = LIMIT;
+		for (;;) {
+			part = rest < room ? rest : room;
+			memcpy(out + o, in + end - rest, part);
+			o += part;
+			rest -= part;
+			out[o++] = '\r';
+			out[o++] = '\n';
+			if (rest == 0)
+				break;
+			out[o++] = ' ';
+			room = LIMIT - 1;
+		}
+		if (end == len)
+			start = len;
+		else if (in[end] == '\r' && end + 1 < len && in[end + 1] == '\n')
+			start = end + 2;
+		else
+			start = end + 1;
 	}
 	info->wire_bytes = (off_t)o;
 	memcpy(out + o, ".\r\n", 3);
 	*outlen = o + 3;
 	return out;
+}
+
+/*
+ * assert_wire_clean - what any DATA form must be, whatever the input: every
+ * CR is followed by LF and every LF follows a CR, no line is longer than
+ * LIMIT octets (LIMIT + 1 when it starts with the stuffed ".."), and
+ * CRLF "." CRLF appears only as the end
+ */
+static void
+assert_wire_clean(const char *w, size_t len)
+{
+	size_t	i, line = 0, col = 0;
+
+	assert_true(len >= 3);
+	assert_memory_equal(w + len - 3, ".\r\n", 3);
+	for (i = 0; i < len - 3; i++) {
+		if (w[i] == '\r') {
+			if (i + 1 >= len - 3 || w[i + 1] != '\n')
+				fail_msg("lone CR at %zu", i);
+			continue;
+		}
+		if (w[i] == '\n') {
+			if (i == 0 || w[i - 1] != '\r')
+				fail_msg("lone LF at %zu", i);
+			if (col > LIMIT + (w[line] == '.' ? 1 : 0))
+				fail_msg("line of %zu octets at %zu", col, line);
+			if (w[line] == '.' && (col < 2 || w[line + 1] != '.'))
+				fail_msg("unstuffed \".\" at %zu", line);
+			line = i + 1;
+			col = 0;
+			continue;
+		}
+		col++;
+	}
+	if (len > 3)
+		assert_memory_equal(w + len - 5, "\r\n", 2);
+	assert_int_equal(line, len - 3);
 }
 
 /* spool_bytes - spool a small message through a pipe that already holds it */
@@ -234,8 +293,6 @@ assert_info(const struct mx_spool_info *got, const struct mx_spool_info *want)
 	assert_int_equal(got->bytes, want->bytes);
 	assert_int_equal(got->wire_bytes, want->wire_bytes);
 	assert_int_equal(got->eight_bit, want->eight_bit);
-	assert_int_equal(got->has_nul, want->has_nul);
-	assert_int_equal(got->longest_line, want->longest_line);
 }
 
 /* send_equals - send once and compare with want, octet for octet */
@@ -251,6 +308,7 @@ send_equals(struct mx_spool *sp, const char *want, size_t wantlen)
 	assert_int_equal((off_t)c.len, mx_spool_get_info(sp)->wire_bytes + 3);
 	if (wantlen > 0)
 		assert_memory_equal(c.buf, want, wantlen);
+	assert_wire_clean(c.buf, c.len);
 	free(c.buf);
 }
 
@@ -454,16 +512,43 @@ test_spool_mixed(void **state)
 	CHECK("\n\r\n\n", "\r\n\r\n\r\n.\r\n");
 }
 
-/* test_spool_bare_cr - a CR not before LF stays, and does not end a line */
+/* test_spool_bare_cr - a CR not before LF ends a line and becomes CRLF */
 static void
 test_spool_bare_cr(void **state)
 {
 	(void)state;
-	CHECK("a\rb\n", "a\rb\r\n.\r\n");
-	CHECK("a\r\r\nb\n", "a\r\r\nb\r\n.\r\n");
-	CHECK("\r\r\r\n", "\r\r\r\n.\r\n");
-	CHECK("a\r.b\n", "a\r.b\r\n.\r\n");	/* no new line: no stuffing */
-	CHECK("a\r", "a\r\r\n.\r\n");		/* CR at the end, then CRLF */
+	CHECK("a\rb\n", "a\r\nb\r\n.\r\n");
+	CHECK("a\r\r\nb\n", "a\r\n\r\nb\r\n.\r\n");	/* CR, then CRLF */
+	CHECK("\r\r\r\n", "\r\n\r\n\r\n.\r\n");
+	CHECK("a\r.b\n", "a\r\n..b\r\n.\r\n");	/* a new line: stuffed */
+	CHECK("a\r", "a\r\n.\r\n");			/* CR at the end: one CRLF */
+	CHECK("\r", "\r\n.\r\n");
+	CHECK("a\n\rb", "a\r\n\r\nb\r\n.\r\n");	/* LF CR: two line ends */
+	CHECK("a\rb\rc", "a\r\nb\r\nc\r\n.\r\n");
+}
+
+/*
+ * test_spool_smuggling - no end-of-data sequence but the real one: the lone
+ * CR and LF of the SMTP smuggling patterns become CRLF and the "." after
+ * them is stuffed, so the server sees one message with a "." line in it
+ */
+static void
+test_spool_smuggling(void **state)
+{
+	(void)state;
+	CHECK("a\r.\rMAIL FROM:<x@y>\r\n",
+	      "a\r\n..\r\nMAIL FROM:<x@y>\r\n.\r\n");
+	CHECK("a\r.\r\nMAIL FROM:<x@y>\r\n",
+	      "a\r\n..\r\nMAIL FROM:<x@y>\r\n.\r\n");
+	CHECK("a\n.\nMAIL FROM:<x@y>\n", "a\r\n..\r\nMAIL FROM:<x@y>\r\n.\r\n");
+	CHECK("a\n.\r\nMAIL\r\n", "a\r\n..\r\nMAIL\r\n.\r\n");
+	CHECK("a\r.\nMAIL\r\n", "a\r\n..\r\nMAIL\r\n.\r\n");
+	CHECK("a\r\n.\rMAIL\r\n", "a\r\n..\r\nMAIL\r\n.\r\n");
+	CHECK("a\r\n.\nMAIL\r\n", "a\r\n..\r\nMAIL\r\n.\r\n");
+	CHECK("\r.\r", "\r\n..\r\n.\r\n");
+	CHECK("\n.\n", "\r\n..\r\n.\r\n");
+	CHECK("x\r.", "x\r\n..\r\n.\r\n");
+	CHECK("a\r\r.\r\r", "a\r\n\r\n..\r\n\r\n.\r\n");
 }
 
 /* test_spool_leading_dots - "." at the start of a line is doubled */
@@ -508,7 +593,6 @@ test_spool_no_final_newline(void **state)
 	assert_non_null(sp);
 	assert_int_equal(mx_spool_get_info(sp)->bytes, 3);
 	assert_int_equal(mx_spool_get_info(sp)->wire_bytes, 5);
-	assert_int_equal(mx_spool_get_info(sp)->longest_line, 3);
 	mx_spool_free(sp);
 }
 
@@ -528,36 +612,29 @@ test_spool_empty(void **state)
 	info = mx_spool_get_info(sp);
 	assert_int_equal(info->bytes, 0);
 	assert_int_equal(info->wire_bytes, 0);
-	assert_int_equal(info->longest_line, 0);
 	assert_false(info->eight_bit);
-	assert_false(info->has_nul);
 	send_equals(sp, ".\r\n", 3);
 	/* nothing to keep, so no file even with a limit of 0 */
 	assert_int_equal(spool_files(dir, NULL), 0);
 	mx_spool_free(sp);
 }
 
-/* test_spool_nul_bytes - NUL passes and is noted */
+/* test_spool_nul_bytes - NUL passes unchanged, as in Postfix */
 static void
 test_spool_nul_bytes(void **state)
 {
-	static const char in[] = "a\0b\n\0\n.\0\n";
-	static const char out[] = "a\0b\r\n\0\r\n..\0\r\n.\r\n";
+	static const char in[] = "a\0b\n\0\n.\0\n\0";
+	static const char out[] = "a\0b\r\n\0\r\n..\0\r\n\0\r\n.\r\n";
 	struct mx_spool *sp;
 	char	err[256];
 
 	(void)state;
-	CHECK("a\0b\n\0\n.\0\n", "a\0b\r\n\0\r\n..\0\r\n.\r\n");
+	CHECK("a\0b\n\0\n.\0\n\0", "a\0b\r\n\0\r\n..\0\r\n\0\r\n.\r\n");
+	CHECK("\0\r\0", "\0\r\n\0\r\n.\r\n");
 	sp = spool_bytes(in, sizeof(in) - 1, BIG, NULL, err, sizeof(err));
 	assert_non_null(sp);
-	assert_true(mx_spool_get_info(sp)->has_nul);
 	assert_false(mx_spool_get_info(sp)->eight_bit);
 	send_equals(sp, out, sizeof(out) - 1);
-	mx_spool_free(sp);
-
-	sp = spool_bytes("plain\n", 6, BIG, NULL, err, sizeof(err));
-	assert_non_null(sp);
-	assert_false(mx_spool_get_info(sp)->has_nul);
 	mx_spool_free(sp);
 }
 
@@ -575,7 +652,6 @@ test_spool_eight_bit(void **state)
 	sp = spool_bytes("caf\xc3\xa9\n", 6, BIG, NULL, err, sizeof(err));
 	assert_non_null(sp);
 	assert_true(mx_spool_get_info(sp)->eight_bit);
-	assert_false(mx_spool_get_info(sp)->has_nul);
 	mx_spool_free(sp);
 
 	for (c = 1; c < 256; c++) {
@@ -588,47 +664,107 @@ test_spool_eight_bit(void **state)
 	}
 }
 
-/* longest - longest_line of a message spooled in memory */
-static size_t
-longest(const char *in, size_t len)
+/* line_of - n octets of c (and a NUL) in a new buffer */
+static char *
+line_of(char c, size_t n)
 {
-	struct mx_spool *sp;
-	char	err[256];
-	size_t	n;
+	char   *p = malloc(n + 1);
 
-	sp = spool_bytes(in, len, BIG, NULL, err, sizeof(err));
-	assert_non_null(sp);
-	n = mx_spool_get_info(sp)->longest_line;
-	mx_spool_free(sp);
-	return n;
+	assert_non_null(p);
+	memset(p, c, n);
+	p[n] = '\0';
+	return p;
 }
 
-#define LONGEST(s)	longest(s, sizeof(s) - 1)
-
-/* test_spool_longest_line - octets before the line end */
+/*
+ * test_spool_long_lines - a line over 998 octets is broken with CRLF SPACE
+ * as Postfix smtp_text_out() does: 998 octets, then SPACE + 997, and so on;
+ * exactly 998 stays whole, and no empty continuation is made
+ */
 static void
-test_spool_longest_line(void **state)
+test_spool_long_lines(void **state)
 {
-	char   *big;
+	static const char *const ends[] = { "\n", "\r\n", "\r", "" };
+	static const size_t sizes[] = { 997, 998, 999, 1000, 1995, 1996, 2992,
+		2993, 3000, 50000 };
+	char	in[60000], out[61000];
+	size_t	e, z, n, len, olen, done, part;
 
 	(void)state;
-	assert_int_equal(LONGEST("ab\r\nabcd\nabc\n"), 4);
-	assert_int_equal(LONGEST("abcdef\r\n"), 6);
-	assert_int_equal(LONGEST("abcdef\n"), 6);
-	assert_int_equal(LONGEST("a\nabcde"), 5);	/* last, no LF */
-	assert_int_equal(LONGEST("ab\rcd\n"), 5);	/* bare CR counts */
-	assert_int_equal(LONGEST("abc\r"), 4);		/* so does a last CR */
-	assert_int_equal(LONGEST("\n\n"), 0);
-	assert_int_equal(LONGEST("\r\n"), 0);
-	assert_int_equal(LONGEST(".abc\n"), 4);		/* as read, not stuffed */
+	for (e = 0; e < sizeof(ends) / sizeof(ends[0]); e++) {
+		for (z = 0; z < sizeof(sizes) / sizeof(sizes[0]); z++) {
+			n = sizes[z];
+			/* one long line between two short ones */
+			len = 0;
+			memcpy(in + len, "ab\n", 3);
+			len += 3;
+			memset(in + len, 'x', n);
+			in[len] = 'L';
+			in[len + n - 1] = 'R';
+			len += n;
+			memcpy(in + len, ends[e], strlen(ends[e]));
+			len += strlen(ends[e]);
+			if (*ends[e] != '\0') {
+				memcpy(in + len, "cd\n", 3);
+				len += 3;
+			}
+			/* expected, written out independently of ref_convert() */
+			olen = 0;
+			memcpy(out, "ab\r\n", 4);
+			olen = 4;
+			for (done = 0; done < n; done += part) {
+				part = done == 0 ? 998 : 997;
+				if (part > n - done)
+					part = n - done;
+				if (done > 0)
+					out[olen++] = ' ';
+				memcpy(out + olen, in + 3 + done, part);
+				olen += part;
+				memcpy(out + olen, "\r\n", 2);
+				olen += 2;
+			}
+			if (*ends[e] != '\0') {
+				memcpy(out + olen, "cd\r\n", 4);
+				olen += 4;
+			}
+			memcpy(out + olen, ".\r\n", 3);
+			olen += 3;
+			check(in, len, out, olen);
+		}
+	}
+	/* the shapes, literally */
+	{
+		char   *x998 = line_of('x', 998), *x997 = line_of('y', 997);
+		char   *want = malloc(4000);
+		char   *msg = malloc(4000);
 
-	big = malloc(50001);
-	assert_non_null(big);
-	memset(big, 'x', 50000);
-	big[49998] = '\r';
-	big[49999] = '\n';
-	assert_int_equal(longest(big, 50000), 49998);
-	free(big);
+		assert_non_null(want);
+		assert_non_null(msg);
+		/* 999: 998 CRLF SPACE 1 */
+		snprintf(msg, 4000, "%sz\n", x998);
+		snprintf(want, 4000, "%s\r\n z\r\n.\r\n", x998);
+		check(msg, strlen(msg), want, strlen(want));
+		/* 998 + 997: two full lines, no third */
+		snprintf(msg, 4000, "%s%s\n", x998, x997);
+		snprintf(want, 4000, "%s\r\n %s\r\n.\r\n", x998, x997);
+		check(msg, strlen(msg), want, strlen(want));
+		/* a "." at the start: stuffed, not counted; a "." at a break: not */
+		snprintf(msg, 4000, ".%s.%s", x998 + 1, x997 + 1);
+		snprintf(want, 4000, "..%s\r\n .%s\r\n.\r\n", x998 + 1, x997 + 1);
+		check(msg, strlen(msg), want, strlen(want));
+		/* a long line after a bare CR counts from the CR */
+		snprintf(msg, 4000, "ab\r%sz", x998);
+		snprintf(want, 4000, "ab\r\n%s\r\n z\r\n.\r\n", x998);
+		check(msg, strlen(msg), want, strlen(want));
+		/* a CR at the break point is a line end, not a part */
+		snprintf(msg, 4000, "%s\r%s", x998, x997);
+		snprintf(want, 4000, "%s\r\n%s\r\n.\r\n", x998, x997);
+		check(msg, strlen(msg), want, strlen(want));
+		free(x998);
+		free(x997);
+		free(want);
+		free(msg);
+	}
 }
 
 /* test_spool_crlf_split_across_reads - CR in one read(), LF in the next */
@@ -638,7 +774,7 @@ test_spool_crlf_split_across_reads(void **state)
 	static const char *const pieces[] = {
 		"a\r", "\nb\r", "\n", ".c\r", "\r", "\n", "d\n", "\r", "\n.", "e"
 	};
-	static const char want[] = "a\r\nb\r\n..c\r\r\nd\r\n\r\n..e\r\n.\r\n";
+	static const char want[] = "a\r\nb\r\n..c\r\n\r\nd\r\n\r\n..e\r\n.\r\n";
 	static const char whole[] = "a\r\nb\r\n.c\r\r\nd\n\r\n.e";
 	static const char every[] =
 	    ".a\r\nb\n\r\n.\r\n\r\r\n\n.\n..x\r\ry\r\n.";
@@ -652,7 +788,6 @@ test_spool_crlf_split_across_reads(void **state)
 	sp = spool_records(pieces, lens, n, BIG, NULL);
 	send_equals(sp, want, sizeof(want) - 1);
 	check_spool(sp, whole, sizeof(whole) - 1);
-	assert_int_equal(mx_spool_get_info(sp)->longest_line, 3);
 	mx_spool_free(sp);
 
 	/* one octet per read(), in memory and in a file */
@@ -667,6 +802,185 @@ test_spool_crlf_split_across_reads(void **state)
 	assert_int_equal(spool_files(dir, NULL), 1);
 	check_spool(sp, every, sizeof(every) - 1);
 	mx_spool_free(sp);
+}
+
+/*
+ * test_spool_line_ends_across_reads - the octet after a CR decides what the
+ * CR was, also when it comes in the next read(): LF (one CRLF), "." (a bare
+ * CR, then a stuffed line), CR (two line ends), the end of the message; and a
+ * long line is broken at the same place however it is cut into reads, in
+ * memory and in a file
+ */
+static void
+test_spool_line_ends_across_reads(void **state)
+{
+	static const char *const pieces[] = {
+		"a\r", "\nb\r", ".c\r", "\r", "d\r", "\r\n", ".e\n", "\r", "\r"
+	};
+	static const char want[] =
+	    "a\r\nb\r\n..c\r\n\r\nd\r\n\r\n..e\r\n\r\n\r\n.\r\n";
+	static const size_t limits[] = { 0, 5, BIG };
+	const char *dir = *state;
+	const char *cut[4];
+	size_t	lens[16], i, l, at, n = sizeof(pieces) / sizeof(pieces[0]);
+	struct mx_spool *sp;
+	char   *m, *out;
+
+	for (i = 0; i < n; i++)
+		lens[i] = strlen(pieces[i]);
+	for (l = 0; l < 3; l++) {
+		sp = spool_records(pieces, lens, n, limits[l], dir);
+		assert_int_equal(spool_files(dir, NULL), limits[l] == BIG ? 0 : 1);
+		send_equals(sp, want, sizeof(want) - 1);
+		mx_spool_free(sp);
+	}
+
+	/* a 2100-octet line, CRLF and "z", cut in three reads, often near the breaks */
+	m = line_of('x', 2103);
+	m[0] = '.';
+	memcpy(m + 2100, "\r\nz", 3);
+	out = malloc(2200);
+	assert_non_null(out);
+	memcpy(out, "..", 2);
+	memcpy(out + 2, m + 1, 997);
+	memcpy(out + 999, "\r\n ", 3);
+	memcpy(out + 1002, m + 998, 997);
+	memcpy(out + 1999, "\r\n ", 3);
+	memcpy(out + 2002, m + 1995, 105);
+	memcpy(out + 2107, "\r\nz\r\n.\r\n", 8);
+	for (at = 990; at <= 2103; at += (at > 1000 && at < 1990) || at > 2000 ? 7 : 1) {
+		cut[0] = m;
+		lens[0] = at / 2;
+		cut[1] = m + at / 2;
+		lens[1] = at - at / 2;
+		cut[2] = m + at;
+		lens[2] = 2103 - at;
+		for (l = 0; l < 3; l++) {
+			sp = spool_records(cut, lens, lens[2] > 0 ? 3 : 2, limits[l], dir);
+			send_equals(sp, out, 2115);
+			check_spool(sp, m, 2103);
+			mx_spool_free(sp);
+		}
+	}
+	free(out);
+	free(m);
+	assert_int_equal(dir_entries(dir), 0);
+}
+
+/*
+ * test_spool_line_ends_across_chunks - a file spool is read back and sent
+ * in 64 KiB chunks: a CR at the end of one and its LF (or a ".") at the
+ * start of the next, a line broken across two, and output that grows past
+ * the writer's chunk (every octet a bare CR)
+ */
+static void
+test_spool_line_ends_across_chunks(void **state)
+{
+	const size_t len = 5 * MAX_CHUNK + 100;
+	struct mx_spool *sp;
+	uint64_t seed = 77;
+	char	err[256] = "";
+	const char *dir = *state;
+	const char *piece[1];
+	char   *m;
+	size_t	i, at;
+	pid_t	pid;
+	int	p[2], round;
+
+	for (round = 0; round < 2; round++) {
+		m = random_message(&seed, len, false);
+		if (round == 0) {
+			m[MAX_CHUNK - 1] = '\r';	/* CRLF across the first boundary */
+			m[MAX_CHUNK] = '\n';
+			m[2 * MAX_CHUNK - 1] = '\r';	/* bare CR, then "." */
+			m[2 * MAX_CHUNK] = '.';
+			/* a 3000-octet line across the third boundary */
+			at = 3 * MAX_CHUNK - 1500;
+			m[at - 1] = '\n';
+			for (i = at; i < at + 3000; i++)
+				m[i] = (char)('a' + i % 26);
+			m[at + 3000] = '\r';
+			m[at + 3001] = '\n';
+		} else {
+			memset(m, '\r', len);	/* each octet in, two out */
+			m[len / 2] = '.';
+		}
+		assert_int_equal(pipe(p), 0);
+		piece[0] = m;
+		pid = feed_child(p[1], p[0], piece, &len, 1);
+		sp = mx_spool_read(p[0], 1000, dir, err, sizeof(err));
+		close(p[0]);
+		wait_ok(pid);
+		if (sp == NULL)
+			fail_msg("mx_spool_read: %s", err);
+		assert_int_equal(spool_files(dir, NULL), 1);
+		check_spool(sp, m, len);
+		mx_spool_free(sp);
+		free(m);
+	}
+}
+
+/*
+ * long_message - len octets of lines up to 3000 octets long, ended by CRLF,
+ * CR or LF at random, with dots at line starts and after breaks, NUL and
+ * 8-bit octets
+ */
+static char *
+long_message(uint64_t *seed, size_t len)
+{
+	static const char some[] = "ab. \0\xe9xyz";
+	char   *m = malloc(len + 1);
+	size_t	i = 0, width, k;
+	uint64_t r;
+
+	assert_non_null(m);
+	while (i < len) {
+		r = xorshift(seed);
+		width = (size_t)(r >> 40) % 3000;
+		if (r % 5 == 0)		/* near a break point */
+			width = 995 + (size_t)(r >> 20) % 6 + (r % 3 == 0 ? 997 : 0);
+		for (k = 0; k < width && i < len; k++)
+			m[i++] = some[xorshift(seed) % (sizeof(some) - 1)];
+		/* the line end: CRLF, CR or LF (cut short at the end) */
+		if (i < len && r % 3 != 2)
+			m[i++] = '\r';
+		if (i < len && r % 3 != 1)
+			m[i++] = '\n';
+		if (r % 7 == 0 && i < len)
+			m[i++] = '.';
+	}
+	m[len] = '\0';
+	return m;
+}
+
+/* test_spool_random_long_lines - long lines in random read()s, memory and file */
+static void
+test_spool_random_long_lines(void **state)
+{
+	static const size_t limits[] = { 0, 700, 4096, BIG };
+	const char *pieces[8];
+	struct mx_spool *sp;
+	uint64_t seed = 0x1234567;
+	const char *dir = *state;
+	size_t	lens[8], i, n, len, left, cut;
+	char   *m;
+
+	for (i = 0; i < 120; i++) {
+		len = 1 + (size_t)(xorshift(&seed) % 20000);
+		m = long_message(&seed, len);
+		/* up to 8 reads of random sizes (an empty one would be the end) */
+		for (n = 0, left = len; left > 0; n++) {
+			cut = n == 7 ? left : 1 + (size_t)(xorshift(&seed) % left);
+			pieces[n] = m + (len - left);
+			lens[n] = cut;
+			left -= cut;
+		}
+		sp = spool_records(pieces, lens, n, limits[i % 4], dir);
+		check_spool(sp, m, len);
+		mx_spool_free(sp);
+		free(m);
+	}
+	assert_int_equal(dir_entries(dir), 0);
 }
 
 /* test_spool_split_at_memory_limit - every limit, so memory ends anywhere */
@@ -1191,14 +1505,18 @@ main(void)
 		cmocka_unit_test(test_spool_crlf_unchanged),
 		cmocka_unit_test(test_spool_mixed),
 		cmocka_unit_test(test_spool_bare_cr),
+		cmocka_unit_test(test_spool_smuggling),
 		cmocka_unit_test(test_spool_leading_dots),
 		cmocka_unit_test(test_spool_no_final_newline),
 		DIR_TEST(test_spool_empty),
 		cmocka_unit_test(test_spool_nul_bytes),
 		cmocka_unit_test(test_spool_eight_bit),
-		cmocka_unit_test(test_spool_longest_line),
+		cmocka_unit_test(test_spool_long_lines),
 		DIR_TEST(test_spool_crlf_split_across_reads),
 		DIR_TEST(test_spool_split_at_memory_limit),
+		DIR_TEST(test_spool_line_ends_across_reads),
+		DIR_TEST(test_spool_line_ends_across_chunks),
+		DIR_TEST(test_spool_random_long_lines),
 		DIR_TEST(test_spool_memory_limit_boundary),
 		DIR_TEST(test_spool_random_messages),
 		DIR_TEST(test_spool_large_message),
