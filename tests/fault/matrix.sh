@@ -31,10 +31,13 @@ fm_message() {
 }
 
 # fm_wire FILE - the message as the server must receive it in DATA, dots
-# unstuffed: every bare LF becomes CRLF, and a last line without its line
-# end gets CRLF (spool.h)
+# unstuffed (spool.h): CRLF, a bare CR and a bare LF each end a line and
+# become CRLF, a last line without its line end gets CRLF, and a line over
+# 998 octets is broken after 998 and then every 997 with CRLF SPACE
 fm_wire() {
-	perl -0777 -pe 's/(?<!\r)\n/\r\n/g; $_ .= "\r\n" if length($_) && !/\r\n\z/' <"$1"
+	perl -0777 -pe 's/\r\n|\r|\n/\r\n/g; $_ .= "\r\n" if length($_) && !/\r\n\z/;
+		s/([^\r\n]{999,})/my $l = $1; my $o = substr($l, 0, 998, "");
+			$o .= "\r\n " . substr($l, 0, 997, "") while length $l; $o/ge' <"$1"
 }
 
 # fm_script STAGE FAULT - mx1's script: a healthy session up to STAGE, then FAULT
