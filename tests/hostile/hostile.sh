@@ -81,6 +81,16 @@ hs_run_row() {
 	[[ ${#hs_as[@]} -gt 0 ]] && chown nobody:nogroup "$hs_row/journal" "$hs_row/spool"
 	chmod 0755 "$hs_row" "$hs_row/journal" "$hs_row/spool"
 	while IFS= read -r -d '' a; do args+=("$a"); done < <(hs_words "$3")
+	if [[ $mode == body ]]; then
+		# the message is the row's one word; it goes to u@ok.h.test
+		printf '%s' "${args[0]}" >"$hs_row/msg.eml"
+		args=(-f s@client.test -d ok.h.test u@ok.h.test)
+		mode=deliver
+		hs_body=1
+	else
+		printf 'Subject: hostile\n\nbody\n' >"$hs_row/msg.eml"
+		hs_body=
+	fi
 	if [[ $mode == deliver ]]; then
 		# the recipients are the words after "-d DOMAIN"; those with a control
 		# character never reach mx1
@@ -96,7 +106,6 @@ hs_run_row() {
 			why+="trap did not start; "; }
 	fi
 	hs_conf "$hs_row/h.conf" "${port:-2525}"
-	printf 'Subject: hostile\n\nbody\n' >"$hs_row/msg.eml"
 	chmod a+rx "$hs_row"; chmod a+r "$hs_row/msg.eml" "$hs_row/h.conf"
 
 	if [[ -z $why ]]; then
@@ -121,8 +130,14 @@ hs_run_row() {
 				peer=mx1
 				[[ $want_env =~ ^(mx1|backup):\ (.*) ]] && peer=${BASH_REMATCH[1]} want_env=${BASH_REMATCH[2]}
 				env=$(hs_envelope "$peer")
-				[[ $env == "$(printf '%b' "$want_env")" ]] ||
-					why+="$peer got \"$env\", want \"$(printf '%b' "$want_env")\"; "
+				# body rows: what the peer received in DATA (dots unstuffed),
+				# and it must be exactly one message
+				[[ -n $hs_body ]] && env+=" ; DATA $(cat "$hs_row/$peer.dump" 2>/dev/null; echo .)" &&
+					env=${env%.}
+				[[ -n $hs_body && $(grep -c '^# data' "$hs_row/$peer.log") -ne 1 ]] &&
+					why+="$peer did not get exactly one message; "
+				printf -v want_env '%b' "$want_env"
+				[[ $env == "$want_env" ]] || why+="$peer got \"$env\", want \"$want_env\"; "
 			fi
 			[[ $(hs_connections trap) -eq 0 ]] || why+="the trap in ignore_networks was reached; "
 			db=$hs_row/journal/journal.db
