@@ -1380,6 +1380,64 @@ test_smtp_pipelining_bounded_groups(void **state)
 	free(log);
 }
 
+/*
+ * thousands of recipients to smtp-sink through PIPELINING: every group's
+ * replies come back, DATA goes alone after a full last group, and each
+ * recipient arrives exactly once
+ */
+static void
+test_smtp_pipelining_thousands_of_recipients(void **state)
+{
+	struct fixture *fx = *state;
+	enum { N = 31 + 32 * 93 };	/* the last group is full: DATA goes alone */
+	static const char msg[] = "Subject: many\n\nhello\n";
+	char  **rcpts = calloc(N, sizeof(*rcpts)), want[64], *dump;
+	bool   *pending = calloc(N, sizeof(*pending));
+	struct mx_smtp_rcpt *rc = calloc(N, sizeof(*rc));
+	struct mx_smtp_envelope env = { "a@b", NULL, N };
+	struct mx_smtp_result res;
+	struct mx_smtp_opts o;
+	struct mx_spool *sp;
+	struct mx_ip ip;
+	struct peer *pr = sink_start(fx, NULL);
+	size_t	i;
+
+	assert_non_null(rcpts);
+	assert_non_null(pending);
+	assert_non_null(rc);
+	for (i = 0; i < N; i++) {
+		rcpts[i] = malloc(32);
+		assert_non_null(rcpts[i]);
+		snprintf(rcpts[i], 32, "r%04zu@d.test", i);
+		pending[i] = true;
+	}
+	env.rcpts = (const char *const *)rcpts;
+	opts(&o, MX_STARTTLS_NONE);
+	sp = spool_of(fx, msg, sizeof(msg) - 1);
+	assert_true(mx_ip_parse(pr->addr, &ip));
+	mx_smtp_attempt(&o, &ip, pr->port, "mx.test", &env, pending, sp, rc, &res);
+	mx_spool_free(sp);
+	if (res.stage != MX_STAGE_DOT || res.kind != MX_FAIL_NONE)
+		fail_msg("ended at %s kind %d (reply %d %s, %s)", mx_stage_name(res.stage),
+			 (int)res.kind, res.reply.code, res.reply.text, res.detail);
+	for (i = 0; i < N; i++)
+		if (!rc[i].delivered)
+			fail_msg("recipient %zu not delivered (reply %d)", i, rc[i].reply.code);
+	dump = sink_dump(fx, pr);
+	assert_non_null(dump);
+	assert_int_equal(count_prefix(dump, "X-Rcpt-Args: "), N);
+	for (i = 0; i < N; i += 97) {
+		snprintf(want, sizeof(want), "X-Rcpt-Args: <%s>", rcpts[i]);
+		assert_true(has_line(dump, want));
+	}
+	free(dump);
+	for (i = 0; i < N; i++)
+		free(rcpts[i]);
+	free(rcpts);
+	free(pending);
+	free(rc);
+}
+
 /* --- scripted peers: ESMTP parameters -------------------------------------- */
 
 static void
@@ -1955,6 +2013,7 @@ main(void)
 		T(test_smtp_pipelined_all_rcpts_rejected_354),
 		T(test_smtp_452_too_many_recipients),
 		T(test_smtp_pipelining_bounded_groups),
+		T(test_smtp_pipelining_thousands_of_recipients),
 		T(test_smtp_size_too_small),
 		T(test_smtp_8bitmime_and_size),
 		T(test_smtp_8bit_without_8bitmime),
