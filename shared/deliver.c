@@ -34,7 +34,7 @@ struct walk {
 	struct candidate *cand;
 	size_t	ncand;
 	size_t	nmx;				/* candidates before the relays */
-	size_t	relay_left;			/* addresses of the current relay after this one */
+	size_t	relay_left;			/* the current relay's addresses after this one */
 	int64_t	earliest_retry;			/* soonest backoff end among skipped */
 	int64_t	until;				/* smtp.time_limit: start no attempt after */
 	bool	out_of_time;
@@ -306,7 +306,8 @@ journal_row(struct walk *w, size_t i, const struct candidate *c, const char *hos
 }
 
 /* EIGHT_BIT_NOTE - the journal's words for an 8-bit body sent without BODY=8BITMIME */
-#define EIGHT_BIT_NOTE	"8-bit body sent without BODY=8BITMIME: the server does not offer 8BITMIME"
+#define EIGHT_BIT_NOTE	"8-bit body sent without BODY=8BITMIME: " \
+			"the server does not offer 8BITMIME"
 
 /* reason_of - the journal reason: the outcome's sentence and what else the session did */
 static const char *
@@ -424,7 +425,7 @@ in_backoff(struct walk *w, size_t k, const char *host, const char *addr, int por
 	return true;
 }
 
-/* note_host - R13: a failure of the host puts it into backoff; a session that reached RCPT TO clears it */
+/* note_host - R13: a host failure means backoff; a session that reached RCPT TO clears it */
 static void
 note_host(struct walk *w, const char *host, const char *addr, int port,
 	  const struct mx_smtp_result *res, int64_t now)
@@ -508,7 +509,7 @@ try_address(struct walk *w, size_t k, const char *host, const struct mx_ip *ip,
 			       w->rcpt, &res);
 		now = w->io->now_ms(w->io->arg);
 		if (round == 0 && w->cand[k].relay < 0) {
-			w->res->addresses_tried++;	/* a new session to the same address is no new address */
+			w->res->addresses_tried++;	/* not again for the same address */
 			if (res.reached_greeting)
 				w->res->sessions++;
 		}
@@ -518,8 +519,8 @@ try_address(struct walk *w, size_t k, const char *host, const struct mx_ip *ip,
 		for (i = 0; i < job->env.nrcpts; i++) {
 			if (!send[i])
 				continue;
-			send[i] = res.kind == MX_FAIL_NONE && w->rcpt[i].too_many && !w->rcpt[i].accepted &&
-			    round + 1 < TOO_MANY_ROUNDS && now < w->until;
+			send[i] = res.kind == MX_FAIL_NONE && w->rcpt[i].too_many &&
+			    !w->rcpt[i].accepted && round + 1 < TOO_MANY_ROUNDS && now < w->until;
 			if (send[i]) {
 				hold(w, i, k, host, addr, port, &res, now);
 				nheld++;
@@ -571,7 +572,7 @@ try_relay(struct walk *w, size_t k)
 			break;
 		}
 		mx_ip_format(&t.ips[a], text, sizeof(text));
-		w->relay_left = t.nips - a - 1;	/* R12: every address of a relay before the next */
+		w->relay_left = t.nips - a - 1;	/* R12: all its addresses before the next relay */
 		try_address(w, k, t.name, &t.ips[a], text, t.port);
 	}
 	w->relay_left = 0;

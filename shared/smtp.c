@@ -642,7 +642,7 @@ session(const struct mx_smtp_opts *o, const struct mx_ip *ip, int port, const ch
 			mail_done = true;
 			if (reply->code / 100 != 2) {
 				fail_at(res, MX_STAGE_MAIL, MX_FAIL_REPLY, reply, "");
-				/* the group's RCPTs and DATA were answered too: read them to stay in step */
+				/* the group's RCPTs and DATA were answered too: stay in step */
 				for (j = 0; j < ng + has_data; j++) {
 					struct mx_smtp_reply skip;
 
@@ -694,7 +694,7 @@ session(const struct mx_smtp_opts *o, const struct mx_ip *ip, int port, const ch
 				res->reply = rcpt[i].reply;	/* the last refusal */
 				break;
 			}
-		if (data_sent && reply->code == 354)	/* nobody to send to: end the empty message */
+		if (data_sent && reply->code == 354)	/* nobody to send to: end it empty */
 			command(&c, o, MX_STAGE_DOT, ".\r\n", reply);
 		goto quit;
 	}
