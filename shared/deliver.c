@@ -13,6 +13,9 @@
 #include "fallback.h"
 #include "mailaddr.h"
 
+/* Sessions to one address for the recipients a 452 "too many recipients" left over. */
+#define TOO_MANY_ROUNDS	100
+
 /* One address to try, in plan order; relays come last. */
 struct candidate {
 	const struct mx_plan_host *host;	/* NULL for a relay */
@@ -32,6 +35,7 @@ struct walk {
 	struct candidate *cand;
 	size_t	ncand;
 	size_t	nmx;				/* candidates before the relays */
+	size_t	relay_left;			/* the current relay's addresses after this one */
 	int64_t	earliest_retry;			/* soonest backoff end among skipped */
 	int64_t	until;				/* smtp.time_limit: start no attempt after */
 	bool	out_of_time;
@@ -224,28 +228,55 @@ add_candidates(struct walk *w)
 	return true;
 }
 
+/* Where the walk goes after an attempt that moved on. */
+enum next_step { NEXT_NONE, NEXT_ADDRESS, NEXT_HOST, NEXT_TIER, NEXT_RELAY };
+
+/*
+ * next_after - what is left to try after candidate k (R10, R12): the next
+ * MX address while max_addresses and max_sessions allow, then the fallback
+ * relays (not counted against the limits), each relay's every address
+ */
+static enum next_step
+next_after(const struct walk *w, size_t k)
+{
+	const struct mx_policy *p = &w->job->cfg->policy;
+	const struct candidate *c = &w->cand[k], *n;
+
+	if (w->io->now_ms(w->io->arg) >= w->until)
+		return NEXT_NONE;	/* smtp.time_limit: no time for another host */
+	if (c->relay >= 0) {
+		if (w->relay_left > 0)
+			return NEXT_ADDRESS;
+		return k + 1 < w->ncand ? NEXT_RELAY : NEXT_NONE;
+	}
+	if (k + 1 < w->nmx && w->res->addresses_tried < p->max_addresses &&
+	    w->res->sessions < p->max_sessions) {
+		n = &w->cand[k + 1];
+		if (n->host == c->host)
+			return NEXT_ADDRESS;
+		return n->tier == c->tier ? NEXT_HOST : NEXT_TIER;
+	}
+	return w->nmx < w->ncand ? NEXT_RELAY : NEXT_NONE;
+}
+
 /* decision_word - what moving on from candidate k means */
 static const char *
 decision_word(const struct walk *w, size_t k, enum mx_action act)
 {
-	const struct candidate *c = &w->cand[k], *n;
-
 	switch (act) {
 	case MX_ACTION_DONE: return "done";
 	case MX_ACTION_BOUNCE: return "bounce";
 	case MX_ACTION_DEFER: return "defer";
 	case MX_ACTION_MOVE_ON: break;
 	}
-	if (k + 1 >= w->ncand)
-		return "defer";
-	n = &w->cand[k + 1];
-	if (n->relay >= 0)
-		return "fallback_relay";
-	if (n->host == c->host)
-		return "next_address";
-	if (n->tier == c->tier)
-		return "next_host";
-	return "next_tier";
+	switch (next_after(w, k)) {
+	case NEXT_ADDRESS: return "next_address";
+	case NEXT_HOST: return "next_host";
+	case NEXT_TIER: return "next_tier";
+	case NEXT_RELAY: return "fallback_relay";
+	case NEXT_NONE: break;
+	}
+	return "defer";
 }
 
 /* journal_row - one attempt row for one recipient */
@@ -279,6 +310,21 @@ journal_row(struct walk *w, size_t i, const struct candidate *c, const char *hos
 	journal_note(w, mx_journal_add_attempt(w->job->journal, &a));
 }
 
+/* EIGHT_BIT_NOTE - the journal's words for an 8-bit body sent without BODY=8BITMIME */
+#define EIGHT_BIT_NOTE	"8-bit body sent without BODY=8BITMIME: " \
+			"the server does not offer 8BITMIME"
+
+/* reason_of - the journal reason: the outcome's sentence and what else the session did */
+static const char *
+reason_of(char *out, size_t len, const char *text, const struct mx_smtp_result *res)
+{
+	if (res->eight_bit_unannounced)
+		snprintf(out, len, "%s; %s", text, EIGHT_BIT_NOTE);
+	else
+		snprintf(out, len, "%s", text);
+	return out;
+}
+
 /* settle - record what one attempt means for recipient i */
 static void
 settle(struct walk *w, size_t i, size_t k, const char *host, const char *addr, int port,
@@ -290,7 +336,7 @@ settle(struct walk *w, size_t i, size_t k, const char *host, const char *addr, i
 	enum mx_stage stage;
 	enum mx_failure_kind kind;
 	enum mx_action act;
-	char	text[sizeof(o->text)];
+	char	text[sizeof(o->text)], reason[sizeof(o->text) + 100];
 	const char *outcome;
 
 	if (r->delivered) {
@@ -337,22 +383,8 @@ settle(struct walk *w, size_t i, size_t k, const char *host, const char *addr, i
 	}
 	snprintf(o->text, sizeof(o->text), "%s", text);
 	journal_row(w, i, &w->cand[k], host, addr, port, res, reply->code ? reply : NULL,
-		    outcome, decision_word(w, k, act), text, now);
-}
-
-/* more_after - is there anything left to try after candidate k */
-static bool
-more_after(const struct walk *w, size_t k)
-{
-	const struct mx_policy *p = &w->job->cfg->policy;
-
-	if (k + 1 >= w->ncand)
-		return false;
-	if (w->io->now_ms(w->io->arg) >= w->until)
-		return false;		/* smtp.time_limit: no time for another host */
-	if (w->cand[k + 1].relay >= 0)
-		return true;		/* relays are not counted against the limits */
-	return w->res->addresses_tried < p->max_addresses && w->res->sessions < p->max_sessions;
+		    outcome, decision_word(w, k, act), reason_of(reason, sizeof(reason), text, res),
+		    now);
 }
 
 /* format_time - local clock time of a Unix millisecond time */
@@ -398,7 +430,61 @@ in_backoff(struct walk *w, size_t k, const char *host, const char *addr, int por
 	return true;
 }
 
-/* try_address - one session to one candidate address */
+/* note_host - R13: a host failure means backoff; a session that reached RCPT TO clears it */
+static void
+note_host(struct walk *w, const char *host, const char *addr, int port,
+	  const struct mx_smtp_result *res, int64_t now)
+{
+	const struct mx_deliver_job *job = w->job;
+	struct mx_backoff b;
+	char	why[300];
+
+	if (job->journal == NULL)
+		return;
+	if (mx_failure_is_host_problem(res->stage, res->kind, res->reply.code)) {
+		describe(why, sizeof(why), host, addr, port, res->stage, res->kind, &res->reply,
+			 res->detail);
+		journal_note(w, mx_journal_note_failure(job->journal, addr, port, now,
+							job->cfg->backoff_initial,
+							job->cfg->backoff_max, why, NULL));
+	} else if (res->kind == MX_FAIL_NONE || res->stage >= MX_STAGE_RCPT) {
+		if (mx_journal_get_backoff(job->journal, addr, port, &b) && b.failures > 0)
+			journal_note(w, mx_journal_note_success(job->journal, addr, port));
+	}
+}
+
+/*
+ * hold - recipient i got 452 "too many recipients" in a session that
+ * delivered to others (RFC 5321 4.5.3.1.10): it goes to the same address in
+ * a new session, as Postfix's smtp(8) does; journalled as next_address
+ */
+static void
+hold(struct walk *w, size_t i, size_t k, const char *host, const char *addr, int port,
+     const struct mx_smtp_result *res, int64_t now)
+{
+	const struct mx_smtp_rcpt *r = &w->rcpt[i];
+	struct mx_rcpt_outcome *o = &w->res->rcpt[i];
+	struct mx_smtp_result at_rcpt = *res;
+	char	text[sizeof(o->text)], reason[sizeof(o->text) + 200];
+
+	at_rcpt.stage = MX_STAGE_RCPT;		/* this recipient's part ended there */
+	describe(text, sizeof(text), host, addr, port, MX_STAGE_RCPT, MX_FAIL_REPLY, &r->reply, "");
+	snprintf(o->relay, sizeof(o->relay), "%s[%s]:%d", host, addr, port);
+	dsn_for(o->dsn, sizeof(o->dsn), &r->reply, MX_FAIL_REPLY, MX_STAGE_RCPT, false);
+	snprintf(o->text, sizeof(o->text), "%s", text);
+	o->status = MX_RCPT_PENDING;
+	reason_of(reason, sizeof(reason), text, res);
+	snprintf(reason + strlen(reason), sizeof(reason) - strlen(reason), "; too many recipients "
+		 "for one session: sent again in a new session to the same address");
+	journal_row(w, i, &w->cand[k], host, addr, port, &at_rcpt, &r->reply, "tempfail",
+		    "next_address", reason, now);
+}
+
+/*
+ * try_address - sessions to one candidate address: one, and one more for
+ * the recipients each 452 "too many recipients" left over (bounded: every
+ * such session delivered to at least one recipient, and TOO_MANY_ROUNDS)
+ */
 static void
 try_address(struct walk *w, size_t k, const char *host, const struct mx_ip *ip,
 	    const char *addr, int port)
@@ -406,38 +492,50 @@ try_address(struct walk *w, size_t k, const char *host, const struct mx_ip *ip,
 	const struct mx_deliver_job *job = w->job;
 	struct mx_smtp_result res;
 	int64_t	now = w->io->now_ms(w->io->arg);
-	size_t	i;
-	bool	more;
+	size_t	i, nheld;
+	bool	more, *send;
+	int	round;
 
 	if (in_backoff(w, k, host, addr, port, now))
 		return;
-	w->io->attempt(w->io->arg, job->smtp, ip, port, host, &w->wire, w->pending, job->spool,
-		       w->rcpt, &res);
-	now = w->io->now_ms(w->io->arg);
-	if (w->cand[k].relay < 0)
-		w->res->addresses_tried++;
-	if (res.reached_greeting && w->cand[k].relay < 0)
-		w->res->sessions++;
-	if (job->journal != NULL) {
-		if (mx_failure_is_host_problem(res.stage, res.kind, res.reply.code)) {
-			char	why[300];
-
-			describe(why, sizeof(why), host, addr, port, res.stage, res.kind, &res.reply,
-				 res.detail);
-			journal_note(w, mx_journal_note_failure(job->journal, addr, port, now,
-								job->cfg->backoff_initial,
-								job->cfg->backoff_max, why, NULL));
-		} else if (res.kind == MX_FAIL_NONE || res.stage >= MX_STAGE_RCPT) {
-			struct mx_backoff b;
-
-			if (mx_journal_get_backoff(job->journal, addr, port, &b) && b.failures > 0)
-				journal_note(w, mx_journal_note_success(job->journal, addr, port));
-		}
+	send = calloc(job->env.nrcpts ? job->env.nrcpts : 1, sizeof(*send));
+	if (send == NULL) {
+		for (i = 0; i < job->env.nrcpts; i++)
+			if (w->pending[i] && w->res->rcpt[i].text[0] == '\0') {
+				snprintf(w->res->rcpt[i].dsn, sizeof(w->res->rcpt[i].dsn), "4.3.0");
+				snprintf(w->res->rcpt[i].text, sizeof(w->res->rcpt[i].text),
+					 "out of memory");
+			}
+		return;
 	}
-	more = more_after(w, k);
-	for (i = 0; i < job->env.nrcpts; i++)
-		if (w->pending[i])
-			settle(w, i, k, host, addr, port, &res, more, now);
+	memcpy(send, w->pending, job->env.nrcpts * sizeof(*send));
+	for (round = 0;; round++) {
+		w->io->attempt(w->io->arg, job->smtp, ip, port, host, &w->wire, send, job->spool,
+			       w->rcpt, &res);
+		now = w->io->now_ms(w->io->arg);
+		if (round == 0 && w->cand[k].relay < 0) {
+			w->res->addresses_tried++;	/* not again for the same address */
+			if (res.reached_greeting)
+				w->res->sessions++;
+		}
+		note_host(w, host, addr, port, &res, now);
+		more = next_after(w, k) != NEXT_NONE;
+		nheld = 0;
+		for (i = 0; i < job->env.nrcpts; i++) {
+			if (!send[i])
+				continue;
+			send[i] = res.kind == MX_FAIL_NONE && w->rcpt[i].too_many &&
+			    !w->rcpt[i].accepted && round + 1 < TOO_MANY_ROUNDS && now < w->until;
+			if (send[i]) {
+				hold(w, i, k, host, addr, port, &res, now);
+				nheld++;
+			} else
+				settle(w, i, k, host, addr, port, &res, more, now);
+		}
+		if (nheld == 0)
+			break;
+	}
+	free(send);
 }
 
 /* try_relay - R12: resolve a fallback relay and try its addresses */
@@ -474,9 +572,15 @@ try_relay(struct walk *w, size_t k)
 			any = any || w->pending[i];
 		if (!any)
 			break;
+		if (a > 0 && w->io->now_ms(w->io->arg) >= w->until) {
+			w->out_of_time = true;
+			break;
+		}
 		mx_ip_format(&t.ips[a], text, sizeof(text));
+		w->relay_left = t.nips - a - 1;	/* R12: all its addresses before the next relay */
 		try_address(w, k, t.name, &t.ips[a], text, t.port);
 	}
+	w->relay_left = 0;
 }
 
 /* finish - exit status and first line from the recipients' outcomes */

@@ -5,10 +5,16 @@
  * For each address in plan order: skip it while it is in backoff (R13),
  * run one SMTP session (smtp.c, or the caller's stand-in), ask fallback.c
  * what the outcome means for each recipient still pending (R11), journal
- * the attempt with its decision and reason (R14), and move on. Recipients
- * still pending when the MX hosts are used up go to the fallback relays
- * (R12), then are deferred. At most max_addresses addresses are tried and
- * at most max_sessions sessions that reached a greeting (R10).
+ * the attempt with its decision and reason (R14), and move on. At most
+ * max_addresses MX addresses are tried and at most max_sessions MX sessions
+ * that reached a greeting (R10). Recipients still pending when the MX hosts
+ * are used up, or the limits reached, go to the fallback relays (R12): each
+ * relay's every address, in order, not counted against the limits (Postfix
+ * counts them per next hop too); then they are deferred. Recipients a
+ * server refused with 452 "too many recipients" in a session that
+ * delivered to others go to the same address in a new session (as
+ * Postfix's smtp(8) does), which counts as neither a new address nor a new
+ * session.
  *
  * The result is the exit status and the first line of output of DESIGN.md
  * section 3 plus one line per recipient for the logs.

@@ -87,7 +87,8 @@ mx_failure_is_host_problem(enum mx_stage stage, enum mx_failure_kind kind, int c
 	case MX_FAIL_TLS:
 		return true;
 	case MX_FAIL_REPLY:
-		return session_stage(stage) && code >= 400;
+		/* 421 at any stage: the server is closing the session (RFC 5321 3.8) */
+		return code == 421 || (session_stage(stage) && code >= 400);
 	default:
 		return false;
 	}

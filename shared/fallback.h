@@ -60,7 +60,14 @@ const char *mx_action_name(enum mx_action a);
 enum mx_action mx_fallback_decide(enum mx_fallback_preset preset, enum mx_stage stage,
 				  enum mx_failure_kind kind, int code, bool more_hosts);
 
-/* mx_failure_is_host_problem - should this failure put the address in backoff (R13) */
+/*
+ * mx_failure_is_host_problem - should this failure put the address in
+ * backoff (R13): a failure to connect, a lost connection or timeout, an
+ * unparsable reply, a TLS failure, a 4xx/5xx reply to the greeting, EHLO
+ * or STARTTLS, and a 421 at any stage (the server is closing the session).
+ * A 4xx to MAIL, RCPT, DATA or the final dot is the transaction's, not the
+ * host's.
+ */
 bool	mx_failure_is_host_problem(enum mx_stage stage, enum mx_failure_kind kind, int code);
 
 #endif

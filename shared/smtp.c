@@ -25,6 +25,10 @@
 #include "smtp.h"
 #include "tlslib.h"
 
+/* RFC 2920 3.1: at most this many pipelined commands, and octets, per write */
+#define PIPELINE_MAX_CMDS	32
+#define PIPELINE_MAX_BYTES	4096
+
 static SSL_CTX *tls_ctx;
 
 struct conn {
@@ -465,9 +469,10 @@ session(const struct mx_smtp_opts *o, const struct mx_ip *ip, int port, const ch
 	struct conn c = { .fd = -1, .hard_deadline = o->deadline_ms };
 	struct mx_smtp_reply *reply = calloc(2, sizeof(*reply)), *tlsreply;
 	const struct mx_spool_info *info = mx_spool_get_info(sp);
-	char   *line = NULL;
-	size_t	i, nwant = 0, naccepted = 0, cap;
+	char   *line = NULL, *mail = NULL;
+	size_t	i, naccepted = 0, cap, mailcap, next = 0, group[PIPELINE_MAX_CMDS];
 	bool	esmtp = false, pipelining, utf8 = has_non_ascii(env->sender), again = true;
+	bool	eightbit, mail_done = false, data_sent = false;
 	long long size_limit;
 	int	stage;
 
@@ -477,16 +482,16 @@ session(const struct mx_smtp_opts *o, const struct mx_ip *ip, int port, const ch
 	}
 	tlsreply = reply + 1;		/* so that reply keeps what EHLO offered */
 	for (i = 0; i < env->nrcpts; i++)
-		if (pending[i]) {
-			nwant++;
+		if (pending[i])
 			utf8 = utf8 || has_non_ascii(env->rcpts[i]);
-		}
 	cap = 64 + 3 * (MX_DOMAIN_MAX + 70) + 32;
 	for (i = 0; i < env->nrcpts; i++)
 		cap += strlen(env->rcpts[i]) + 16;
 	cap += strlen(env->sender);
-	if ((line = malloc(cap)) == NULL) {
+	mailcap = strlen(env->sender) + 128;
+	if ((line = malloc(cap)) == NULL || (mail = malloc(mailcap)) == NULL) {
 		fail_at(res, MX_STAGE_CONNECT, MX_FAIL_LOCAL, NULL, "out of memory");
+		free(line);
 		free(reply);
 		return true;
 	}
@@ -513,6 +518,11 @@ session(const struct mx_smtp_opts *o, const struct mx_ip *ip, int port, const ch
 		if (esmtp && mx_smtp_reply_has(reply, "STARTTLS")) {
 			if (!command(&c, o, MX_STAGE_STARTTLS, "STARTTLS\r\n", tlsreply)) {
 				fail_at(res, MX_STAGE_STARTTLS, c.fail, NULL, c.why);
+				goto out;
+			}
+			if (tlsreply->code == 421) {
+				/* the server is closing the session (RFC 5321 3.8) */
+				fail_at(res, MX_STAGE_STARTTLS, MX_FAIL_REPLY, tlsreply, "");
 				goto out;
 			}
 			if (tlsreply->code != 220) {
@@ -560,117 +570,141 @@ session(const struct mx_smtp_opts *o, const struct mx_ip *ip, int port, const ch
 		goto quit;
 	}
 	pipelining = esmtp && mx_smtp_reply_has(reply, "PIPELINING");
+	eightbit = esmtp && info->eight_bit && mx_smtp_reply_has(reply, "8BITMIME");
 
 	/* MAIL FROM, then RCPT TO for each pending recipient, then DATA */
 	{
-		size_t	used = (size_t)snprintf(line, cap, "MAIL FROM:<%s>", env->sender);
-		bool	eightbit = esmtp && info->eight_bit && mx_smtp_reply_has(reply, "8BITMIME");
+		size_t	used = (size_t)snprintf(mail, mailcap, "MAIL FROM:<%s>", env->sender);
 
 		if (esmtp && mx_smtp_reply_has(reply, "SIZE"))
-			used += (size_t)snprintf(line + used, cap - used, " SIZE=%lld",
+			used += (size_t)snprintf(mail + used, mailcap - used, " SIZE=%lld",
 						 (long long)info->wire_bytes);
 		if (eightbit)
-			used += (size_t)snprintf(line + used, cap - used, " BODY=8BITMIME");
+			used += (size_t)snprintf(mail + used, mailcap - used, " BODY=8BITMIME");
 		if (utf8)
-			used += (size_t)snprintf(line + used, cap - used, " SMTPUTF8");
-		snprintf(line + used, cap - used, "\r\n");
+			used += (size_t)snprintf(mail + used, mailcap - used, " SMTPUTF8");
+		snprintf(mail + used, mailcap - used, "\r\n");
 	}
-	if (pipelining) {
-		size_t	used = strlen(line);
+	/*
+	 * Without PIPELINING each command is a group of one. With it, commands
+	 * go in groups of at most PIPELINE_MAX_CMDS commands and
+	 * PIPELINE_MAX_BYTES octets, and a group's replies are read before the
+	 * next group is written (RFC 2920 3.1: the client must not fill the
+	 * server's buffers), so thousands of recipients cannot deadlock. DATA
+	 * goes with the last recipients when it fits; alone, only when one of
+	 * them was accepted.
+	 */
+	while (!data_sent) {
+		size_t	used = 0, ncmd = 0, ng = 0, j;
+		bool	has_mail = !mail_done, has_data = false;
+		int	first;
 
-		for (i = 0; i < env->nrcpts; i++)
-			if (pending[i])
-				used += (size_t)snprintf(line + used, cap - used, "RCPT TO:<%s>\r\n",
-							 env->rcpts[i]);
-		snprintf(line + used, cap - used, "DATA\r\n");
-		set_deadline(&c, o->timeout_ms[MX_STAGE_MAIL]);
-		if (!conn_write(&c, line, strlen(line))) {
-			fail_at(res, MX_STAGE_MAIL, c.fail, NULL, c.why);
+		if (has_mail) {
+			used = (size_t)snprintf(line, cap, "%s", mail);
+			ncmd++;
+		}
+		while (next < env->nrcpts && (pipelining ? ncmd < PIPELINE_MAX_CMDS : ncmd == 0)) {
+			size_t	n = strlen(env->rcpts[next]) + 12;
+
+			if (!pending[next]) {
+				next++;
+				continue;
+			}
+			if (ncmd > 0 && used + n > PIPELINE_MAX_BYTES)
+				break;
+			used += (size_t)snprintf(line + used, cap - used, "RCPT TO:<%s>\r\n",
+						 env->rcpts[next]);
+			group[ng++] = next++;
+			ncmd++;
+		}
+		while (next < env->nrcpts && !pending[next])
+			next++;
+		if (next == env->nrcpts && (ncmd == 0 || (pipelining && ncmd < PIPELINE_MAX_CMDS &&
+							   used + 6 <= PIPELINE_MAX_BYTES))) {
+			if (ncmd == 0 && naccepted == 0)
+				break;		/* nobody to send to: no DATA */
+			used += (size_t)snprintf(line + used, cap - used, "DATA\r\n");
+			has_data = true;
+			ncmd++;
+		}
+		first = has_mail ? MX_STAGE_MAIL : ng > 0 ? MX_STAGE_RCPT : MX_STAGE_DATA;
+		set_deadline(&c, o->timeout_ms[first]);
+		if (!conn_write(&c, line, used)) {
+			fail_at(res, first, c.fail, NULL, c.why);
 			goto out;
 		}
-		if (!read_reply(&c, reply)) {
-			fail_at(res, MX_STAGE_MAIL, c.fail, NULL, c.why);
-			goto out;
-		}
-	} else if (!command(&c, o, MX_STAGE_MAIL, line, reply)) {
-		fail_at(res, MX_STAGE_MAIL, c.fail, NULL, c.why);
-		goto out;
-	}
-	if (reply->code / 100 != 2) {
-		fail_at(res, MX_STAGE_MAIL, MX_FAIL_REPLY, reply, "");
-		if (pipelining) {
-			/* the RCPTs and DATA were answered too; read them to stay in step */
-			for (i = 0; i <= nwant; i++) {
-				struct mx_smtp_reply skip;
+		if (has_mail) {
+			set_deadline(&c, o->timeout_ms[MX_STAGE_MAIL]);
+			if (!read_reply(&c, reply)) {
+				fail_at(res, MX_STAGE_MAIL, c.fail, NULL, c.why);
+				goto out;
+			}
+			mail_done = true;
+			if (reply->code / 100 != 2) {
+				fail_at(res, MX_STAGE_MAIL, MX_FAIL_REPLY, reply, "");
+				/* the group's RCPTs and DATA were answered too: stay in step */
+				for (j = 0; j < ng + has_data; j++) {
+					struct mx_smtp_reply skip;
 
-				set_deadline(&c, o->timeout_ms[MX_STAGE_RCPT]);
-				if (!read_reply(&c, &skip))
-					goto out;
+					set_deadline(&c, o->timeout_ms[MX_STAGE_RCPT]);
+					if (!read_reply(&c, &skip))
+						goto out;
+				}
+				goto quit;
 			}
 		}
-		goto quit;
-	}
-	for (i = 0; i < env->nrcpts; i++) {
-		if (!pending[i])
-			continue;
-		rcpt[i].tried = true;
-		if (pipelining) {
+		for (j = 0; j < ng; j++) {
+			i = group[j];
+			rcpt[i].tried = true;
 			set_deadline(&c, o->timeout_ms[MX_STAGE_RCPT]);
 			if (!read_reply(&c, &rcpt[i].reply)) {
 				fail_at(res, MX_STAGE_RCPT, c.fail, NULL, c.why);
 				goto out;
 			}
-		} else {
-			snprintf(line, cap, "RCPT TO:<%s>\r\n", env->rcpts[i]);
-			if (!command(&c, o, MX_STAGE_RCPT, line, &rcpt[i].reply)) {
-				fail_at(res, MX_STAGE_RCPT, c.fail, NULL, c.why);
+			if (rcpt[i].reply.code == 421) {
+				/* the server is closing: a session failure, not this recipient's */
+				rcpt[i].tried = false;
+				fail_at(res, MX_STAGE_RCPT, MX_FAIL_REPLY, &rcpt[i].reply, "");
 				goto out;
 			}
+			if (rcpt[i].reply.code / 100 == 2) {
+				rcpt[i].accepted = true;
+				naccepted++;
+			}
 		}
-		if (rcpt[i].reply.code == 421) {
-			/* the server is closing: a session failure, not this recipient's */
-			rcpt[i].tried = false;
-			fail_at(res, MX_STAGE_RCPT, MX_FAIL_REPLY, &rcpt[i].reply, "");
-			goto out;
+		if (has_data) {
+			set_deadline(&c, o->timeout_ms[MX_STAGE_DATA]);
+			if (!read_reply(&c, reply)) {
+				fail_at(res, MX_STAGE_DATA, c.fail, NULL, c.why);
+				goto out;
+			}
+			data_sent = true;
 		}
-		if (rcpt[i].reply.code / 100 == 2) {
-			rcpt[i].accepted = true;
-			naccepted++;
-		} else
-			*reply = rcpt[i].reply;	/* remember the last refusal */
 	}
-	if (pipelining) {
-		set_deadline(&c, o->timeout_ms[MX_STAGE_DATA]);
-		if (!read_reply(&c, reply)) {
-			fail_at(res, MX_STAGE_DATA, c.fail, NULL, c.why);
-			goto out;
-		}
-		if (naccepted == 0) {
-			fail_at(res, MX_STAGE_RCPT, MX_FAIL_REPLY, NULL, "");
-			for (i = env->nrcpts; i-- > 0;)
-				if (pending[i]) {
-					res->reply = rcpt[i].reply;
-					break;
-				}
-			if (reply->code == 354)	/* nobody to send to: end the empty message */
-				command(&c, o, MX_STAGE_DOT, ".\r\n", reply);
-			goto quit;
-		}
-	} else {
-		if (naccepted == 0) {
-			fail_at(res, MX_STAGE_RCPT, MX_FAIL_REPLY, reply, "");
-			goto quit;
-		}
-		if (!command(&c, o, MX_STAGE_DATA, "DATA\r\n", reply)) {
-			fail_at(res, MX_STAGE_DATA, c.fail, NULL, c.why);
-			goto out;
-		}
+	/*
+	 * 452 after another recipient was accepted: "too many recipients"
+	 * (RFC 5321 4.5.3.1.10); the caller sends them in a new session
+	 */
+	for (i = 0; i < env->nrcpts && naccepted > 0; i++)
+		rcpt[i].too_many = pending[i] && rcpt[i].tried && rcpt[i].reply.code == 452;
+	if (naccepted == 0) {
+		fail_at(res, MX_STAGE_RCPT, MX_FAIL_REPLY, NULL, "");
+		for (i = env->nrcpts; i-- > 0;)
+			if (pending[i] && rcpt[i].tried) {
+				res->reply = rcpt[i].reply;	/* the last refusal */
+				break;
+			}
+		if (data_sent && reply->code == 354)	/* nobody to send to: end it empty */
+			command(&c, o, MX_STAGE_DOT, ".\r\n", reply);
+		goto quit;
 	}
 	if (reply->code != 354) {
 		fail_at(res, MX_STAGE_DATA, reply->code / 100 == 3 ? MX_FAIL_PROTOCOL : MX_FAIL_REPLY,
 			reply, reply->code / 100 == 3 ? "unexpected reply to DATA" : "");
 		goto quit;
 	}
+	/* no BODY=8BITMIME to offer: the body goes as it is (what Exim does) */
+	res->eight_bit_unannounced = info->eight_bit && !eightbit;
 	{
 		struct data_writer w = { &c, o->data_transfer_ms };
 		char	err[160] = "";
@@ -710,6 +744,7 @@ quit_if_open:
 out:
 	conn_close(&c);
 	free(line);
+	free(mail);
 	free(reply);
 	return again;
 }

@@ -5,8 +5,10 @@
  * mx_smtp_attempt() connects, reads the greeting, says EHLO (HELO when EHLO
  * is refused), starts TLS when offered or required, sends MAIL FROM with
  * SIZE / BODY=8BITMIME / SMTPUTF8 as the server and message call for, one
- * RCPT TO per recipient still pending (pipelined when the server offers
- * PIPELINING), DATA, the message from the spool, and QUIT. Every stage has
+ * RCPT TO per recipient still pending (pipelined in bounded groups when the
+ * server offers PIPELINING, RFC 2920 3.1), DATA, the message from the spool
+ * (an 8-bit body goes as it is when 8BITMIME is not offered, and the result
+ * says so), and QUIT. A 421 at any stage ends the session there. Every stage has
  * its own deadline; every read is bounded (smtpreply.h). The outcome says
  * where the session ended, how, with which reply, and what happened to each
  * recipient. No policy here: fallback.c decides what comes next.
@@ -50,6 +52,9 @@ struct mx_smtp_rcpt {
 	bool	tried;			/* RCPT TO was sent */
 	bool	accepted;		/* 2xx to RCPT TO */
 	bool	delivered;		/* accepted and 250 after the final dot */
+	bool	too_many;		/* 452 while another recipient of the session was
+					 * accepted: "too many recipients" (RFC 5321
+					 * 4.5.3.1.10), to be sent again in a new session */
 	struct mx_smtp_reply reply;	/* the reply that decided it */
 };
 
@@ -60,6 +65,8 @@ struct mx_smtp_result {
 	char	detail[256];		/* our words: "Connection refused", "timeout after 300s" */
 	bool	reached_greeting;	/* counts against max_sessions (R10) */
 	bool	tls;			/* the session was encrypted */
+	bool	eight_bit_unannounced;	/* an 8-bit body went out without BODY=8BITMIME:
+					 * the server does not offer 8BITMIME */
 	int64_t	duration_ms;
 };
 

@@ -105,6 +105,37 @@ test_R11_5xx_after_mail_bounces_and_5xx_greeting_is_temporary(void **state)
 					    false), MX_ACTION_DEFER);
 }
 
+/* STARTTLS is a session stage: never a bounce, moves on as the preset says */
+static void
+test_R11_starttls_stage_under_every_preset(void **state)
+{
+	enum mx_fallback_preset p;
+	static const enum mx_failure_kind kinds[] = { MX_FAIL_REPLY, MX_FAIL_LOST, MX_FAIL_PROTOCOL,
+						      MX_FAIL_TLS };
+	static const int codes[] = { 421, 454, 554, 502 };
+	size_t	k, c;
+
+	(void)state;
+	for (p = MX_FALLBACK_POSTFIX; p <= MX_FALLBACK_QMAIL; p++)
+		for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
+			for (c = 0; c < sizeof(codes) / sizeof(codes[0]); c++) {
+				enum mx_action more = mx_fallback_decide(p, MX_STAGE_STARTTLS, kinds[k],
+									 codes[c], true);
+				enum mx_action last = mx_fallback_decide(p, MX_STAGE_STARTTLS, kinds[k],
+									 codes[c], false);
+
+				/* postfix and greeting: before the transaction, so move on */
+				assert_int_equal(more, p == MX_FALLBACK_QMAIL ? MX_ACTION_DEFER :
+						 MX_ACTION_MOVE_ON);
+				/* the last host: keep the mail, even after a 5xx */
+				assert_int_equal(last, MX_ACTION_DEFER);
+			}
+	/* and the backoff: every STARTTLS failure is the host's (R13) */
+	for (c = 0; c < sizeof(codes) / sizeof(codes[0]); c++)
+		assert_true(mx_failure_is_host_problem(MX_STAGE_STARTTLS, MX_FAIL_REPLY, codes[c]));
+	assert_true(mx_failure_is_host_problem(MX_STAGE_STARTTLS, MX_FAIL_TLS, 0));
+}
+
 /* --- the fake world ----------------------------------------------------- */
 
 /* How a scripted address behaves. */
@@ -125,7 +156,10 @@ struct world {
 	struct mx_config cfg;
 	char	dir[64];
 	char	relay_addr[32];
+	const char *relay_map[4][3];	/* spec, first address, second address (or NULL) */
 	int64_t	attempt_ms;		/* how long each fake session takes */
+	int	max_rcpts;		/* > 0: every server 452s the recipients after this many */
+	bool	eight_bit_unannounced;	/* every session sent 8-bit without BODY=8BITMIME */
 };
 
 static int64_t
@@ -144,6 +178,7 @@ fake_attempt(void *arg, const struct mx_smtp_opts *o, const struct mx_ip *ip, in
 	struct world *w = arg;
 	char	text[MX_IP_TEXT_MAX];
 	size_t	i, n;
+	int	accepted;
 
 	(void)o;
 	(void)port;
@@ -171,14 +206,20 @@ fake_attempt(void *arg, const struct mx_smtp_opts *o, const struct mx_ip *ip, in
 		snprintf(res->detail, sizeof(res->detail), "Connection refused");
 	if (res->kind == MX_FAIL_LOST)
 		snprintf(res->detail, sizeof(res->detail), "lost connection");
+	res->eight_bit_unannounced = w->eight_bit_unannounced;
 	if (res->stage < MX_STAGE_RCPT)
 		return;
-	for (i = 0; i < env->nrcpts; i++) {
+	for (i = 0, accepted = 0; i < env->nrcpts; i++) {
 		int	c;
 
 		if (!pending[i])
 			continue;
 		c = w->scripts[n].rcpt_code[i] ? w->scripts[n].rcpt_code[i] : 250;
+		if (w->max_rcpts > 0 && accepted >= w->max_rcpts)
+			c = 452;
+		if (c / 100 == 2)
+			accepted++;
+		rcpt[i].too_many = c == 452 && accepted > 0;
 		rcpt[i].tried = true;
 		rcpt[i].reply.code = c;
 		snprintf(rcpt[i].reply.text, sizeof(rcpt[i].reply.text), "rcpt %d", c);
@@ -196,9 +237,16 @@ static bool
 fake_relay(void *arg, const char *spec, struct mx_relay_target *t)
 {
 	struct world *w = arg;
+	size_t	m, a;
 
 	snprintf(t->name, sizeof(t->name), "%s", spec);
 	t->port = 25;
+	for (m = 0; m < 4 && w->relay_map[m][0] != NULL; m++)
+		if (strcmp(w->relay_map[m][0], spec) == 0) {
+			for (a = 1; a < 3 && w->relay_map[m][a] != NULL; a++)
+				assert_true(mx_ip_parse(w->relay_map[m][a], &t->ips[t->nips++]));
+			return true;
+		}
 	assert_true(mx_ip_parse(w->relay_addr, &t->ips[0]));
 	t->nips = 1;
 	return true;
@@ -270,6 +318,9 @@ teardown(void **state)
 	struct world *w = *state;
 	char	cmd[128];
 
+	/* a failed test leaves its own (stack) relay list in the config */
+	w->cfg.fallback_relay = NULL;
+	w->cfg.nfallback_relay = 0;
 	mx_config_free(&w->cfg);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", w->dir);
 	if (system(cmd) != 0)
@@ -305,6 +356,43 @@ journal(struct world *w)
 	if (j == NULL)
 		fail_msg("journal: %s", err);
 	return j;
+}
+
+/* journal_rows - "stage:outcome:decision ..." of a domain's rows, in order, as matrix.sh reads them */
+static void
+journal_rows(struct world *w, const char *domain, char *out, size_t len)
+{
+	char	cmd[512];
+	FILE   *fp;
+
+	snprintf(cmd, sizeof(cmd), "sqlite3 %s/journal.db \"select group_concat(ifnull(stage, '-') "
+		 "|| ':' || outcome || ':' || decision, ' ') from (select * from attempts where "
+		 "domain = '%s' order by id)\"", w->dir, domain);
+	fp = popen(cmd, "r");
+	assert_non_null(fp);
+	out[0] = '\0';
+	if (fgets(out, (int)len, fp) == NULL)
+		out[0] = '\0';
+	pclose(fp);
+	out[strcspn(out, "\n")] = '\0';
+}
+
+/* journal_reasons - the reason column of a domain's rows, joined with " | " */
+static void
+journal_reasons(struct world *w, const char *domain, char *out, size_t len)
+{
+	char	cmd[512];
+	FILE   *fp;
+
+	snprintf(cmd, sizeof(cmd), "sqlite3 %s/journal.db \"select group_concat(reason, ' | ') "
+		 "from (select * from attempts where domain = '%s' order by id)\"", w->dir, domain);
+	fp = popen(cmd, "r");
+	assert_non_null(fp);
+	out[0] = '\0';
+	if (fgets(out, (int)len, fp) == NULL)
+		out[0] = '\0';
+	pclose(fp);
+	out[strcspn(out, "\n")] = '\0';
 }
 
 /* --- R11 in the walk ----------------------------------------------------- */
@@ -649,6 +737,174 @@ test_R12_relay_after_every_host_failed_temporarily(void **state)
 	mx_plan_free(pl);
 }
 
+/* one recipient deferred, one bounced: the call exits 75 (the MTA keeps both) */
+static void
+test_R11_one_deferred_one_bounced_exits_75(void **state)
+{
+	struct world *w = *state;
+	struct script s[] = {
+		{ "192.0.2.1", MX_STAGE_RCPT, MX_FAIL_REPLY, 550, {450, 550}, 0 },
+	};
+	static const char *const two[] = { "a@example.test", "b@example.test" };
+	struct mx_plan *pl = new_plan("example.test");
+	struct mx_deliver_result r;
+
+	w->scripts = s;
+	w->nscripts = 1;
+	add_host(pl, 10, "mx1.example.test", "192.0.2.1", NULL);
+	run(w, pl, two, 2, NULL, &r);
+	assert_int_equal(r.rcpt[0].status, MX_RCPT_DEFERRED);
+	assert_int_equal(r.rcpt[1].status, MX_RCPT_BOUNCED);
+	assert_int_equal(r.exit_status, EX_TEMPFAIL);
+	assert_int_equal(r.first_line[0], '4');
+	mx_deliver_result_free(&r);
+
+	/* the other way round too: the bounced one first */
+	s[0].rcpt_code[0] = 550;
+	s[0].rcpt_code[1] = 450;
+	run(w, pl, two, 2, NULL, &r);
+	assert_int_equal(r.rcpt[0].status, MX_RCPT_BOUNCED);
+	assert_int_equal(r.rcpt[1].status, MX_RCPT_DEFERRED);
+	assert_int_equal(r.exit_status, EX_TEMPFAIL);
+	assert_int_equal(r.first_line[0], '4');
+	mx_deliver_result_free(&r);
+	mx_plan_free(pl);
+}
+
+/* --- R12 and the limits ------------------------------------------------------ */
+
+/* max_sessions ran out: the relay still comes, and the journal says so */
+static void
+test_R12_relay_after_max_sessions_ran_out(void **state)
+{
+	struct world *w = *state;
+	struct script s[] = {
+		{ "192.0.2.1", MX_STAGE_GREETING, MX_FAIL_REPLY, 421, {0}, 0 },
+		{ "192.0.2.2", MX_STAGE_DOT, MX_FAIL_NONE, 250, {0}, 0 },
+		{ "198.51.100.9", MX_STAGE_DOT, MX_FAIL_NONE, 250, {0}, 0 },
+	};
+	char   *relays[] = { "relay.example.test" };
+	struct mx_plan *pl = new_plan("limits.test");
+	struct mx_journal *j = journal(w);
+	struct mx_deliver_result r;
+	char	rows[512];
+
+	w->scripts = s;
+	w->nscripts = 3;
+	snprintf(w->relay_addr, sizeof(w->relay_addr), "198.51.100.9");
+	w->cfg.fallback_relay = relays;
+	w->cfg.nfallback_relay = 1;
+	w->cfg.policy.max_sessions = 1;
+	add_host(pl, 10, "mx1.limits.test", "192.0.2.1", NULL);
+	add_host(pl, 20, "mx2.limits.test", "192.0.2.2", NULL);
+	run(w, pl, one_rcpt, 1, j, &r);
+	assert_string_equal(w->order, "192.0.2.1 198.51.100.9");
+	assert_int_equal(r.exit_status, EX_OK);
+	assert_non_null(strstr(r.first_line, "relay.example.test[198.51.100.9]"));
+	mx_deliver_result_free(&r);
+	journal_rows(w, "limits.test", rows, sizeof(rows));
+	assert_string_equal(rows, "greeting:tempfail:fallback_relay dot:delivered:done");
+	mx_journal_close(j);
+	w->cfg.policy.max_sessions = 2;
+	w->cfg.fallback_relay = NULL;
+	w->cfg.nfallback_relay = 0;
+	mx_plan_free(pl);
+}
+
+/* max_addresses ran out: the same */
+static void
+test_R12_relay_after_max_addresses_ran_out(void **state)
+{
+	struct world *w = *state;
+	struct script s[] = {
+		{ "192.0.2.1", MX_STAGE_CONNECT, MX_FAIL_CONNECT, 0, {0}, 0 },
+		{ "192.0.2.5", MX_STAGE_CONNECT, MX_FAIL_CONNECT, 0, {0}, 0 },
+		{ "192.0.2.2", MX_STAGE_DOT, MX_FAIL_NONE, 250, {0}, 0 },
+		{ "198.51.100.9", MX_STAGE_DOT, MX_FAIL_NONE, 250, {0}, 0 },
+	};
+	char   *relays[] = { "relay.example.test" };
+	struct mx_plan *pl = new_plan("limits.test");
+	struct mx_journal *j = journal(w);
+	struct mx_deliver_result r;
+	char	rows[512];
+
+	w->scripts = s;
+	w->nscripts = 4;
+	snprintf(w->relay_addr, sizeof(w->relay_addr), "198.51.100.9");
+	w->cfg.fallback_relay = relays;
+	w->cfg.nfallback_relay = 1;
+	w->cfg.policy.max_addresses = 2;
+	add_host(pl, 10, "mx1.limits.test", "192.0.2.1", "192.0.2.5");
+	add_host(pl, 20, "mx2.limits.test", "192.0.2.2", NULL);
+	run(w, pl, one_rcpt, 1, j, &r);
+	assert_string_equal(w->order, "192.0.2.1 192.0.2.5 198.51.100.9");
+	assert_int_equal(r.exit_status, EX_OK);
+	mx_deliver_result_free(&r);
+	journal_rows(w, "limits.test", rows, sizeof(rows));
+	assert_string_equal(rows, "connect:tempfail:next_address connect:tempfail:fallback_relay "
+			    "dot:delivered:done");
+	mx_journal_close(j);
+	w->cfg.policy.max_addresses = 5;
+	w->cfg.fallback_relay = NULL;
+	w->cfg.nfallback_relay = 0;
+	mx_plan_free(pl);
+}
+
+/* every address of a relay before the next relay, the last relay's too */
+static void
+test_R12_every_address_of_every_relay(void **state)
+{
+	struct world *w = *state;
+	struct script s[] = {
+		{ "192.0.2.1", MX_STAGE_RCPT, MX_FAIL_REPLY, 451, {451}, 0 },
+		{ "198.51.100.1", MX_STAGE_CONNECT, MX_FAIL_CONNECT, 0, {0}, 0 },
+		{ "198.51.100.2", MX_STAGE_GREETING, MX_FAIL_REPLY, 421, {0}, 0 },
+		{ "203.0.113.1", MX_STAGE_CONNECT, MX_FAIL_CONNECT, 0, {0}, 0 },
+		{ "203.0.113.2", MX_STAGE_DOT, MX_FAIL_NONE, 250, {0}, 0 },
+	};
+	char   *relays[] = { "relay1.example.test", "relay2.example.test" };
+	struct mx_plan *pl = new_plan("relays.test");
+	struct mx_journal *j = journal(w);
+	struct mx_deliver_result r;
+	char	rows[512];
+
+	w->scripts = s;
+	w->nscripts = 5;
+	w->relay_map[0][0] = "relay1.example.test";
+	w->relay_map[0][1] = "198.51.100.1";
+	w->relay_map[0][2] = "198.51.100.2";
+	w->relay_map[1][0] = "relay2.example.test";
+	w->relay_map[1][1] = "203.0.113.1";
+	w->relay_map[1][2] = "203.0.113.2";
+	w->cfg.fallback_relay = relays;
+	w->cfg.nfallback_relay = 2;
+	add_host(pl, 10, "mx1.relays.test", "192.0.2.1", NULL);
+	run(w, pl, one_rcpt, 1, j, &r);
+	assert_string_equal(w->order, "192.0.2.1 198.51.100.1 198.51.100.2 203.0.113.1 203.0.113.2");
+	assert_int_equal(r.exit_status, EX_OK);
+	assert_non_null(strstr(r.first_line, "relay2.example.test[203.0.113.2]"));
+	mx_deliver_result_free(&r);
+	journal_rows(w, "relays.test", rows, sizeof(rows));
+	assert_string_equal(rows, "rcpt:tempfail:fallback_relay connect:tempfail:next_address "
+			    "greeting:tempfail:fallback_relay connect:tempfail:next_address "
+			    "dot:delivered:done");
+
+	/* when the last relay's last address fails too, that one defers */
+	s[4].stage = MX_STAGE_GREETING;
+	s[4].kind = MX_FAIL_LOST;
+	s[4].code = 0;
+	run(w, pl, one_rcpt, 1, NULL, &r);
+	assert_string_equal(w->order, "192.0.2.1 198.51.100.1 198.51.100.2 203.0.113.1 203.0.113.2");
+	assert_int_equal(r.exit_status, EX_TEMPFAIL);
+	assert_non_null(strstr(r.first_line, "relay2.example.test[203.0.113.2]"));
+	mx_deliver_result_free(&r);
+	mx_journal_close(j);
+	memset(w->relay_map, 0, sizeof(w->relay_map));
+	w->cfg.fallback_relay = NULL;
+	w->cfg.nfallback_relay = 0;
+	mx_plan_free(pl);
+}
+
 /* --- R13 backoff ------------------------------------------------------------ */
 
 static void
@@ -757,6 +1013,114 @@ test_R13_recipient_4xx_does_not_back_off_the_host(void **state)
 	mx_plan_free(pl);
 }
 
+/* a 421 at any stage is the host closing the session: backoff (R13) */
+static void
+test_R13_421_at_every_stage_backs_off(void **state)
+{
+	struct world *w = *state;
+	static const enum mx_stage stages[] = { MX_STAGE_GREETING, MX_STAGE_EHLO, MX_STAGE_STARTTLS,
+						MX_STAGE_MAIL, MX_STAGE_RCPT, MX_STAGE_DATA,
+						MX_STAGE_DOT };
+	struct mx_plan *pl = new_plan("example.test");
+	struct mx_journal *j = journal(w);
+	struct mx_deliver_result r;
+	size_t	i;
+
+	add_host(pl, 10, "mx1.example.test", "192.0.2.1", NULL);
+	for (i = 0; i < sizeof(stages) / sizeof(stages[0]); i++) {
+		struct script s[] = {
+			{ "192.0.2.1", stages[i], MX_FAIL_REPLY, 421, {0}, 0 },
+		};
+		struct mx_backoff b;
+
+		w->scripts = s;
+		w->nscripts = 1;
+		w->now += 24 * 3600 * 1000LL;	/* past any earlier retry time */
+		run(w, pl, one_rcpt, 1, j, &r);
+		assert_int_equal(s[0].calls, 1);
+		assert_int_equal(r.exit_status, EX_TEMPFAIL);
+		mx_deliver_result_free(&r);
+		if (!mx_journal_get_backoff(j, "192.0.2.1", 25, &b) || b.failures != (int)i + 1)
+			fail_msg("421 at %s: backoff failures %d, want %d", mx_stage_name(stages[i]),
+				 b.failures, (int)i + 1);
+		assert_true(b.retry_at_ms > w->now);
+		assert_non_null(strstr(b.last_error, "421"));
+	}
+	mx_journal_close(j);
+	mx_plan_free(pl);
+}
+
+/*
+ * R13 from a failing host: a session that got as far as RCPT TO proves the
+ * host works, so a 4xx to RCPT (a recipient's answer) clears its backoff; a
+ * 4xx before RCPT (MAIL FROM) neither clears nor adds; a 421 at RCPT adds
+ */
+static void
+test_R13_failing_host_then_4xx_at_rcpt(void **state)
+{
+	struct world *w = *state;
+	struct script s[] = {
+		{ "192.0.2.1", MX_STAGE_CONNECT, MX_FAIL_CONNECT, 0, {0}, 0 },
+	};
+	struct mx_plan *pl = new_plan("example.test");
+	struct mx_journal *j = journal(w);
+	struct mx_deliver_result r;
+	struct mx_backoff b, before;
+
+	w->scripts = s;
+	w->nscripts = 1;
+	w->cfg.backoff_initial = 60;
+	w->cfg.backoff_max = 600;
+	add_host(pl, 10, "mx1.example.test", "192.0.2.1", NULL);
+	/* two failures: the host is failing */
+	run(w, pl, one_rcpt, 1, j, &r);
+	mx_deliver_result_free(&r);
+	w->now += 601 * 1000;
+	run(w, pl, one_rcpt, 1, j, &r);
+	mx_deliver_result_free(&r);
+	assert_true(mx_journal_get_backoff(j, "192.0.2.1", 25, &before));
+	assert_int_equal(before.failures, 2);
+
+	/* 451 to MAIL FROM: the state stays as it was */
+	w->now += 601 * 1000;
+	s[0].stage = MX_STAGE_MAIL;
+	s[0].kind = MX_FAIL_REPLY;
+	s[0].code = 451;
+	run(w, pl, one_rcpt, 1, j, &r);
+	assert_int_equal(s[0].calls, 3);
+	mx_deliver_result_free(&r);
+	assert_true(mx_journal_get_backoff(j, "192.0.2.1", 25, &b));
+	assert_int_equal(b.failures, 2);
+	assert_true(b.retry_at_ms == before.retry_at_ms);
+
+	/* 421 at RCPT: one more failure */
+	s[0].stage = MX_STAGE_RCPT;
+	s[0].code = 421;
+	s[0].rcpt_code[0] = 421;
+	run(w, pl, one_rcpt, 1, j, &r);
+	assert_int_equal(s[0].calls, 4);
+	mx_deliver_result_free(&r);
+	assert_true(mx_journal_get_backoff(j, "192.0.2.1", 25, &b));
+	assert_int_equal(b.failures, 3);
+
+	/* 450 to RCPT TO (greylisting): the host works, its backoff is cleared */
+	w->now += 601 * 1000;
+	s[0].code = 450;
+	s[0].rcpt_code[0] = 450;
+	run(w, pl, one_rcpt, 1, j, &r);
+	assert_int_equal(s[0].calls, 5);
+	assert_int_equal(r.exit_status, EX_TEMPFAIL);
+	mx_deliver_result_free(&r);
+	assert_false(mx_journal_get_backoff(j, "192.0.2.1", 25, &b));
+	assert_int_equal(b.failures, 0);
+	/* so the next delivery tries it at once */
+	run(w, pl, one_rcpt, 1, j, &r);
+	assert_int_equal(s[0].calls, 6);
+	mx_deliver_result_free(&r);
+	mx_journal_close(j);
+	mx_plan_free(pl);
+}
+
 /* --- R14 journal rows ------------------------------------------------------- */
 
 static void
@@ -811,6 +1175,104 @@ test_R14_every_attempt_journalled_with_decision(void **state)
 	mx_plan_free(pl);
 }
 
+/* 452 too many recipients: the rest go to the same address in a new session */
+static void
+test_R14_452_too_many_recipients_new_session(void **state)
+{
+	struct world *w = *state;
+	struct script s[] = {
+		{ "192.0.2.1", MX_STAGE_DOT, MX_FAIL_NONE, 250, {0}, 0 },
+		{ "192.0.2.2", MX_STAGE_DOT, MX_FAIL_NONE, 250, {0}, 0 },
+	};
+	static const char *const four[] = { "a@many.test", "b@many.test", "c@many.test",
+					    "d@many.test" };
+	struct mx_plan *pl = new_plan("many.test");
+	struct mx_journal *j = journal(w);
+	struct mx_deliver_result r;
+	char	rows[1024], reasons[4096];
+	size_t	i;
+
+	w->scripts = s;
+	w->nscripts = 2;
+	w->max_rcpts = 2;
+	add_host(pl, 10, "mx1.many.test", "192.0.2.1", NULL);
+	add_host(pl, 20, "mx2.many.test", "192.0.2.2", NULL);
+	run(w, pl, four, 4, j, &r);
+	/* two per session, all on the primary; the backup is never needed */
+	assert_string_equal(w->order, "192.0.2.1 192.0.2.1");
+	assert_int_equal(r.exit_status, EX_OK);
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(r.rcpt[i].status, MX_RCPT_SENT);
+		assert_non_null(strstr(r.rcpt[i].relay, "192.0.2.1"));
+	}
+	assert_int_equal(r.sessions, 1);	/* the second session is not a new host */
+	mx_deliver_result_free(&r);
+	journal_rows(w, "many.test", rows, sizeof(rows));
+	assert_string_equal(rows, "dot:delivered:done dot:delivered:done rcpt:tempfail:next_address "
+			    "rcpt:tempfail:next_address dot:delivered:done dot:delivered:done");
+	journal_reasons(w, "many.test", reasons, sizeof(reasons));
+	assert_non_null(strstr(reasons, "452"));
+	assert_non_null(strstr(reasons, "new session to the same address"));
+
+	/* one per session: four sessions, bounded by the recipients */
+	w->max_rcpts = 1;
+	run(w, pl, four, 4, NULL, &r);
+	assert_string_equal(w->order, "192.0.2.1 192.0.2.1 192.0.2.1 192.0.2.1");
+	assert_int_equal(r.exit_status, EX_OK);
+	mx_deliver_result_free(&r);
+
+	/* a 452 to the first recipient is no "too many": the usual 4xx, next host */
+	w->max_rcpts = 0;
+	s[0].stage = MX_STAGE_RCPT;
+	s[0].kind = MX_FAIL_REPLY;
+	s[0].code = 452;
+	s[0].rcpt_code[0] = 452;
+	run(w, pl, one_rcpt, 1, NULL, &r);
+	assert_string_equal(w->order, "192.0.2.1 192.0.2.2");
+	assert_int_equal(r.exit_status, EX_OK);
+	mx_deliver_result_free(&r);
+	mx_journal_close(j);
+	mx_plan_free(pl);
+}
+
+/* an 8-bit body sent without BODY=8BITMIME is said in the attempt's row */
+static void
+test_R14_8bit_without_8bitmime_noted(void **state)
+{
+	struct world *w = *state;
+	struct script s[] = {
+		{ "192.0.2.1", MX_STAGE_DOT, MX_FAIL_NONE, 250, {0}, 0 },
+	};
+	struct mx_plan *pl = new_plan("eight.test");
+	struct mx_journal *j = journal(w);
+	struct mx_deliver_result r;
+	char	reasons[2048];
+
+	w->scripts = s;
+	w->nscripts = 1;
+	w->eight_bit_unannounced = true;
+	add_host(pl, 10, "mx1.eight.test", "192.0.2.1", NULL);
+	run(w, pl, one_rcpt, 1, j, &r);
+	assert_int_equal(r.exit_status, EX_OK);
+	mx_deliver_result_free(&r);
+	journal_reasons(w, "eight.test", reasons, sizeof(reasons));
+	assert_non_null(strstr(reasons, "8-bit body sent without BODY=8BITMIME: the server does "
+			       "not offer 8BITMIME"));
+	/* and not when it did not happen */
+	w->eight_bit_unannounced = false;
+	run(w, pl, one_rcpt, 1, j, &r);
+	mx_deliver_result_free(&r);
+	journal_reasons(w, "eight.test", reasons, sizeof(reasons));
+	{
+		const char *p = strstr(reasons, "BODY=8BITMIME");
+
+		assert_non_null(p);			/* the first delivery's row */
+		assert_null(strstr(p + 1, "BODY=8BITMIME"));	/* not the second's */
+	}
+	mx_journal_close(j);
+	mx_plan_free(pl);
+}
+
 int
 main(void)
 {
@@ -820,6 +1282,7 @@ main(void)
 		cmocka_unit_test(test_R11_greeting_preset_moves_on_only_before_the_transaction),
 		cmocka_unit_test(test_R11_qmail_preset_defers_after_connecting),
 		cmocka_unit_test(test_R11_5xx_after_mail_bounces_and_5xx_greeting_is_temporary),
+		cmocka_unit_test(test_R11_starttls_stage_under_every_preset),
 		cmocka_unit_test_setup_teardown(test_R11_primary_refused_goes_to_backup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_R11_greylisting_primary_per_preset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_R11_421_greeting_per_preset, setup, teardown),
@@ -830,19 +1293,31 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_R11_all_hosts_failing_defers_naming_the_last, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_R11_mixed_recipients_never_exit_0, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_R11_one_deferred_one_bounced_exits_75, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_R10_max_sessions_and_addresses, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_R10_time_limit_stops_before_the_mta_kills_us, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_R12_relay_after_every_host_failed_temporarily, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_R12_relay_after_max_sessions_ran_out, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_R12_relay_after_max_addresses_ran_out, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_R12_every_address_of_every_relay, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_R13_failed_address_skipped_until_retry_time, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_R13_all_in_backoff_defers_without_connecting, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_R13_recipient_4xx_does_not_back_off_the_host, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_R13_421_at_every_stage_backs_off, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_R13_failing_host_then_4xx_at_rcpt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_R14_every_attempt_journalled_with_decision, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_R14_452_too_many_recipients_new_session, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_R14_8bit_without_8bitmime_noted, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("deliver (R10-R14)", tests, NULL, NULL);

@@ -1261,6 +1261,183 @@ test_smtp_pipelined_all_rcpts_rejected_354(void **state)
 	free(dump);
 }
 
+/* 452 "too many recipients" after an accepted one: flagged for a new session */
+static void
+test_smtp_452_too_many_recipients(void **state)
+{
+	struct fixture *fx = *state;
+	static const char *const rcpts[] = { "r0@d.test", "r1@d.test", "r2@d.test" };
+	struct peer *pr = peer_start(fx, GREET
+		"expect EHLO client.test\n"
+		"send 250-mx.test\\r\\n250 PIPELINING\\r\\n\n"
+		"expect MAIL FROM:<a@b>\n"
+		"expect RCPT TO:<r0@d.test>\n"
+		"expect RCPT TO:<r1@d.test>\n"
+		"expect RCPT TO:<r2@d.test>\n"
+		"expect DATA\n"
+		"send 250 ok\\r\\n250 ok\\r\\n450 4.2.0 r1 later\\r\\n452 4.5.3 Too many recipients"
+		"\\r\\n354 go\\r\\n\n"
+		"data\nsend 250 2.0.0 queued\\r\\n\n" BYE, NULL, false);
+	struct peer *first = peer_start(fx, GREET
+		"expect EHLO client.test\n"
+		"send 250-mx.test\\r\\n250 PIPELINING\\r\\n\n"
+		"expect MAIL FROM:<a@b>\n"
+		"expect RCPT TO:<c@d.test>\n"
+		"expect DATA\n"
+		"send 250 ok\\r\\n452 4.3.1 Insufficient system storage\\r\\n554 no valid recipients\\r\\n\n"
+		BYE, NULL, false);
+	struct mx_smtp_opts o;
+	struct run r;
+	char   *log;
+
+	opts(&o, MX_STARTTLS_OPPORTUNISTIC);
+	attempt(fx, pr, &o, "a@b", rcpts, 3, NULL, "x\n", 2, &r);
+	expect_outcome(fx, &r, MX_STAGE_DOT, MX_FAIL_NONE);
+	assert_true(r.rcpt[0].delivered);
+	assert_false(r.rcpt[0].too_many);
+	assert_false(r.rcpt[1].delivered);
+	assert_false(r.rcpt[1].too_many);		/* a 450 is that recipient's own */
+	assert_int_equal(r.rcpt[2].reply.code, 452);
+	assert_false(r.rcpt[2].delivered);
+	assert_true(r.rcpt[2].too_many);
+
+	/* a 452 with nobody accepted is the server's trouble, not "too many" */
+	attempt_simple(fx, first, &o, &r);
+	expect_outcome(fx, &r, MX_STAGE_RCPT, MX_FAIL_REPLY);
+	assert_int_equal(r.res.reply.code, 452);
+	assert_false(r.rcpt[0].too_many);
+	log = peer_log(fx, pr);
+	expect_script_done(log, 1);
+	free(log);
+}
+
+/*
+ * RFC 2920 3.1: pipelined commands go in bounded groups; the client reads a
+ * group's replies before it writes the next ("quiet" after "sleep" proves
+ * it waited), so a long recipient list cannot fill the server's buffers
+ */
+static void
+test_smtp_pipelining_bounded_groups(void **state)
+{
+	struct fixture *fx = *state;
+	enum { N = 40, FIRST = 31 };	/* MAIL and 31 RCPTs make the first group of 32 */
+	char   *rcpts[N], script[16384];
+	size_t	used = 0, i;
+	bool	pending[N];
+	struct mx_smtp_rcpt rc[N];
+	struct mx_smtp_result res;
+	struct mx_smtp_envelope env = { "a@b", (const char *const *)rcpts, N };
+	struct mx_smtp_opts o;
+	struct mx_spool *sp;
+	struct mx_ip ip;
+	struct peer *pr;
+	char   *log;
+
+	used += (size_t)snprintf(script + used, sizeof(script) - used, GREET
+				 "expect EHLO client.test\n"
+				 "send 250-mx.test\\r\\n250 PIPELINING\\r\\n\n"
+				 "expect MAIL FROM:<a@b>\n");
+	for (i = 0; i < N; i++) {
+		rcpts[i] = malloc(32);
+		assert_non_null(rcpts[i]);
+		snprintf(rcpts[i], 32, "r%02zu@d.test", i);
+		pending[i] = true;
+		used += (size_t)snprintf(script + used, sizeof(script) - used, "expect RCPT TO:<%s>\n",
+					 rcpts[i]);
+		if (i == FIRST - 1) {
+			size_t	j;
+
+			used += (size_t)snprintf(script + used, sizeof(script) - used,
+						 "sleep 300\nquiet\nsend ");
+			for (j = 0; j <= FIRST; j++)
+				used += (size_t)snprintf(script + used, sizeof(script) - used,
+							 "250 ok\\r\\n");
+			used += (size_t)snprintf(script + used, sizeof(script) - used, "\n");
+		}
+	}
+	used += (size_t)snprintf(script + used, sizeof(script) - used, "expect DATA\n"
+				 "sleep 300\nquiet\nsend ");
+	for (i = FIRST; i < N; i++)
+		used += (size_t)snprintf(script + used, sizeof(script) - used, "250 ok\\r\\n");
+	snprintf(script + used, sizeof(script) - used, "354 go\\r\\n\ndata\nsend 250 ok\\r\\n\n" BYE);
+	pr = peer_start(fx, script, NULL, false);
+
+	opts(&o, MX_STARTTLS_OPPORTUNISTIC);
+	sp = spool_of(fx, "x\n", 2);
+	assert_true(mx_ip_parse(pr->addr, &ip));
+	mx_smtp_attempt(&o, &ip, pr->port, "mx.test", &env, pending, sp, rc, &res);
+	mx_spool_free(sp);
+	log = peer_log(fx, pr);
+	if (res.kind != MX_FAIL_NONE)
+		fail_msg("ended at %s kind %d (%s); transcript:\n%s", mx_stage_name(res.stage),
+			 (int)res.kind, res.detail, log);
+	for (i = 0; i < N; i++) {
+		assert_true(rc[i].delivered);
+		free(rcpts[i]);
+	}
+	expect_script_done(log, 1);
+	assert_int_equal(count_prefix(log, "C: RCPT TO:"), N);
+	free(log);
+}
+
+/*
+ * thousands of recipients to smtp-sink through PIPELINING: every group's
+ * replies come back, DATA goes alone after a full last group, and each
+ * recipient arrives exactly once
+ */
+static void
+test_smtp_pipelining_thousands_of_recipients(void **state)
+{
+	struct fixture *fx = *state;
+	enum { N = 31 + 32 * 93 };	/* the last group is full: DATA goes alone */
+	static const char msg[] = "Subject: many\n\nhello\n";
+	char  **rcpts = calloc(N, sizeof(*rcpts)), want[64], *dump;
+	bool   *pending = calloc(N, sizeof(*pending));
+	struct mx_smtp_rcpt *rc = calloc(N, sizeof(*rc));
+	struct mx_smtp_envelope env = { "a@b", NULL, N };
+	struct mx_smtp_result res;
+	struct mx_smtp_opts o;
+	struct mx_spool *sp;
+	struct mx_ip ip;
+	struct peer *pr = sink_start(fx, NULL);
+	size_t	i;
+
+	assert_non_null(rcpts);
+	assert_non_null(pending);
+	assert_non_null(rc);
+	for (i = 0; i < N; i++) {
+		rcpts[i] = malloc(32);
+		assert_non_null(rcpts[i]);
+		snprintf(rcpts[i], 32, "r%04zu@d.test", i);
+		pending[i] = true;
+	}
+	env.rcpts = (const char *const *)rcpts;
+	opts(&o, MX_STARTTLS_NONE);
+	sp = spool_of(fx, msg, sizeof(msg) - 1);
+	assert_true(mx_ip_parse(pr->addr, &ip));
+	mx_smtp_attempt(&o, &ip, pr->port, "mx.test", &env, pending, sp, rc, &res);
+	mx_spool_free(sp);
+	if (res.stage != MX_STAGE_DOT || res.kind != MX_FAIL_NONE)
+		fail_msg("ended at %s kind %d (reply %d %s, %s)", mx_stage_name(res.stage),
+			 (int)res.kind, res.reply.code, res.reply.text, res.detail);
+	for (i = 0; i < N; i++)
+		if (!rc[i].delivered)
+			fail_msg("recipient %zu not delivered (reply %d)", i, rc[i].reply.code);
+	dump = sink_dump(fx, pr);
+	assert_non_null(dump);
+	assert_int_equal(count_prefix(dump, "X-Rcpt-Args: "), N);
+	for (i = 0; i < N; i += 97) {
+		snprintf(want, sizeof(want), "X-Rcpt-Args: <%s>", rcpts[i]);
+		assert_true(has_line(dump, want));
+	}
+	free(dump);
+	for (i = 0; i < N; i++)
+		free(rcpts[i]);
+	free(rcpts);
+	free(pending);
+	free(rc);
+}
+
 /* --- scripted peers: ESMTP parameters -------------------------------------- */
 
 static void
@@ -1314,6 +1491,7 @@ test_smtp_8bitmime_and_size(void **state)
 	opts(&o, MX_STARTTLS_OPPORTUNISTIC);
 	attempt(fx, pr, &o, "a@b", one_rcpt, 1, NULL, msg, sizeof(msg) - 1, &r);
 	expect_delivered(fx, &r, 1);
+	assert_false(r.res.eight_bit_unannounced);	/* announced */
 	log = peer_log(fx, pr);
 	expect_script_done(log, 1);
 	snprintf(script, sizeof(script), "C: %s", mail);	/* exactly that, nothing after */
@@ -1322,6 +1500,41 @@ test_smtp_8bitmime_and_size(void **state)
 	dump = dump_of(fx, pr, &len);
 	assert_int_equal(len, sizeof(wire) - 1);
 	assert_memory_equal(dump, wire, len);
+	free(dump);
+}
+
+/*
+ * 8-bit body, no 8BITMIME offered: sent as it is (what Exim does), without
+ * BODY=8BITMIME, and the result says so; a 7-bit body says nothing
+ */
+static void
+test_smtp_8bit_without_8bitmime(void **state)
+{
+	struct fixture *fx = *state;
+	static const char msg[] = "Subject: x\n\ncaf\xc3\xa9\n";
+	static const char wire[] = "Subject: x\r\n\r\ncaf\xc3\xa9\r\n";
+	static const char ascii[] = "Subject: x\n\nplain\n";
+	struct peer *pr = peer_start(fx, GREET EHLO_PLAIN ACCEPT_ONE BYE, NULL, false);
+	struct peer *pr7 = peer_start(fx, GREET EHLO_PLAIN ACCEPT_ONE BYE, NULL, false);
+	struct mx_smtp_opts o;
+	struct run r;
+	size_t	len;
+	char   *log, *dump;
+
+	opts(&o, MX_STARTTLS_OPPORTUNISTIC);
+	attempt(fx, pr, &o, "a@b", one_rcpt, 1, NULL, msg, sizeof(msg) - 1, &r);
+	expect_delivered(fx, &r, 1);
+	assert_true(r.res.eight_bit_unannounced);
+	attempt(fx, pr7, &o, "a@b", one_rcpt, 1, NULL, ascii, sizeof(ascii) - 1, &r);
+	expect_delivered(fx, &r, 1);
+	assert_false(r.res.eight_bit_unannounced);
+	log = peer_log(fx, pr);
+	expect_script_done(log, 1);
+	expect_log(log, "C: MAIL FROM:<a@b>");	/* the whole line: no BODY= */
+	free(log);
+	dump = dump_of(fx, pr, &len);
+	assert_int_equal(len, sizeof(wire) - 1);
+	assert_memory_equal(dump, wire, len);		/* as it is, not re-encoded */
 	free(dump);
 }
 
@@ -1727,6 +1940,31 @@ test_smtp_starttls_refused_required(void **state)
 	free(log);
 }
 
+/* 421 to STARTTLS: the server is going away; not "lost connection at MAIL FROM" */
+static void
+test_smtp_421_to_starttls(void **state)
+{
+	struct fixture *fx = *state;
+	struct peer *pr = peer_start(fx, GREET
+		"expect EHLO client.test\nsend 250-mx.test\\r\\n250 STARTTLS\\r\\n\n"
+		"expect STARTTLS\nsend 421 4.3.2 shutting down\\r\\n\n", NULL, false);
+	struct mx_smtp_opts o;
+	struct run r;
+	char   *log;
+
+	opts(&o, MX_STARTTLS_OPPORTUNISTIC);
+	attempt_simple(fx, pr, &o, &r);
+	expect_outcome(fx, &r, MX_STAGE_STARTTLS, MX_FAIL_REPLY);
+	assert_int_equal(r.res.reply.code, 421);
+	assert_string_equal(r.res.reply.enhanced, "4.3.2");
+	assert_string_equal(r.res.reply.text, "shutting down");
+	assert_false(r.rcpt[0].tried);
+	log = peer_log(fx, pr);
+	assert_int_equal(count_prefix(log, "C: MAIL"), 0);
+	assert_int_equal(count_prefix(log, "# connection"), 1);	/* no plaintext retry */
+	free(log);
+}
+
 static void
 test_smtp_starttls_none_ignores_offer(void **state)
 {
@@ -1773,8 +2011,12 @@ main(void)
 		T(test_smtp_no_pipelining_waits),
 		T(test_smtp_pipelined_mail_rejected),
 		T(test_smtp_pipelined_all_rcpts_rejected_354),
+		T(test_smtp_452_too_many_recipients),
+		T(test_smtp_pipelining_bounded_groups),
+		T(test_smtp_pipelining_thousands_of_recipients),
 		T(test_smtp_size_too_small),
 		T(test_smtp_8bitmime_and_size),
+		T(test_smtp_8bit_without_8bitmime),
 		T(test_smtp_utf8_rcpt_without_smtputf8),
 		T(test_smtp_utf8_with_smtputf8),
 		T(test_smtp_data_exact_on_the_wire),
@@ -1792,6 +2034,7 @@ main(void)
 		T(test_smtp_starttls_required_bad_handshake),
 		T(test_smtp_starttls_refused_keeps_extensions),
 		T(test_smtp_starttls_refused_required),
+		T(test_smtp_421_to_starttls),
 		T(test_smtp_starttls_none_ignores_offer),
 	};
 
