@@ -279,14 +279,21 @@ set_deadline(struct conn *c, int ms)
 		c->deadline = c->hard_deadline;
 }
 
-/* conn_open - non-blocking connect with a deadline */
+/*
+ * conn_open - non-blocking connect with a deadline. An IPv4-mapped IPv6
+ * address is connected to over IPv4, as the plan judged it (it works also
+ * where IPv6 sockets are IPv6-only or IPv6 is off)
+ */
 static bool
-conn_open(struct conn *c, const struct mx_ip *ip, int port)
+conn_open(struct conn *c, const struct mx_ip *mapped, int port)
 {
 	struct sockaddr_storage ss;
+	struct mx_ip v4;
+	const struct mx_ip *ip = &v4;
 	socklen_t slen;
 	int	err = 0, w;
 
+	mx_ip_unmap(mapped, &v4);
 	memset(&ss, 0, sizeof(ss));
 	if (ip->family == AF_INET) {
 		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
