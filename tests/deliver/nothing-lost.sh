@@ -1,6 +1,6 @@
 # tests/deliver/nothing-lost.sh - nothing is lost under a real Postfix
-# (sourced by tests/run-tests.sh after scenarios.sh, whose MTA helpers it
-# uses; needs note_result, $run, $top, $dlv_pipe)
+# (sourced by tests/run-tests.sh after scenarios.sh, whose MTA helpers and
+# dlv_marked it uses; needs note_result, $run, $top, $dlv_pipe)
 #
 # A private Postfix hands kill.dlv.test and burst.dlv.test to mxtier-pipe
 # (pipe(8)); their MX hosts live on 127.0.1.11 and 127.0.1.12 and a faultdns
@@ -206,7 +206,9 @@ CONF
 		done | sort | uniq -c | awk '{ $1 = $1; print }')
 		want=$(for ((i = 0; i < 24; i++)); do echo "1 nlburst <user$i@burst.dlv.test>"; done | sort)
 		[[ $got == "$want" ]] ||
-			why+="the sink's record per recipient (copies, sink, recipient) differs: $(diff <(echo "$want") <(echo "$got") | grep '^[<>]' | head -4 | tr '\n' ' '); "
+			why+="not one copy per recipient at the sink: $(diff <(echo "$want") <(echo "$got") |
+				sed -n 's/^< 1 nlburst /missing /p; s/^> \([0-9]*\) nlburst /got \1 for /p' |
+				head -6 | tr '\n' ' ')...; "
 		echo "   burst: ${#qids[@]} messages, $sent sent at once, $deferred deferred while DNS was down"
 		nl_ok dns_stopped_during_burst "$why"
 	fi
