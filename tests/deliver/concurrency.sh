@@ -14,8 +14,11 @@
 # run as nobody, as the MTAs run them (mxtier-pipe refuses root).
 #
 # Cases: barrier, exit status and first line of every process, the sinks'
-# counts, the journal's rows (in total and per queue id), its integrity, no
-# journal warning from any process, every report during the burst.
+# counts, every recipient's message stored exactly once at its sink (the
+# sinks' own record: X-Rcpt-Args of each message marked by this burst's
+# X-Mxt-Case: header, and its body), the journal's rows (in total and per
+# queue id), its integrity, no journal warning from any process, every
+# report during the burst.
 
 conc_n=${CONC_N:-64}
 conc_dir=$dlv_dir/concurrency
@@ -71,6 +74,8 @@ else
 	c_conc=$(dlv_conf conc postfix)
 	conc_db=$dlv_dir/journal-conc/journal.db
 	rm -f "$conc_db" "$conc_db-wal" "$conc_db-shm"
+	conc_marker=conc.$$
+	conc_msg=$(dlv_marked "$dlv_dir/msg.eml" "$conc_marker")
 	conc_lock=$conc_dir/barrier
 	: >"$conc_lock"
 	conc_before=$(dlv_counts)
@@ -83,7 +88,7 @@ else
 		(
 			timeout 120 flock -s -w 90 "$conc_lock" "${conc_as[@]}" "$dlv_pipe" \
 				-c "$c_conc" --dns-server "$MXT_DNS" -q "C$$x$i" -f sender@client.test \
-				-d "$d" -- "user$i@$d" <"$dlv_dir/msg.eml" >"$conc_dir/out.$i" 2>&1
+				-d "$d" -- "user$i@$d" <"$conc_msg" >"$conc_dir/out.$i" 2>&1
 			echo $? >"$conc_dir/rc.$i"
 		) 197>&- 198>&- &
 		conc_pids+=($!)
@@ -155,6 +160,44 @@ else
 	if [[ -z $why ]]; then dlv_ok "concurrency sinks_got_every_message_once" ok
 	else dlv_ok "concurrency sinks_got_every_message_once" fail "$why"; fi
 
+	# per recipient: user$i's message stored once, at its sink, for it alone
+	why=
+	unset conc_seen
+	declare -gA conc_seen=()
+	conc_hash=$(mta_body_hash "$conc_msg")
+	nbad=0
+	while read -r name file; do
+		[[ -n $name ]] || continue
+		r=$(mta_sink_file_rcpts "$file" | tr '\n' ' ')
+		conc_seen["$name ${r% }"]=$(( ${conc_seen["$name ${r% }"]:-0} + 1 ))
+		if [[ $(mta_sink_file_body_hash "$file") != "$conc_hash" ]]; then
+			nbad=$((nbad + 1))
+			[[ $nbad -le 3 ]] && why+="the body stored at $name for ${r% } differs from the message; "
+		fi
+	done < <(mta_sink_find "X-Mxt-Case: $conc_marker")
+	nmiss=0 ndup=0
+	for ((i = 0; i < conc_n; i++)); do
+		if ((i % 2)); then k="ref2 <user$i@refused.dlv.test>"; else k="ok1 <user$i@ok.dlv.test>"; fi
+		case ${conc_seen[$k]:-0} in
+		1) unset "conc_seen[$k]" ;;
+		0) nmiss=$((nmiss + 1)); [[ $nmiss -le 3 ]] && why+="nothing stored at ${k/ / for }; " ;;
+		*) ndup=$((ndup + 1)); [[ $ndup -le 3 ]] && why+="${conc_seen[$k]} copies at ${k/ / for }; "
+		   unset "conc_seen[$k]" ;;
+		esac
+	done
+	[[ $nmiss -eq 0 ]] || why+="$nmiss of $conc_n recipients got nothing; "
+	[[ $ndup -eq 0 ]] || why+="$ndup of $conc_n recipients got more than one copy; "
+	# whatever is left was stored where, or for whom, nothing should be
+	nq=0
+	for k in "${!conc_seen[@]}"; do
+		nq=$((nq + 1))
+		[[ $nq -le 3 ]] && why+="${conc_seen[$k]} unexpected at ${k/ / for }; "
+	done
+	[[ $nq -eq 0 ]] || why+="$nq unexpected recipient and sink pairs; "
+	if [[ -z $why ]]; then dlv_ok "concurrency each_recipient_exactly_once" ok
+	else dlv_ok "concurrency each_recipient_exactly_once" fail "$why"; fi
+	unset conc_seen
+
 	# the journal: 1 row per ok.dlv.test message, 2 per refused.dlv.test
 	why=
 	want_rows=$(( (conc_n + 1) / 2 + 2 * (conc_n / 2) ))
@@ -221,4 +264,4 @@ else
 fi
 unset conc_n conc_dir conc_as conc_pids conc_rpid conc_lock conc_before conc_after conc_total \
 	conc_rpid2 conc_db conc_t0 conc_ms conc_waiting nrc nline nbad nskipped nwarn nrep nduring njson nbadrep \
-	want_rows nq w f kind
+	want_rows nq w f kind conc_marker conc_msg conc_hash nmiss ndup name file r k

@@ -1,6 +1,6 @@
 # tests/deliver/nothing-lost.sh - nothing is lost under a real Postfix
-# (sourced by tests/run-tests.sh after scenarios.sh, whose MTA helpers it
-# uses; needs note_result, $run, $top, $dlv_pipe)
+# (sourced by tests/run-tests.sh after scenarios.sh, whose MTA helpers and
+# dlv_marked it uses; needs note_result, $run, $top, $dlv_pipe)
 #
 # A private Postfix hands kill.dlv.test and burst.dlv.test to mxtier-pipe
 # (pipe(8)); their MX hosts live on 127.0.1.11 and 127.0.1.12 and a faultdns
@@ -9,10 +9,14 @@
 # killed_mid_data: mxtier-pipe is SIGKILLed after the server said 354 to
 #   DATA, while the message is on its way. Postfix must keep the message
 #   queued (deferred), and the retry must deliver it exactly once, byte for
-#   byte, with the journal intact.
-# dns_stopped_during_burst: 24 messages; the DNS server stops once the first
-#   one was sent. Every message is then either sent or still queued, none
-#   bounced; with DNS back and the queue flushed, each arrives exactly once.
+#   byte, for its one recipient (the SMTP peer's own record), with the
+#   journal intact.
+# dns_stopped_during_burst: 24 messages, one recipient each (user0 to
+#   user23); the DNS server stops once the first one was sent. Every message
+#   is then either sent or still queued, none bounced; with DNS back and the
+#   queue flushed, each arrives exactly once: the sink stored one message
+#   for each recipient (its X-Rcpt-Args), with the body intact, and nothing
+#   else.
 
 nl_dir=$run/nothing-lost
 mkdir -p "$nl_dir"
@@ -136,9 +140,14 @@ CONF
 				why+="the retry: \"$got\", want sent via mx.kill.dlv.test; "
 			nl_queued "$qid" && why+="$qid is still queued after it was sent; "
 			[[ $(peer_accepted "$nl_dir" stall) -eq 0 ]] || why+="the stalled server accepted it; "
-			[[ $(peer_accepted "$nl_dir" retry) -eq 1 ]] ||
+			got=$(peer_deliveries "$nl_dir" retry)
+			[[ $(wc -l <<<"$got") -eq 1 && -n $got ]] ||
 				why+="accepted $(peer_accepted "$nl_dir" retry) times, want once; "
-			[[ $(mta_body <"$nl_dir/retry.dump" | sha256sum) == $(mta_body <"$nl_dir/kill.eml" | sha256sum) ]] ||
+			read -r _ off size rcpts <<<"$got"
+			[[ $rcpts == "<user@kill.dlv.test>" ]] ||
+				why+="accepted for \"$rcpts\", want <user@kill.dlv.test>; "
+			h=$(peer_message "$nl_dir" retry "${off:-0}" "${size:-0}" | mta_body | sha256sum)
+			[[ $h == $(mta_body <"$nl_dir/kill.eml" | sha256sum) ]] ||
 				why+="the body that arrived differs from the one sent; "
 			[[ $(sqlite3 "$nl_dir/journal/journal.db" 'pragma integrity_check') == ok ]] ||
 				why+="the journal is damaged; "
@@ -152,6 +161,7 @@ CONF
 		# --- the DNS server goes away during a burst -----------------------
 		why=
 		qids=()
+		nl_msg=$(dlv_marked "$dlv_dir/msg.eml" "burst.$$")
 		for ((i = 0; i < 24; i++)); do
 			if ((i == 12)); then
 				# the burst is under way: once one message was sent, DNS goes
@@ -159,7 +169,7 @@ CONF
 					why+="nothing was sent before the DNS server stopped; "
 				nl_dns_stop
 			fi
-			q=$(mta_postfix_send "$nl_pf" sender@client.test "user$i@burst.dlv.test" "$dlv_dir/msg.eml") ||
+			q=$(mta_postfix_send "$nl_pf" sender@client.test "user$i@burst.dlv.test" "$nl_msg") ||
 				{ why+="Postfix did not take message $i; "; continue; }
 			qids+=("$q")
 		done
@@ -188,6 +198,17 @@ CONF
 		for q in "${qids[@]}"; do
 			[[ $(grep -c ": $q: .*status=sent" "$nl_pf/maillog") -eq 1 ]] || why+="$q not sent exactly once; "
 		done
+		# the sink's own record: one message per recipient, none twice, none missing
+		got=$(mta_sink_find "X-Mxt-Case: burst.$$" | while read -r name file; do
+			r=$(mta_sink_file_rcpts "$file" | tr '\n' ' ')
+			[[ $(mta_sink_file_body_hash "$file") == $(mta_body_hash "$nl_msg") ]] || r+="(body differs) "
+			echo "$name ${r% }"
+		done | sort | uniq -c | awk '{ $1 = $1; print }')
+		want=$(for ((i = 0; i < 24; i++)); do echo "1 nlburst <user$i@burst.dlv.test>"; done | sort)
+		[[ $got == "$want" ]] ||
+			why+="not one copy per recipient at the sink: $(diff <(echo "$want") <(echo "$got") |
+				sed -n 's/^< 1 nlburst /missing /p; s/^> \([0-9]*\) nlburst /got \1 for /p' |
+				head -6 | tr '\n' ' ')...; "
 		echo "   burst: ${#qids[@]} messages, $sent sent at once, $deferred deferred while DNS was down"
 		nl_ok dns_stopped_during_burst "$why"
 	fi

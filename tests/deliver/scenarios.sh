@@ -6,8 +6,12 @@
 # failure options, and mxtier-pipe delivers - first called directly (every
 # preset), then through a private Postfix (pipe(8)) and an unpacked Exim
 # (pipe transport). Each case checks the exit status or the MTA's outcome,
-# the first line of output, which sink got the message (or that none did,
-# by counting every sink's messages) and the journal rows.
+# the first line of output, the journal rows, and what the sinks stored:
+# every sink's count grew by exactly what the case wants (one message at
+# one sink, or nothing anywhere), and, found by a header unique to the case
+# (X-Mxt-Case:), the message was stored exactly once, at that sink, for
+# exactly its one recipient (X-Rcpt-Args), with its body intact. A second
+# copy anywhere, or none, fails the case.
 
 MTA_DIR=$run/mta
 MTA_TOP=$top
@@ -68,18 +72,48 @@ dlv_counts() {
 	echo "$out"
 }
 
-# dlv_changed BEFORE AFTER - the sinks whose count grew, "none" if none
+# dlv_changed BEFORE AFTER - the sinks whose count grew, each named once
+# per message it got ("ok1 ok1": two), "none" if none
 dlv_changed() {
-	local b a out=
+	local b a n out=
 	for a in $2; do
 		for b in $1; do
-			if [[ ${a%%=*} == "${b%%=*}" && ${a#*=} != "${b#*=}" ]]; then
+			[[ ${a%%=*} == "${b%%=*}" ]] || continue
+			for ((n = ${b#*=}; n < ${a#*=}; n++)); do
 				out+="${a%%=*} "
-			fi
+			done
 		done
 	done
 	out=${out% }
 	echo "${out:-none}"
+}
+
+# dlv_marked MSG MARKER - a copy of MSG whose first header is
+# "X-Mxt-Case: MARKER"; prints its path
+dlv_marked() {
+	local f=$dlv_dir/case-$2.eml
+	{ printf 'X-Mxt-Case: %s\n' "$2"; cat "$1"; } >"$f"
+	chmod a+r "$f"
+	echo "$f"
+}
+
+# dlv_arrivals MARKER WANT_SINK RCPT MSG - the sinks' own record of the
+# message marked MARKER: stored exactly once, at WANT_SINK (none: nowhere),
+# for exactly RCPT, with MSG's body. Prints what is wrong, nothing if all
+# is well.
+dlv_arrivals() {
+	local marker=$1 want=$2 rcpt=$3 msg=$4 name file r got= bad=
+	while read -r name file; do
+		[[ -n $name ]] || continue
+		got+="$name "
+		r=$(mta_sink_file_rcpts "$file" | tr '\n' ' ')
+		[[ $r == "<$rcpt> " ]] || bad+="$name stored it for \"${r% }\", want <$rcpt>; "
+		[[ $(mta_sink_file_body_hash "$file") == $(mta_body_hash "$msg") ]] ||
+			bad+="the body stored at $name differs from the message; "
+	done < <(mta_sink_find "X-Mxt-Case: $marker")
+	got=${got% }
+	[[ ${got:-none} == "$want" ]] || bad="the message was stored at: ${got:-none}, want $want; $bad"
+	printf '%s' "$bad"
 }
 
 # dlv_journal CONF QID - "stage:outcome:decision" of its rows, in order
@@ -117,7 +151,8 @@ dlv_ok() {	# NAME OK? WHY - count a case
 dlv_direct() {
 	local name=$1 conf=$2 domain=$3 want_exit=$4 want_line=$5 want_sink=$6 want_journal=$7
 	local sender=${8-sender@client.test} msg=${9:-$dlv_dir/msg.eml}
-	local qid=D$RANDOM$RANDOM before after out rc first got_sink rows why= n
+	local qid=D$RANDOM$RANDOM before after out rc first got_sink rows why=
+	msg=$(dlv_marked "$msg" "$name.$qid")
 	before=$(dlv_counts)
 	out=$(timeout 120 "${dlv_as[@]}" "$dlv_pipe" -c "$conf" --dns-server "$MXT_DNS" -q "$qid" -f "$sender" \
 		-d "$domain" -- "user@$domain" <"$msg" 2>&1)
@@ -130,11 +165,7 @@ dlv_direct() {
 	[[ $first =~ $want_line ]] || why+="first line \"$first\" !~ /$want_line/; "
 	[[ $got_sink == "$want_sink" ]] || why+="sink got: $got_sink, want $want_sink; "
 	[[ $rows == $want_journal ]] || why+="journal \"$rows\", want \"$want_journal\"; "
-	if [[ -z $why && $want_sink != none && $want_sink != *" "* ]]; then
-		n=$(mta_sink_messages "$want_sink")
-		[[ $(mta_sink_body_hash "$want_sink" "$n") == $(mta_body_hash "$msg") ]] ||
-			why+="body at the sink differs from the message; "
-	fi
+	why+=$(dlv_arrivals "$name.$qid" "$want_sink" "user@$domain" "$msg")
 	if [[ -z $why ]]; then dlv_ok "$name" ok; else dlv_ok "$name" fail "$why"; fi
 }
 
@@ -183,37 +214,36 @@ else
 	# line still comes first and the warning follows it
 	c_nojournal=$(dlv_conf nojournal postfix)
 	sed -i "s|^journal { path = .*|journal { path = \"$dlv_dir/no-such-dir/journal.db\" }|" "$c_nojournal"
+	m=$(dlv_marked "$dlv_dir/msg.eml" nojournal.$$)
 	before=$(dlv_counts)
 	out=$(timeout 120 "${dlv_as[@]}" "$dlv_pipe" -c "$c_nojournal" --dns-server "$MXT_DNS" -f a@client.test \
-		-d ok.dlv.test -- user@ok.dlv.test <"$dlv_dir/msg.eml" 2>&1)
+		-d ok.dlv.test -- user@ok.dlv.test <"$m" 2>&1)
 	rc=$?
+	got=$(dlv_changed "$before" "$(dlv_counts)")
+	why=$(dlv_arrivals nojournal.$$ ok1 user@ok.dlv.test "$m")
 	if [[ $rc -eq 0 && ${out%%$'\n'*} == "2.0.0 delivered via mx1.ok.dlv.test"* &&
 	      $(printf '%s\n' "$out" | sed -n 2p) == "mxtier-pipe: warning: journal "*"no-such-dir"* &&
-	      $(dlv_changed "$before" "$(dlv_counts)") == ok1 ]]; then
+	      $got == ok1 && -z $why ]]; then
 		dlv_ok journal_unavailable_still_delivers ok
 	else
-		dlv_ok journal_unavailable_still_delivers fail "exit $rc, output: $out"
+		dlv_ok journal_unavailable_still_delivers fail "exit $rc, sinks got: $got, $why output: $out"
 	fi
 	dlv_direct backoff_first "$c_pf" backoff.dlv.test 0 'backup\.backoff' boff2 'connect:tempfail:next_tier dot:delivered:done'
 	dlv_direct backoff_skips_failed_host "$c_pf" backoff.dlv.test 0 'backup\.backoff' boff2 '-:skipped:next_tier dot:delivered:done'
 fi
 
-# dlv_mta_check NAME WHAT QID GOT WANT_REGEX BEFORE SINK CONF JOURNAL
+# dlv_mta_check NAME WHAT QID GOT WANT_REGEX BEFORE SINK CONF JOURNAL MARKER RCPT MSG
 # WHAT: postfix or exim; GOT: the MTA's outcome line
 dlv_mta_check() {
 	local name=$1 qid=$3 got=$4 want=$5 before=$6 want_sink=$7 conf=$8 want_journal=$9
-	local after got_sink rows why= n
+	local marker=${10} rcpt=${11} msg=${12} after got_sink rows why=
 	after=$(dlv_counts)
 	got_sink=$(dlv_changed "$before" "$after")
 	rows=$(dlv_journal "$conf" "$qid")
 	[[ $got =~ $want ]] || why+="outcome \"$got\" !~ /$want/; "
 	[[ $got_sink == "$want_sink" ]] || why+="sink got: $got_sink, want $want_sink; "
 	[[ $rows == $want_journal ]] || why+="journal \"$rows\", want \"$want_journal\"; "
-	if [[ -z $why && $want_sink != none ]]; then
-		n=$(mta_sink_messages "$want_sink")
-		[[ $(mta_sink_body_hash "$want_sink" "$n") == $(mta_body_hash "$dlv_dir/msg.eml") ]] ||
-			why+="body at the sink differs from what was injected; "
-	fi
+	why+=$(dlv_arrivals "$marker" "$want_sink" "$rcpt" "$msg")
 	if [[ -z $why ]]; then dlv_ok "$2 $name" ok; else dlv_ok "$2 $name" fail "$why"; fi
 }
 
@@ -221,29 +251,31 @@ dlv_mta_check() {
 # inject through the private Postfix; QUEUED=queued: the message must still
 # be in Postfix's queue afterwards (postqueue -j)
 dlv_postfix() {
-	local before qid got
+	local before qid got m marker=postfix.$1.$$
+	m=$(dlv_marked "$dlv_dir/msg.eml" "$marker")
 	before=$(dlv_counts)
-	qid=$(mta_postfix_send "$pf_dir" sender@client.test "user@$2" "$dlv_dir/msg.eml") || {
+	qid=$(mta_postfix_send "$pf_dir" sender@client.test "user@$2" "$m") || {
 		dlv_ok "postfix $1" fail "injection failed"; return; }
 	got=$(mta_postfix_wait "$pf_dir" "$qid")
 	if [[ ${6:-} == queued ]] && ! mta_postfix_queue_json "$pf_dir" | grep -q "\"queue_id\": *\"$qid\""; then
 		got+=" (NOT in the queue)"
 	fi
-	dlv_mta_check "$1" postfix "$qid" "$got" "$3" "$before" "$4" "$c_pfmta" "$5"
+	dlv_mta_check "$1" postfix "$qid" "$got" "$3" "$before" "$4" "$c_pfmta" "$5" "$marker" "user@$2" "$m"
 }
 
 # dlv_exim NAME DOMAIN WANT_REGEX SINK JOURNAL [QUEUED]
 dlv_exim() {
-	local before out id got
+	local before out id got m marker=exim.$1.$$
+	m=$(dlv_marked "$dlv_dir/msg.eml" "$marker")
 	before=$(dlv_counts)
-	out=$(mta_exim_deliver "$ex_dir" sender@client.test "user@$2" "$dlv_dir/msg.eml") || {
+	out=$(mta_exim_deliver "$ex_dir" sender@client.test "user@$2" "$m") || {
 		dlv_ok "exim $1" fail "exim did not take the message"; return; }
 	id=${out%% *}
 	got=${out#* }
 	if [[ ${6:-} == queued ]] && ! mta_exim_queue "$ex_dir" | grep -q "$id"; then
 		got+=" (NOT in the queue)"
 	fi
-	dlv_mta_check "$1" exim "$id" "$got" "$3" "$before" "$4" "$c_exmta" "$5"
+	dlv_mta_check "$1" exim "$id" "$got" "$3" "$before" "$4" "$c_exmta" "$5" "$marker" "user@$2" "$m"
 }
 
 if [[ ${#MTA_SINK_PID[@]} -gt 0 ]]; then

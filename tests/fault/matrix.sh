@@ -7,9 +7,13 @@
 # (tests/smtp/smtppeer) on 127.0.1.1 (mx1, pref 10) and 127.0.1.2 (backup,
 # pref 20), one port for both; the row's fault goes into mx1's script or into
 # the local setup. Then it runs mxtier-pipe as an MTA would (as nobody when
-# we are root) and checks the exit status, the first line of output, which
-# peer accepted the message (and that it got it byte for byte) and the
-# journal rows. Every peer and mount is stopped after its row.
+# we are root) and checks the exit status, the first line of output, the
+# journal rows, and every message the peers took during the call, from their
+# own transcripts (peer_deliveries): a row whose SINK names a peer wants
+# exactly one message there, for exactly the one recipient, byte for byte,
+# and none anywhere else; SINK none wants none at all. A second copy, at the
+# same peer or the other one, fails the row. Every peer and mount is
+# stopped after its row.
 
 fm_dir=$run/fault
 fm_pipe=$top/plugin/mxtier-pipe
@@ -183,6 +187,7 @@ fm_check_journal_full() {
 fm_run_row() {
 	local name=$1 setup=$2 want_exit=$3 want_first=$4 want_sink=$5 want_journal=$6
 	local kind stage fault extra domain qid=F$RANDOM$RANDOM rc first sink rows why= db
+	local p mark_mx1=0 mark_backup=0 mark got peer conn off size rcpts
 	fm_row=$fm_dir/$name
 	mkdir -p "$fm_row/journal" "$fm_row/spool"
 	[[ ${#fm_as[@]} -gt 0 ]] && chown nobody:nogroup "$fm_row/journal" "$fm_row/spool"
@@ -218,6 +223,10 @@ fm_run_row() {
 	chmod a+rx "$fm_row"; [[ -f $fm_msg ]] && chmod a+r "$fm_msg"
 
 	if [[ -z $why ]]; then
+		# what the peers took before this call (journal_full's first
+		# delivery) is not this call's
+		[[ -f $fm_row/mx1.log ]] && mark_mx1=$(wc -l <"$fm_row/mx1.log")
+		[[ -f $fm_row/backup.log ]] && mark_backup=$(wc -l <"$fm_row/backup.log")
 		if [[ $fm_stdin == closed ]]; then
 			fm_out=$(timeout 60 "${fm_as[@]}" "$fm_pipe" -c "$fm_conf_file" -q "$qid" \
 				-f sender@client.test -d "$domain" -- "user@$domain" <&- 2>&1)
@@ -227,9 +236,15 @@ fm_run_row() {
 		fi
 		rc=$?
 		first=${fm_out%%$'\n'*}
-		sink=none
-		[[ $(peer_accepted "$fm_row" mx1) -gt 0 ]] && sink=mx1
-		[[ $(peer_accepted "$fm_row" backup) -gt 0 ]] && sink="${sink/none/} backup" && sink=${sink# }
+		# every message a peer took during the call: "PEER CONN OFFSET SIZE RCPT..."
+		got=
+		for p in mx1 backup; do
+			mark=mark_$p
+			got+=$(peer_deliveries "$fm_row" "$p" "${!mark}" | sed "s/^/$p /")$'\n'
+		done
+		got=$(sed '/^$/d' <<<"$got")
+		sink=$(awk '{ printf "%s%s", sep, $1; sep = " " }' <<<"$got")
+		sink=${sink:-none}
 		[[ -n $fm_extra ]] && $fm_extra
 		db=$fm_row/journal/journal.db
 		rows=-
@@ -242,10 +257,14 @@ fm_run_row() {
 		[[ $first =~ $want_first ]] || why+="first line \"$first\" !~ /$want_first/; "
 		[[ $sink == "$want_sink" ]] || why+="accepted by: $sink, want $want_sink; "
 		[[ $rows == "$want_journal" ]] || why+="journal \"$rows\", want \"$want_journal\"; "
-		if [[ $want_sink != none && $sink == "$want_sink" ]] &&
-		   ! cmp -s <(fm_wire "$fm_msg") <(tail -c "$(fm_wire "$fm_msg" | wc -c)" "$fm_row/$want_sink.dump"); then
-			why+="$want_sink did not receive the message byte for byte; "
-		fi
+		# each message taken: for the row's one recipient, byte for byte
+		while read -r peer conn off size rcpts; do
+			[[ -n $peer ]] || continue
+			[[ $rcpts == "<user@$domain>" ]] ||
+				why+="$peer (connection $conn) took it for \"$rcpts\", want <user@$domain>; "
+			cmp -s <(fm_wire "$fm_msg") <(peer_message "$fm_row" "$peer" "$off" "$size") ||
+				why+="$peer (connection $conn) did not receive the message byte for byte; "
+		done <<<"$got"
 	fi
 	fm_cleanup
 	if [[ -z $why ]]; then

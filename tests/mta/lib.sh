@@ -37,6 +37,13 @@
 #   mta_sink_file NAME N             path of the N-th stored message (1 = oldest)
 #   mta_sink_body_hash NAME N        sha256 of the N-th message's body
 #   mta_sink_envelope NAME N         its X-Mail-Args / X-Rcpt-Args lines
+#   mta_sink_find LINE               "NAME FILE" of every message any sink
+#                                    started here stored whose header has
+#                                    exactly LINE (a test's own marker, e.g.
+#                                    "X-Mxt-Case: ID"), sinks by name
+#   mta_sink_file_rcpts FILE         the recipients smtp-sink recorded for
+#                                    that message (X-Rcpt-Args), one a line
+#   mta_sink_file_body_hash FILE     sha256 of that message's body
 #   mta_world_lock [SECONDS]         serialize runs that use 127.0.0.x:2525
 #   mta_smtp_send ADDR PORT FROM TO FILE   a bash /dev/tcp SMTP client; prints
 #                                    the reply to the final dot (exit 0 on 2xx)
@@ -271,7 +278,27 @@ mta_sink_body_hash() {
 	local f
 	f=$(mta_sink_file "$1" "$2")
 	[[ -n $f ]] || { mta_log "sink $1 has no message $2"; return 1; }
-	_mta_sink_message "$f" | mta_body | sha256sum | cut -d' ' -f1
+	mta_sink_file_body_hash "$f"
+}
+
+mta_sink_file_body_hash() {
+	_mta_sink_message "$1" | mta_body | sha256sum | cut -d' ' -f1
+}
+
+mta_sink_file_rcpts() {
+	sed -n '/^Received: /q; s/^X-Rcpt-Args: //p' "$1"
+}
+
+mta_sink_find() {
+	local name f
+	for name in $(printf '%s\n' "${!MTA_SINK_DIR[@]}" | sort); do
+		# candidates anywhere in the file; then the header only (up to
+		# the first empty line) counts
+		for f in $(grep -l -x -F -r -e "$1" "${MTA_SINK_DIR[$name]}/dump" 2>/dev/null | sort); do
+			awk -v want="$1" '$0 == "" { exit } $0 == want { found = 1; exit }
+				END { exit !found }' "$f" && echo "$name $f"
+		done
+	done
 }
 
 # ---------------------------------------------------------------------------

@@ -6,9 +6,18 @@
 #   in DIR/NAME.log; waits for its ready line, sets PEER_PORT, adds its pid
 #   to PEER_PIDS. It ends by itself after 120 s or 64 connections.
 # peer_stop_all - stop every peer started so far
-# peer_accepted DIR NAME - how many messages the peer answered with a plain
-#   "250 " right after their data (a multi-line reply that starts with 250-
-#   is no acceptance)
+# peer_deliveries DIR NAME [SKIP] - the peer's own record of what it took,
+#   read from its transcript: one line per message it answered with a plain
+#   "250 " right after the data (a multi-line reply that starts with 250- is
+#   no acceptance): "CONN OFFSET SIZE RCPT...", CONN the connection number,
+#   OFFSET and SIZE where the message's octets lie in DIR/NAME.dump, RCPT
+#   each recipient of that transaction that the peer answered 2xx, as the
+#   client wrote it (<a@b>, parameters dropped). Replies are paired with
+#   the commands in order, so pipelined commands count right. SKIP: leave
+#   out messages whose data ended in the first SKIP lines of the transcript
+#   (what came before a test's own call).
+# peer_message DIR NAME OFFSET SIZE - those octets of the dump
+# peer_accepted DIR NAME - how many messages the peer took (peer_deliveries)
 PEER_PIDS=()
 PEER_PORT=
 
@@ -35,10 +44,56 @@ peer_stop_all() {
 	PEER_PIDS=()
 }
 
+peer_deliveries() {
+	[[ -f $1/$2.log ]] || return 0
+	awk -v skip="${3:-0}" '
+	# reply - one final reply line CODE to the oldest command not yet answered
+	function reply(code,   cmd, i) {
+		if (dot) {			# the reply to the final dot
+			if (code == "250" && NR > skip)
+				printf "%d %d %d%s\n", conn, start, size, rcpts
+			dot = 0; rcpts = ""
+			return
+		}
+		if (tail >= head)
+			return			# nothing asked: garbage, a drip
+		cmd = q[tail++]
+		if (cmd ~ /^(MAIL|RSET|EHLO|HELO)/)
+			rcpts = ""
+		else if (cmd ~ /^RCPT/ && code ~ /^2/)
+			rcpts = rcpts " " substr(cmd, 5)
+	}
+	/^# connection [0-9]+ / { conn = $3; head = tail = 0; q[head++] = "GREETING"; rcpts = ""; dot = 0; next }
+	/^# data [0-9]+ octets/ { start = off; size = $3; off += $3; dot = 1; next }
+	/^! the client went away in the middle of the data \(/ {
+		n = $0; sub(/.*\(/, "", n); off += n + 0; next }
+	/^C: / {
+		line = substr($0, 4)
+		if (toupper(substr(line, 1, 8)) == "RCPT TO:") {
+			a = substr(line, 9); sub(/^ +/, "", a)
+			# ESMTP parameters after the address go
+			while (match(a, / [A-Za-z0-9-]+(=[^ >]*)?$/)) a = substr(a, 1, RSTART - 1)
+			q[head++] = "RCPT" a
+		} else
+			q[head++] = toupper(line)
+		next
+	}
+	/^S: / {
+		text = substr($0, 4)
+		n = split(text, part, /\\x0d\\x0a|\\x0a/)
+		for (i = 1; i <= n; i++)
+			if (part[i] ~ /^[0-9][0-9][0-9]( |$)/)
+				reply(substr(part[i], 1, 3))
+		next
+	}' "$1/$2.log"
+}
+
+peer_message() {
+	tail -c +$(($3 + 1)) "$1/$2.dump" 2>/dev/null | head -c "$4"
+}
+
 peer_accepted() {
-	[[ -f $1/$2.log ]] || { echo 0; return; }
-	awk '/^# data [0-9]+ octets/ { d = 1; next } d && /^S: / { if ($2 == "250") n++; d = 0 }
-	     END { print n + 0 }' "$1/$2.log"
+	peer_deliveries "$1" "$2" | wc -l
 }
 
 # peer_script_healthy - a plain ESMTP session that takes one message

@@ -27,11 +27,15 @@
  *	-c FILE	 certificate chain (PEM) for starttls
  *	-k FILE	 private key (PEM) for starttls
  *	-d FILE	 the messages that "data" receives are appended here, exactly
- *		 as received after un-stuffing the dots: CRLF stays CRLF
+ *		 as received after un-stuffing the dots: CRLF stays CRLF.
+ *		 Each message adds exactly the octets its transcript line
+ *		 "# data N octets" (or, cut off, "! ... (N octets)") counts,
+ *		 so the dump can be split into messages (tests/smtp/peer.sh)
  *	-L FILE	 a transcript, appended and flushed line by line:
  *		   "# ..."  events (connection N, end of script, data N octets)
  *		   "C: ..." each line read from the client, without its CRLF
- *		   "S: ..." each send
+ *		   "S: ..." each send, whole (a drip: its TEXT once; a
+ *			    longline: its length)
  *		   "! ..."  anything that went against the script: a mismatch,
  *			    the client gone, a line too long, a TLS failure
  *		 Octets other than printable ASCII are written as \xHH.
@@ -546,11 +550,12 @@ sent_ahead(struct conn *c)
 	return poll(&pfd, 1, 0) > 0 && recv(c->fd, &b, 1, MSG_PEEK) > 0;
 }
 
-/* send_step - send and log */
+/* send_step - send and log the whole text (peer.sh pairs every reply in it
+ * with a command, so none may be cut off) */
 static bool
 send_step(struct conn *c, const char *buf, size_t len)
 {
-	logq("S: ", buf, len > 300 ? 300 : len);
+	logq("S: ", buf, len);
 	return conn_send(c, buf, len);
 }
 
