@@ -132,7 +132,7 @@ fm_local() {
 	config_invalid) printf 'smtp {\n  port = "twenty-five"\n}\n' >>"$fm_conf_file" ;;
 	journal_ro)
 		fm_tmpfs "$fm_row/journal" "ro,size=64k" || return 1
-		fm_extra=fm_check_journal_warning ;;
+		fm_extra=fm_check_journal_unopened ;;
 	journal_full)
 		# the journal exists, then its filesystem fills up
 		fm_tmpfs "$fm_row/journal" "size=256k,mode=0755" || return 1
@@ -168,6 +168,14 @@ fm_local() {
 fm_big_message() {
 	sed -i 's/^spool {/spool { memory_limit = 65536 /' "$fm_conf_file"
 	{ printf 'Subject: big\n\n'; head -c 2400000 /dev/urandom | base64 -w 76; } >"$fm_msg"
+}
+
+# fm_check_journal_unopened - the warning says that nothing is recorded and
+# that backoff is off while the journal cannot be opened
+fm_check_journal_unopened() {
+	fm_check_journal_warning
+	grep -q 'delivering without a journal: no attempt is recorded and host backoff (R13) is off' \
+		<<<"$fm_out" || why+="the warning does not say that backoff (R13) is off; "
 }
 
 # fm_check_journal_warning - the delivery warned about the journal, after the status line
