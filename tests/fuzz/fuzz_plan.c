@@ -18,7 +18,8 @@
  *   - result OK iff at least one usable address; status "" iff OK
  *   - a null MX plan has no usable address (R4); a failed MX lookup has no
  *     tiers (R6); implicit_mx iff the MX lookup said NODATA (R5)
- *   - no usable address in a disabled family or in ignore_networks (R7)
+ *   - no usable address in a disabled family or in ignore_networks, an
+ *     IPv4-mapped one judged as the IPv4 address it carries (R8)
  *   - no usable host is this machine or an alias when cname_targets is
  *     strict (R9, R8); an exchange that is an IP address is never usable
  *   - the same seed gives the same plan; the JSON output parses
@@ -342,11 +343,16 @@ is_local(const struct mx_plan_host *h, const struct mx_policy *p, const struct m
 		    (h->canonical[0] && strcasecmp(p->local_names[n], h->canonical) == 0))
 			return true;
 	for (i = 0; i < h->naddrs; i++) {
+		struct mx_ip judged;
+
+		mx_ip_unmap(&h->addrs[i].ip, &judged);	/* R8: mapped is judged as IPv4 */
 		for (n = 0; n < p->nlocal_addresses; n++)
-			if (mx_cidr_contains(&p->local_addresses[n], &h->addrs[i].ip))
+			if (mx_cidr_contains(&p->local_addresses[n], &h->addrs[i].ip) ||
+			    mx_cidr_contains(&p->local_addresses[n], &judged))
 				return true;
 		for (n = 0; n < env->nlocal_ifaddrs; n++)
-			if (mx_ip_equal(&env->local_ifaddrs[n], &h->addrs[i].ip))
+			if (mx_ip_equal(&env->local_ifaddrs[n], &h->addrs[i].ip) ||
+			    mx_ip_equal(&env->local_ifaddrs[n], &judged))
 				return true;
 	}
 	return false;
@@ -390,6 +396,7 @@ check_plan(const struct mx_plan *plan, const struct world *w)
 			check(host->naddrs == 0 || host->addrs != NULL);
 			for (a = 0; a < host->naddrs; a++) {
 				const struct mx_plan_addr *ad = &host->addrs[a];
+				struct mx_ip judged;
 				size_t	n;
 
 				check(strcmp(ad->text, mx_ip_format(&ad->ip, text, sizeof(text))) == 0);
@@ -398,9 +405,13 @@ check_plan(const struct mx_plan *plan, const struct world *w)
 				check(host->usable);	/* a usable address has a usable host */
 				if (a > 0)
 					check(host->addrs[a - 1].usable);
-				check(family_enabled(p, ad->ip.family));
-				for (n = 0; n < p->nignore_networks; n++)
+				/* R8: an IPv4-mapped address is judged as the IPv4 it carries */
+				mx_ip_unmap(&ad->ip, &judged);
+				check(family_enabled(p, judged.family));
+				for (n = 0; n < p->nignore_networks; n++) {
 					check(!mx_cidr_contains(&p->ignore_networks[n], &ad->ip));
+					check(!mx_cidr_contains(&p->ignore_networks[n], &judged));
+				}
 				host_usable++;
 			}
 			usable_addrs += host_usable;
