@@ -1,12 +1,27 @@
 /*
  * resolve - MX and address lookups with c-ares from a poll() loop (see resolve.h)
  *
- * Two c-ares channels per lookup: one over UDP that hands truncated answers
- * back to us (ARES_FLAG_IGNTC), one over TCP for the retry of those, so a
- * truncated answer whose TCP retry fails is told apart from other failures.
+ * Two kinds of c-ares channel: over UDP, handing truncated answers back to
+ * us (ARES_FLAG_IGNTC), and over TCP for the retry of those, so a truncated
+ * answer whose TCP retry fails is told apart from other failures.
+ *
+ * Server failover. c-ares moves on to the next server after a timeout or a
+ * connection error by itself. After a SERVFAIL, REFUSED or NOTIMP answer it
+ * would too, but then, when every server failed, c-ares 1.18 reports
+ * "connection refused" (or asks a lone server again, tries times), hiding
+ * what the servers said; so the channels are made with NOCHECKRESP and the
+ * answer comes to us. We follow the next server ourselves, as glibc's stub
+ * resolver (Postfix) does: channel k of a kind holds servers k, k+1, ..., so
+ * the same query sent on channel k+1 starts at the next server and keeps
+ * c-ares' own failover behind it. Channel 0 over UDP is made at the start,
+ * every other one when a query first needs it: a healthy first server costs
+ * no extra round trip and no extra channel. (Should the answer on channel k
+ * come from a later server, after a timeout, channel k+1 asks that server
+ * once more: rare, bounded by the number of servers.)
+ *
  * Every query carries a struct query naming what it is for; its callback
  * classifies the answer and may start follow-up queries (addresses after
- * the MX answer, the target of an alias).
+ * the MX answer, the target of an alias, the next server, TCP).
  */
 #include <ares.h>
 #include <arpa/nameser.h>
@@ -25,15 +40,17 @@
 enum phase { PHASE_MX, PHASE_ADDR, PHASE_DONE };
 
 struct mx_lookup {
-	ares_channel udp;
-	ares_channel tcp;
+	ares_channel *udp;		/* [k]: servers k..nchan-1 over UDP; NULL until used */
+	ares_channel *tcp;		/* [k]: the same over TCP */
+	int	nchan;			/* number of servers, at least 1 */
+	struct ares_addr_port_node *servers;	/* the servers of udp[0], for the others */
 	struct mx_dns_result *result;
 	struct mx_resolver_opts opts;
 	enum phase phase;
 	long long deadline_ms;		/* end of the current phase */
 	int	pending;		/* queries without an outcome */
 	bool	expired;		/* deadline passed: cancel, start nothing new */
-	int	fd_owner[MX_LOOKUP_MAXFDS];	/* 0 udp, 1 tcp, per pollfd slot */
+	int	fd_owner[MX_LOOKUP_MAXFDS];	/* 2k udp[k], 2k+1 tcp[k], per pollfd slot */
 	int	nfd;
 };
 
@@ -45,11 +62,17 @@ struct query {
 	char	asked[MX_DOMAIN_MAX + 1];	/* name in this query */
 	int	hops;				/* aliases followed so far */
 	bool	over_tcp;
+	int	server;				/* sent on channel [server] */
+	int	said_status;			/* last SERVFAIL/REFUSED/NOTIMP before, or 0 */
+	char	said[64];			/* what the servers before said, in order */
+	char	words[200];			/* the words of a failure that names them */
 };
 
 static void query_done(void *arg, int status, int timeouts, unsigned char *abuf, int alen);
-static bool make_channel(const struct mx_resolver_opts *o, bool tcp, ares_channel *ch,
+static bool make_channel(const struct mx_resolver_opts *o, bool tcp,
+			 struct ares_addr_port_node *servers, ares_channel *ch,
 			 char *err, size_t errlen);
+static ares_channel channel(struct mx_lookup *l, bool tcp, int k);
 
 /* mx_resolver_opts_from_config - options from the config and --dns-server */
 void
@@ -89,10 +112,23 @@ phase_budget_ms(const struct mx_lookup *l)
 	return (long long)l->opts.timeout_ms * l->opts.tries;
 }
 
-/* send_query - start one query; it always ends in query_done */
+/* resend - send q (again) on channel [server] of its kind; it ends in query_done */
+static void
+resend(struct mx_lookup *l, struct query *q)
+{
+	ares_channel ch = channel(l, q->over_tcp, q->server);
+
+	if (ch == NULL) {
+		query_done(q, ARES_ENOMEM, 0, NULL, 0);
+		return;
+	}
+	ares_query(ch, q->asked, C_IN, q->qtype, query_done, q);
+}
+
+/* send_query - start one query at the first server; it always ends in query_done */
 static void
 send_query(struct mx_lookup *l, int qtype, const char *name, const char *set,
-	   int hops, bool over_tcp)
+	   int hops)
 {
 	struct query *q = calloc(1, sizeof(*q));
 
@@ -104,21 +140,10 @@ send_query(struct mx_lookup *l, int qtype, const char *name, const char *set,
 	q->l = l;
 	q->qtype = qtype;
 	q->hops = hops;
-	q->over_tcp = over_tcp;
 	snprintf(q->asked, sizeof(q->asked), "%s", name);
 	snprintf(q->set, sizeof(q->set), "%s", set ? set : "");
 	l->pending++;
-	if (over_tcp && l->tcp == NULL) {
-		char	err[160];
-
-		/* made on the first truncated answer: most lookups never need it */
-		if (!make_channel(&l->opts, true, &l->tcp, err, sizeof(err))) {
-			l->tcp = NULL;
-			query_done(q, ARES_ENOMEM, 0, NULL, 0);
-			return;
-		}
-	}
-	ares_query(over_tcp ? l->tcp : l->udp, name, C_IN, qtype, query_done, q);
+	resend(l, q);
 }
 
 /* classify - c-ares status to our status, with words for the detail */
@@ -141,6 +166,82 @@ classify(int status, const char **words)
 	case ARES_ENOMEM: *words = "out of memory"; return MX_DNS_FAIL;
 	default: *words = ares_strerror(status); return MX_DNS_FAIL;
 	}
+}
+
+/* rcode_said - the name of a failure rcode worth asking the next server about, or NULL */
+static const char *
+rcode_said(int status)
+{
+	switch (status) {
+	case ARES_ESERVFAIL: return "SERVFAIL";
+	case ARES_EREFUSED: return "REFUSED";
+	case ARES_ENOTIMP: return "NOTIMP";
+	default: return NULL;
+	}
+}
+
+/* is_answer - did a server answer (rather than time out, refuse a connection, ...) */
+static bool
+is_answer(int status)
+{
+	switch (status) {
+	case ARES_SUCCESS:
+	case ARES_ENODATA:
+	case ARES_ENOTFOUND:
+	case ARES_ESERVFAIL:
+	case ARES_EREFUSED:
+	case ARES_ENOTIMP:
+	case ARES_EFORMERR:
+	case ARES_EBADRESP:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
+ * next_server - after a SERVFAIL, REFUSED or NOTIMP answer, ask the next
+ * server; true when q went there (and is no longer the caller's)
+ */
+static bool
+next_server(struct mx_lookup *l, struct query *q, int status)
+{
+	const char *rc = rcode_said(status);
+	size_t	used = strlen(q->said);
+
+	if (rc == NULL || q->server + 1 >= l->nchan || l->expired)
+		return false;
+	if (used + strlen(rc) + 3 < sizeof(q->said))
+		snprintf(q->said + used, sizeof(q->said) - used, "%s%s", used ? ", " : "", rc);
+	q->said_status = status;
+	q->server++;
+	resend(l, q);
+	return true;
+}
+
+/*
+ * said_first - when servers before the last one failed: the status and words
+ * that say so. An answer of the last server stands, with the earlier rcodes
+ * named if it is a failure too; a non-answer (timeout, connection refused)
+ * gives way to what an earlier server said. True when q->words (and maybe
+ * *status) now say so.
+ */
+static bool
+said_first(struct query *q, int *status, const char *words)
+{
+	const char *rc = rcode_said(*status);
+
+	if (q->said[0] == '\0' || (is_answer(*status) && rc == NULL))
+		return false;
+	if (rc != NULL) {
+		snprintf(q->words, sizeof(q->words), "the name servers answered %s, %s",
+			 q->said, rc);
+	} else {
+		snprintf(q->words, sizeof(q->words), "the name servers answered %s, then: %s",
+			 q->said, words);
+		*status = q->said_status;
+	}
+	return true;
 }
 
 /* set_detail - keep the first words about a failure */
@@ -180,8 +281,8 @@ start_addresses(struct mx_lookup *l, bool implicit)
 	l->deadline_ms = mx_clock_mono_ms() + phase_budget_ms(l);
 	if (implicit) {
 		if (mx_dns_result_set(r, r->domain) != NULL) {
-			send_query(l, MX_DNS_T_A, r->domain, r->domain, 0, false);
-			send_query(l, MX_DNS_T_AAAA, r->domain, r->domain, 0, false);
+			send_query(l, MX_DNS_T_A, r->domain, r->domain, 0);
+			send_query(l, MX_DNS_T_AAAA, r->domain, r->domain, 0);
 		}
 		return;
 	}
@@ -194,8 +295,8 @@ start_addresses(struct mx_lookup *l, bool implicit)
 			continue;	/* not a host name; the plan says so */
 		if (mx_dns_result_set(r, ex[i].name) == NULL)
 			continue;
-		send_query(l, MX_DNS_T_A, ex[i].name, ex[i].name, 0, false);
-		send_query(l, MX_DNS_T_AAAA, ex[i].name, ex[i].name, 0, false);
+		send_query(l, MX_DNS_T_A, ex[i].name, ex[i].name, 0);
+		send_query(l, MX_DNS_T_AAAA, ex[i].name, ex[i].name, 0);
 	}
 	free(ex);
 }
@@ -218,7 +319,7 @@ handle_mx(struct query *q, enum mx_dns_status st, const char *words,
 			return;
 		}
 		snprintf(r->canonical, sizeof(r->canonical), "%s", a->owner);
-		send_query(l, MX_DNS_T_MX, a->owner, NULL, q->hops + a->hops, false);
+		send_query(l, MX_DNS_T_MX, a->owner, NULL, q->hops + a->hops);
 		return;
 	}
 	if (st == MX_DNS_OK && a->hops + q->hops > 0)
@@ -270,7 +371,7 @@ handle_addr(struct query *q, enum mx_dns_status st, const char *words,
 			*slot = MX_DNS_TIMEOUT;
 			return;
 		}
-		send_query(l, q->qtype, a->owner, q->set, q->hops + a->hops, false);
+		send_query(l, q->qtype, a->owner, q->set, q->hops + a->hops);
 		return;
 	}
 	if (st == MX_DNS_OK && a->hops + q->hops > 0)
@@ -306,26 +407,34 @@ query_done(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 		return;
 	l = q->l;
 	memset(&a, 0, sizeof(a));
+	if (next_server(l, q, status))
+		return;
 	st = classify(status, &words);
+	if (said_first(q, &status, words)) {
+		st = classify(status, &words);
+		words = q->words;
+	}
 	if (abuf != NULL && alen >= 12 && (abuf[2] & 0x02) != 0 && !q->over_tcp &&
 	    (status == ARES_SUCCESS || status == ARES_ENODATA)) {
-		/* truncated over UDP: ask again over TCP */
+		/* truncated over UDP: ask the same server again over TCP */
 		if (!l->expired) {
-			l->pending--;
-			send_query(l, q->qtype, q->asked, q->set[0] ? q->set : NULL, q->hops, true);
-			free(q);
+			q->over_tcp = true;
+			q->said[0] = '\0';	/* this server answered; TCP starts afresh */
+			q->said_status = 0;
+			resend(l, q);
 			return;
 		}
 		st = MX_DNS_TRUNCATED;
 		words = "answer truncated and no time left for TCP";
 	} else if (q->over_tcp && st != MX_DNS_OK && st != MX_DNS_NODATA &&
 		   st != MX_DNS_NXDOMAIN) {
-		static char tcpwords[160];
+		char	tcpwords[sizeof(q->words)];
 
 		snprintf(tcpwords, sizeof(tcpwords), "answer truncated over UDP and the TCP "
-			 "retry failed (%s)", ares_strerror(status));
+			 "retry failed (%s)", words == q->words ? q->words : ares_strerror(status));
+		snprintf(q->words, sizeof(q->words), "%s", tcpwords);
 		st = MX_DNS_TRUNCATED;
-		words = tcpwords;
+		words = q->words;
 	}
 	if (st == MX_DNS_OK) {
 		if (!mx_dnsmsg_parse(abuf, (size_t)alen, q->asked, q->qtype, &a, why, sizeof(why))) {
@@ -344,19 +453,24 @@ query_done(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 	free(q);
 }
 
-/* make_channel - one c-ares channel with our servers and timeouts */
+/*
+ * make_channel - one c-ares channel with our timeouts and the servers given
+ * (a list from ares_get_servers_ports), else the configured ones
+ */
 static bool
-make_channel(const struct mx_resolver_opts *o, bool tcp, ares_channel *ch,
-	     char *err, size_t errlen)
+make_channel(const struct mx_resolver_opts *o, bool tcp, struct ares_addr_port_node *servers,
+	     ares_channel *ch, char *err, size_t errlen)
 {
 	struct ares_options ao;
-	int	mask = ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES, rc;
+	int	mask = ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_NOROTATE, rc;
 
 	memset(&ao, 0, sizeof(ao));
 	/*
-	 * NOCHECKRESP: hand SERVFAIL and REFUSED answers to us as such. Without
-	 * it c-ares 1.18 moves on to the next server and, when none is left,
-	 * reports "connection refused", which hides what the server said.
+	 * NOCHECKRESP: hand SERVFAIL, REFUSED and NOTIMP answers to us as such
+	 * (next_server follows the next server). Without it c-ares 1.18 moves
+	 * on by itself but, when none is left, reports "connection refused",
+	 * which hides what the servers said. NOROTATE: every query starts at
+	 * the channel's first server, even if resolv.conf says "rotate".
 	 */
 	ao.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES | ARES_FLAG_NOCHECKRESP |
 	    (tcp ? ARES_FLAG_USEVC : ARES_FLAG_IGNTC);
@@ -367,7 +481,14 @@ make_channel(const struct mx_resolver_opts *o, bool tcp, ares_channel *ch,
 		snprintf(err, errlen, "cannot set up the resolver: %s", ares_strerror(rc));
 		return false;
 	}
-	if (o->nservers > 0) {
+	if (servers != NULL) {
+		rc = ares_set_servers_ports(*ch, servers);
+		if (rc != ARES_SUCCESS) {
+			snprintf(err, errlen, "cannot set the DNS servers: %s", ares_strerror(rc));
+			ares_destroy(*ch);
+			return false;
+		}
+	} else if (o->nservers > 0) {
 		char	csv[1024] = "";
 		size_t	i, used = 0;
 
@@ -402,6 +523,73 @@ make_channel(const struct mx_resolver_opts *o, bool tcp, ares_channel *ch,
 	return true;
 }
 
+/* channel - channel k (servers k, k+1, ...) of a kind, made on first use; NULL if it cannot be */
+static ares_channel
+channel(struct mx_lookup *l, bool tcp, int k)
+{
+	ares_channel *slot = tcp ? &l->tcp[k] : &l->udp[k];
+	struct ares_addr_port_node *from = l->servers;
+	char	err[160];
+	int	i;
+
+	if (*slot != NULL)
+		return *slot;
+	for (i = 0; i < k && from != NULL; i++)
+		from = from->next;
+	if (!make_channel(&l->opts, tcp, from, slot, err, sizeof(err)))
+		*slot = NULL;
+	return *slot;
+}
+
+/* lookup_destroy - destroy every channel made and free the lookup */
+static void
+lookup_destroy(struct mx_lookup *l)
+{
+	int	k;
+
+	l->expired = true;	/* pending callbacks run with ARES_EDESTRUCTION: start nothing */
+	for (k = 0; k < l->nchan; k++) {
+		if (l->udp[k] != NULL)
+			ares_destroy(l->udp[k]);
+		if (l->tcp[k] != NULL)
+			ares_destroy(l->tcp[k]);
+	}
+	if (l->servers != NULL)
+		ares_free_data(l->servers);
+	free(l->udp);
+	free(l->tcp);
+	mx_dns_result_free(l->result);
+	free(l);
+}
+
+/* lookup_channels - channel 0 over UDP, and room for one channel per server */
+static bool
+lookup_channels(struct mx_lookup *l, char *err, size_t errlen)
+{
+	ares_channel first;
+	struct ares_addr_port_node *n;
+
+	if (!make_channel(&l->opts, false, NULL, &first, err, errlen))
+		return false;
+	if (ares_get_servers_ports(first, &l->servers) != ARES_SUCCESS)
+		l->servers = NULL;	/* no failover, the first channel still works */
+	l->nchan = 0;
+	for (n = l->servers; n != NULL; n = n->next)
+		l->nchan++;
+	if (l->nchan == 0)
+		l->nchan = 1;
+	l->udp = calloc((size_t)l->nchan, sizeof(*l->udp));
+	l->tcp = calloc((size_t)l->nchan, sizeof(*l->tcp));
+	if (l->udp == NULL || l->tcp == NULL) {
+		snprintf(err, errlen, "out of memory");
+		ares_destroy(first);
+		l->nchan = 0;	/* nothing for lookup_destroy to walk */
+		return false;
+	}
+	l->udp[0] = first;
+	return true;
+}
+
 /* lookup_begin - a lookup of MX records, or of the name's addresses only */
 static struct mx_lookup *
 lookup_begin(const struct mx_resolver_opts *opts, const char *domain, bool addresses_only,
@@ -421,12 +609,10 @@ lookup_begin(const struct mx_resolver_opts *opts, const char *domain, bool addre
 		l->opts.tries = 2;
 	if (l->opts.max_mx_records <= 0)
 		l->opts.max_mx_records = MX_MAX_MX_DEFAULT;
-	if (!make_channel(&l->opts, false, &l->udp, err, errlen)) {
-		mx_dns_result_free(l->result);
-		free(l);
+	if (!lookup_channels(l, err, errlen)) {
+		lookup_destroy(l);
 		return NULL;
 	}
-	l->tcp = NULL;		/* made when an answer comes truncated (send_query) */
 	if (addresses_only) {
 		l->result->mx_status = MX_DNS_NODATA;	/* as for an implicit MX */
 		l->pending++;				/* hold the phase open while starting */
@@ -437,7 +623,7 @@ lookup_begin(const struct mx_resolver_opts *opts, const char *domain, bool addre
 	}
 	l->phase = PHASE_MX;
 	l->deadline_ms = mx_clock_mono_ms() + phase_budget_ms(l);
-	send_query(l, MX_DNS_T_MX, domain, NULL, 0, false);
+	send_query(l, MX_DNS_T_MX, domain, NULL, 0);
 	return l;
 }
 
@@ -490,34 +676,42 @@ mx_lookup_pollfds(struct mx_lookup *l, struct pollfd *fds, int max, int *timeout
 {
 	struct timeval tv, *tvp;
 	long long left;
-	int	n;
+	int	n, k;
 
 	if (l->phase == PHASE_DONE) {
 		*timeout_ms = 0;
 		return 0;
 	}
-	n = add_channel_fds(l, l->udp, 0, fds, 0, max);
-	if (l->tcp != NULL)
-		n = add_channel_fds(l, l->tcp, 1, fds, n, max);
-	l->nfd = n;
 	left = l->deadline_ms - mx_clock_mono_ms();
 	if (left < 0)
 		left = 0;
 	*timeout_ms = (int)left;
-	tvp = ares_timeout(l->udp, NULL, &tv);
-	if (tvp != NULL && tvp->tv_sec * 1000 + tvp->tv_usec / 1000 < *timeout_ms)
-		*timeout_ms = (int)(tvp->tv_sec * 1000 + (tvp->tv_usec + 999) / 1000);
-	tvp = l->tcp != NULL ? ares_timeout(l->tcp, NULL, &tv) : NULL;
-	if (tvp != NULL && tvp->tv_sec * 1000 + tvp->tv_usec / 1000 < *timeout_ms)
-		*timeout_ms = (int)(tvp->tv_sec * 1000 + (tvp->tv_usec + 999) / 1000);
+	for (n = 0, k = 0; k < 2 * l->nchan; k++) {
+		ares_channel ch = (k & 1 ? l->tcp : l->udp)[k >> 1];
+
+		if (ch == NULL)
+			continue;
+		n = add_channel_fds(l, ch, k, fds, n, max);
+		tvp = ares_timeout(ch, NULL, &tv);
+		if (tvp != NULL && tvp->tv_sec * 1000 + tvp->tv_usec / 1000 < *timeout_ms)
+			*timeout_ms = (int)(tvp->tv_sec * 1000 + (tvp->tv_usec + 999) / 1000);
+	}
+	l->nfd = n;
 	return n;
+}
+
+/* owned - the channel of pollfd slot owner (2k udp[k], 2k+1 tcp[k]) */
+static ares_channel
+owned(const struct mx_lookup *l, int owner)
+{
+	return (owner & 1 ? l->tcp : l->udp)[owner >> 1];
 }
 
 /* mx_lookup_process - ready sockets, c-ares timeouts, our phase deadline */
 void
 mx_lookup_process(struct mx_lookup *l, const struct pollfd *fds, int nfds)
 {
-	int	i;
+	int	i, k;
 
 	for (i = 0; i < nfds && i < l->nfd && l->phase != PHASE_DONE; i++) {
 		ares_socket_t r = ARES_SOCKET_BAD, w = ARES_SOCKET_BAD;
@@ -527,20 +721,20 @@ mx_lookup_process(struct mx_lookup *l, const struct pollfd *fds, int nfds)
 		if (fds[i].revents & (POLLOUT | POLLERR | POLLHUP))
 			w = fds[i].fd;
 		if (r != ARES_SOCKET_BAD || w != ARES_SOCKET_BAD)
-			ares_process_fd(l->fd_owner[i] ? l->tcp : l->udp, r, w);
+			ares_process_fd(owned(l, l->fd_owner[i]), r, w);
 	}
 	l->nfd = 0;
 	if (l->phase == PHASE_DONE)
 		return;
 	/* timeouts: without this call c-ares never gives up on a silent server */
-	ares_process_fd(l->udp, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
-	if (l->tcp != NULL)
-		ares_process_fd(l->tcp, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+	for (k = 0; k < 2 * l->nchan; k++)
+		if (owned(l, k) != NULL)
+			ares_process_fd(owned(l, k), ARES_SOCKET_BAD, ARES_SOCKET_BAD);
 	if (l->phase != PHASE_DONE && mx_clock_mono_ms() >= l->deadline_ms) {
 		l->expired = true;
-		ares_cancel(l->udp);
-		if (l->tcp != NULL)
-			ares_cancel(l->tcp);
+		for (k = 0; k < 2 * l->nchan; k++)
+			if (owned(l, k) != NULL)
+				ares_cancel(owned(l, k));
 	}
 }
 
@@ -563,12 +757,7 @@ mx_lookup_free(struct mx_lookup *l)
 {
 	if (l == NULL)
 		return;
-	l->expired = true;
-	ares_destroy(l->udp);	/* pending callbacks run with ARES_EDESTRUCTION */
-	if (l->tcp != NULL)
-		ares_destroy(l->tcp);
-	mx_dns_result_free(l->result);
-	free(l);
+	lookup_destroy(l);
 }
 
 /* resolve_sync - start, poll until done */

@@ -8,6 +8,11 @@
  * followed inside an answer, and by a new query when an answer holds only
  * the alias. The result is plain data (dnsdata.h); no policy here.
  *
+ * The servers are asked in order. A query goes on to the next server when
+ * one times out, cannot be reached, or answers SERVFAIL, REFUSED or NOTIMP
+ * (as glibc's stub resolver does); only when every server failed does the
+ * query fail, and its detail then names what each server said.
+ *
  * Each phase (MX, then addresses) gives up after timeout_ms * tries, so a
  * lookup never hangs past its timeout.
  *

@@ -62,6 +62,8 @@
  *	@truncate	 UDP: TC set, no answers; TCP: the normal answer
  *	@truncate-notcp	 UDP: TC set, no answers; TCP: close the connection
  *			 without answering
+ *	@truncate-refused UDP: TC set, no answers; TCP: rcode REFUSED (a server
+ *			 that will not serve TCP, so the retry must move on)
  *	@malformed	 QR set, same ID, ANCOUNT 1, but the answer section is
  *			 cut off in the middle of the record (inside the TTL)
  *	@badid		 the normal answer with a different ID (ID + 1)
@@ -143,6 +145,7 @@ enum action {
 	ACT_TIMEOUT,
 	ACT_TRUNCATE,
 	ACT_TRUNCATE_NOTCP,
+	ACT_TRUNCATE_REFUSED,
 	ACT_MALFORMED,
 	ACT_BADID,
 	ACT_FORMERR
@@ -159,6 +162,7 @@ static const struct {
 	{ "timeout", ACT_TIMEOUT },
 	{ "truncate", ACT_TRUNCATE },
 	{ "truncate-notcp", ACT_TRUNCATE_NOTCP },
+	{ "truncate-refused", ACT_TRUNCATE_REFUSED },
 	{ "malformed", ACT_MALFORMED },
 	{ "badid", ACT_BADID },
 	{ "formerr", ACT_FORMERR },
@@ -751,7 +755,7 @@ static void load_rules(const char *file)
 					r.act = action_names[i].act;
 			if (r.act == ACT_NONE)
 				rules_error(file, lineno,
-					    "expected an action (@servfail @refused @nxdomain @nodata @timeout @truncate @truncate-notcp @malformed @badid @formerr), not \"%s\"",
+					    "expected an action (@servfail @refused @nxdomain @nodata @timeout @truncate @truncate-notcp @truncate-refused @malformed @badid @formerr), not \"%s\"",
 					    tok[2].s);
 			if (n != 3)
 				rules_error(file, lineno, "expected the end of the line after %s",
@@ -983,6 +987,14 @@ static enum verdict handle_query(const uint8_t *m, size_t len, bool tcp,
 			logq("%s %s id=%u %s %s -> close [truncate-notcp]", proto, peer,
 			     q.id, qn, type_text(q.qtype));
 			return V_CLOSE;
+		}
+		*outlen = put_header(out, &q, q.id, rc, true, true, 0);
+		break;
+	case ACT_TRUNCATE_REFUSED:
+		if (tcp) {
+			rc = RC_REFUSED;
+			*outlen = put_header(out, &q, q.id, rc, false, true, 0);
+			break;
 		}
 		*outlen = put_header(out, &q, q.id, rc, true, true, 0);
 		break;

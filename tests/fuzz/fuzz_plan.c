@@ -442,7 +442,7 @@ check_plan(const struct mx_plan *plan, const struct world *w)
 		check(usable_addrs == 0);
 }
 
-/* JSON syntax, enough to know the output parses (RFC 8259, octets >= 0x80 allowed) */
+/* JSON syntax, enough to know the output parses (RFC 8259, in valid UTF-8: RFC 3629) */
 struct json {
 	const char *s;
 	size_t	i, len;
@@ -470,7 +470,31 @@ json_lit(struct json *j, const char *w)
 	return true;
 }
 
-/* json_string - a string with valid escapes and no raw control octets */
+/* utf8_ok - a well-formed UTF-8 sequence of more than one octet starts at i; its length or 0 */
+static size_t
+utf8_ok(const struct json *j, size_t i)
+{
+	const unsigned char *p = (const unsigned char *)j->s + i;
+	size_t	left = j->len - i, n, k;
+	unsigned char lo = 0x80, hi = 0xbf;
+
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		n = 3, lo = p[0] == 0xe0 ? 0xa0 : 0x80, hi = p[0] == 0xed ? 0x9f : 0xbf;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		n = 4, lo = p[0] == 0xf0 ? 0x90 : 0x80, hi = p[0] == 0xf4 ? 0x8f : 0xbf;
+	else
+		return 0;
+	if (left < n || p[1] < lo || p[1] > hi)
+		return 0;
+	for (k = 2; k < n; k++)
+		if (p[k] < 0x80 || p[k] > 0xbf)
+			return 0;
+	return n;
+}
+
+/* json_string - a string with valid escapes, no raw control octets, valid UTF-8 */
 static bool
 json_string(struct json *j)
 {
@@ -485,6 +509,14 @@ json_string(struct json *j)
 		}
 		if (c < 0x20)
 			return false;
+		if (c >= 0x80) {
+			size_t	n = utf8_ok(j, j->i);
+
+			if (n == 0)
+				return false;
+			j->i += n - 1;
+			continue;
+		}
 		if (c == '\\') {
 			if (++j->i >= j->len)
 				return false;

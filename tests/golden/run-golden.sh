@@ -14,10 +14,14 @@ golden_conf=$run/golden-test.conf
 install -m 0644 "$top/tests/world/test.conf" "$golden_conf"
 while read -r name srv want args; do
 	[[ -z $name || $name == \#* ]] && continue
-	var=MXT_$srv
 	out=$run/golden-$name.out
+	dns_args=()
+	for var in ${srv//,/ }; do	# SERVER,SERVER...: asked in this order
+		var=MXT_$var
+		dns_args+=(--dns-server "${!var:-127.0.0.1:9}")
+	done
 	# shellcheck disable=SC2086
-	"$top/plugin/mxtier-pipe" -c "$golden_conf" --dns-server "${!var:-127.0.0.1:9}" \
+	"$top/plugin/mxtier-pipe" -c "$golden_conf" "${dns_args[@]}" \
 		$args >"$out.stdout" 2>"$out.stderr"
 	rc=$?
 	{ cat "$out.stdout" "$out.stderr"; echo "exit $rc"; } >"$out"

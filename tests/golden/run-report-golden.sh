@@ -41,3 +41,60 @@ while read -r name conf format domain; do
 		note_result "golden $name" fail
 	fi
 done <"$top/tests/golden/report-cases"
+
+# Whatever bytes a server sent, the report JSON is valid UTF-8: a journal
+# (its schema made by mxtier-pipe) with a reply text and a backoff error in
+# Latin-1 and one in UTF-8. Invalid sequences must come out as U+FFFD, valid
+# ones as they are; jq, iconv and Python's strict decoder must accept it.
+rj_dir=$run/report-utf8
+mkdir -p "$rj_dir/journal"
+rj_nobody=()
+if [[ $(id -u) -eq 0 ]]; then
+	rj_nobody=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
+	chown nobody:nogroup "$rj_dir/journal"
+fi
+cat >"$rj_dir/mxtier.conf" <<CONF
+resolver { servers = { "$MXT_DNS" }  timeout = 2  tries = 1 }
+policy { ignore_networks = {} }
+smtp { port = 2525  helo_name = "client.mxtier.test" }
+journal { path = "$rj_dir/journal/journal.db" }
+CONF
+chmod 0644 "$rj_dir/mxtier.conf"
+printf 'Subject: x\n\nx\n' | "${rj_nobody[@]}" "$top/plugin/mxtier-pipe" -c "$rj_dir/mxtier.conf" \
+	-f a@b.test -d nullmx.dlv.test -- u@nullmx.dlv.test >"$rj_dir/pipe.out" 2>&1
+rj_hex() { printf '%s' "$1" | od -An -tx1 | tr -d ' \n'; }
+rj_latin1=$(rj_hex $'550 5.1.1 Empf\xe4nger unbekannt, d\xe9sol\xe9')
+rj_utf8=$(rj_hex $'550 5.1.1 Empf\xc3\xa4nger unbekannt \xe2\x80\x94 \xf0\x9f\x93\xa7')
+rj_why=
+sqlite3 "$rj_dir/journal/journal.db" "
+INSERT INTO attempts (ts, queue_id, domain, recipient, preference, host, address, port, stage,
+	reply_code, reply_text, outcome, decision, reason, duration_ms)
+VALUES (strftime('%s','now') * 1000 - 2000, 'LATIN1', 'ok.dlv.test', 'u@ok.dlv.test', 10,
+	'mx1.ok.dlv.test', '127.0.0.21', 2525, 'rcpt', 550, CAST(X'$rj_latin1' AS TEXT),
+	'permfail', 'bounce', 'rejected', 5),
+	(strftime('%s','now') * 1000 - 1000, 'UTF8', 'ok.dlv.test', 'u@ok.dlv.test', 10,
+	'mx1.ok.dlv.test', '127.0.0.21', 2525, 'rcpt', 550, CAST(X'$rj_utf8' AS TEXT),
+	'permfail', 'bounce', 'rejected', 5);
+INSERT INTO backoff (address, port, failures, retry_at, last_error, updated)
+VALUES ('127.0.0.21', 2525, 1, strftime('%s','now') * 1000 + 600000,
+	CAST(X'$rj_latin1' AS TEXT), strftime('%s','now') * 1000);" 2>&1 ||
+	rj_why+="cannot write the journal ($(head -2 "$rj_dir/pipe.out")); "
+"$top/tui/mxtier" -c "$rj_dir/mxtier.conf" --utc --report --json ok.dlv.test \
+	>"$rj_dir/report.json" 2>"$rj_dir/report.err"
+rc=$?
+[[ $rc -eq 0 ]] || rj_why+="exit $rc: $(head -2 "$rj_dir/report.err"); "
+jq -e . "$rj_dir/report.json" >/dev/null 2>&1 || rj_why+="jq rejects the JSON; "
+iconv -f UTF-8 -t UTF-8 "$rj_dir/report.json" >/dev/null 2>&1 || rj_why+="iconv: not UTF-8; "
+python3 -c 'import json, sys; json.loads(sys.stdin.buffer.read().decode("utf-8", "strict"))' \
+	<"$rj_dir/report.json" 2>/dev/null || rj_why+="python3: not strict UTF-8 JSON; "
+rj_got=$(jq -r '[.attempts[] | select(.queue_id == "LATIN1" or .queue_id == "UTF8") | .reply_text],
+	[.host_states[] | select(.address == "127.0.0.21") | .last_error] | .[]' "$rj_dir/report.json" 2>&1)
+rj_want=$'550 5.1.1 Empf\xc3\xa4nger unbekannt \xe2\x80\x94 \xf0\x9f\x93\xa7\n550 5.1.1 Empf\xef\xbf\xbdnger unbekannt, d\xef\xbf\xbdsol\xef\xbf\xbd\n550 5.1.1 Empf\xef\xbf\xbdnger unbekannt, d\xef\xbf\xbdsol\xef\xbf\xbd'
+[[ $rj_got == "$rj_want" ]] || rj_why+="texts: got \"$rj_got\", want \"$rj_want\"; "
+if [[ -z $rj_why ]]; then
+	echo "[       OK ] report_json_utf8"
+	note_result "report_json_utf8" ok
+else
+	echo "[  FAILED  ] report_json_utf8: $rj_why"
+	note_result "report_json_utf8" fail
+fi

@@ -1,6 +1,8 @@
 /*
- * test_inspect - the inspector's model: the explanation sentence (pure) and
- * the journal read queries it stands on (a real journal in a temp dir)
+ * test_inspect - the inspector's model: the explanation sentence (pure), the
+ * journal read queries it stands on (a real journal in a temp dir), and the
+ * JSON string writer (shared/json.c) its --json output and the route JSON
+ * stand on
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,12 +10,14 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <iconv.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "inspect.h"
+#include "json.h"
 
 /* T0 is 2027-01-15 10:02:40 UTC */
 #define T0 1800007360000LL
@@ -236,6 +240,133 @@ test_journal_read_queries(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* json_of - mx_json_string(s) as a string; the caller frees it */
+static char *
+json_of(const char *s)
+{
+	char   *buf = NULL;
+	size_t	len = 0;
+	FILE   *fp = open_memstream(&buf, &len);
+
+	assert_non_null(fp);
+	mx_json_string(fp, s);
+	assert_int_equal(fclose(fp), 0);
+	return buf;
+}
+
+/* escapes, and valid UTF-8 (one to four octets, at the edges of each range) as is */
+static void
+test_json_string_escapes_and_valid_utf8(void **state)
+{
+	static const struct { const char *in, *want; } cases[] = {
+		{ "", "\"\"" },
+		{ "a\"b\\c", "\"a\\\"b\\\\c\"" },
+		{ "\n\r\t\x01\x1f\x7f", "\"\\n\\r\\t\\u0001\\u001f\\u007f\"" },
+		/* C1 controls U+0080..U+009F escaped; U+00A0 and up as they are */
+		{ "\xc2\x80\xc2\x9f\xc2\xa0", "\"\\u0080\\u009f\xc2\xa0\"" },
+		{ "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x93\xa7", "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x93\xa7\"" },
+		{ "\xdf\xbf\xe0\xa0\x80\xed\x9f\xbf\xee\x80\x80\xef\xbf\xbf",
+		  "\"\xdf\xbf\xe0\xa0\x80\xed\x9f\xbf\xee\x80\x80\xef\xbf\xbf\"" },
+		{ "\xf0\x90\x80\x80\xf4\x8f\xbf\xbf", "\"\xf0\x90\x80\x80\xf4\x8f\xbf\xbf\"" },
+	};
+	size_t	i;
+	char   *out;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		out = json_of(cases[i].in);
+		if (strcmp(out, cases[i].want) != 0)
+			fail_msg("case %zu: got %s, want %s", i, out, cases[i].want);
+		free(out);
+	}
+	out = json_of(NULL);
+	assert_string_equal(out, "null");
+	free(out);
+}
+
+/* every ill-formed sequence becomes U+FFFD, one per maximal ill-formed part */
+static void
+test_json_string_invalid_utf8_replaced(void **state)
+{
+	static const struct { const char *in, *want; } cases[] = {
+		/* Latin-1 reply texts */
+		{ "caf\xe9", "\"caf\\ufffd\"" },
+		{ "\xe9t\xe9 d\xe9j\xe0 vu", "\"\\ufffdt\\ufffd d\\ufffdj\\ufffd vu\"" },
+		{ "550 Benutzer unbekannt: M\xfcller", "\"550 Benutzer unbekannt: M\\ufffdller\"" },
+		/* stray continuation octets, and octets that never occur */
+		{ "\x80\xbf", "\"\\ufffd\\ufffd\"" },
+		{ "\xfe\xff\xf5\x80", "\"\\ufffd\\ufffd\\ufffd\\ufffd\"" },
+		/* overlong forms: C0/C1 leads, E0 80-9F, F0 80-8F */
+		{ "\xc0\xaf", "\"\\ufffd\\ufffd\"" },
+		{ "\xc1\xbf", "\"\\ufffd\\ufffd\"" },
+		{ "\xe0\x80\xaf", "\"\\ufffd\\ufffd\\ufffd\"" },
+		{ "\xf0\x80\x80\xaf", "\"\\ufffd\\ufffd\\ufffd\\ufffd\"" },
+		/* UTF-16 surrogates (ED A0-BF) and code points above U+10FFFF */
+		{ "\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\"" },
+		{ "\xed\xbf\xbf", "\"\\ufffd\\ufffd\\ufffd\"" },
+		{ "\xf4\x90\x80\x80", "\"\\ufffd\\ufffd\\ufffd\\ufffd\"" },
+		/* a sequence cut short: one U+FFFD for its start, the rest kept */
+		{ "a\xe2\x82", "\"a\\ufffd\"" },
+		{ "\xe2\x82x\xf0\x9f\x93\"", "\"\\ufffdx\\ufffd\\\"\"" },
+		{ "\xc3\n", "\"\\ufffd\\n\"" },
+	};
+	size_t	i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char   *out = json_of(cases[i].in);
+
+		if (strcmp(out, cases[i].want) != 0)
+			fail_msg("case %zu: got %s, want %s", i, out, cases[i].want);
+		free(out);
+	}
+}
+
+/*
+ * Whatever the bytes, the output is one JSON string in UTF-8 that glibc's
+ * iconv accepts, with no raw control octet: random strings over octets
+ * chosen to hit every UTF-8 boundary.
+ */
+static void
+test_json_string_any_bytes_give_utf8(void **state)
+{
+	static const unsigned char pick[] = {
+		0x01, 0x0a, 0x1f, '"', '\\', 'a', 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf,
+		0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xed, 0xef, 0xf0, 0xf4, 0xf5, 0xff,
+	};
+	uint64_t x = 88172645463325252ULL;
+	iconv_t	cd = iconv_open("UTF-8", "UTF-8");
+	int	round, i, len;
+
+	(void)state;
+	assert_true(cd != (iconv_t)-1);
+	for (round = 0; round < 20000; round++) {
+		char	in[17], *out, *ip, conv[256], *op;
+		size_t	il, ol = sizeof(conv);
+
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;	/* xorshift64 */
+		len = (int)(x % 17);
+		for (i = 0; i < len; i++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			in[i] = (char)pick[x % sizeof(pick)];
+		}
+		in[len] = '\0';
+		out = json_of(in);
+		ip = out;
+		il = strlen(out);
+		op = conv;
+		iconv(cd, NULL, NULL, NULL, NULL);
+		if (iconv(cd, &ip, &il, &op, &ol) == (size_t)-1)
+			fail_msg("round %d: output is not UTF-8 at offset %td", round, ip - out);
+		for (ip = out; *ip != '\0'; ip++)
+			if ((unsigned char)*ip < 0x20 || *ip == 0x7f)
+				fail_msg("round %d: raw control octet in the output", round);
+		assert_true(out[0] == '"' && out[strlen(out) - 1] == '"');
+		free(out);
+	}
+	iconv_close(cd);
+}
+
 int
 main(void)
 {
@@ -248,6 +379,9 @@ main(void)
 		cmocka_unit_test(test_format_time_today_and_other_days),
 		cmocka_unit_test(test_addr_state_words),
 		cmocka_unit_test(test_journal_read_queries),
+		cmocka_unit_test(test_json_string_escapes_and_valid_utf8),
+		cmocka_unit_test(test_json_string_invalid_utf8_replaced),
+		cmocka_unit_test(test_json_string_any_bytes_give_utf8),
 	};
 
 	return cmocka_run_group_tests_name("inspect", tests, NULL, NULL);
