@@ -323,16 +323,36 @@ bad_domain(const char *name, const char *why)
 	return EX_NOHOST;
 }
 
+/*
+ * lookup_form - the domain as DNS and SMTP take it (idn.h) into out; 0, or
+ * the exit status: 68 for a name that is no domain, 75 when libidn2 is
+ * missing (a local problem: the MTA keeps the message)
+ */
+static int
+lookup_form(const char *name, char *out, size_t outlen)
+{
+	char	why[256];
+
+	switch (mx_idn_domain(name, out, outlen, why, sizeof(why))) {
+	case MX_IDN_OK:
+		return 0;
+	case MX_IDN_INVALID:
+		return bad_domain(name, why);
+	default:
+		return fail_local("4.3.0", "mxtier-pipe: %s", why);
+	}
+}
+
 /* run_route - --route DOMAIN */
 static int
 run_route(struct pipe_ctx *ctx)
 {
-	char	domain[MX_DOMAIN_MAX + 1], why[256], err[512];
+	char	domain[MX_DOMAIN_MAX + 1], err[512];
 	struct mx_plan *plan;
 	int	status;
 
-	if (!mx_idn_domain(ctx->route_domain, domain, sizeof(domain), why, sizeof(why)))
-		return bad_domain(ctx->route_domain, why);
+	if ((status = lookup_form(ctx->route_domain, domain, sizeof(domain))) != 0)
+		return status;
 	plan = plan_domain(ctx, domain, err, sizeof(err));
 	if (plan == NULL)
 		return fail_local("4.3.0", "mxtier-pipe: cannot look up %s: %s", domain, err);
@@ -505,7 +525,7 @@ check_spool_dir(const struct pipe_ctx *ctx)
 static int
 run_deliver(struct pipe_ctx *ctx)
 {
-	char	domain[MX_DOMAIN_MAX + 1], why[256], err[512], host[256], warning[700] = "";
+	char	domain[MX_DOMAIN_MAX + 1], err[512], host[256], warning[700] = "";
 	struct mx_deliver_io io = { ctx, wall_ms, smtp_attempt, resolve_relay };
 	struct mx_deliver_result result;
 	struct mx_deliver_job job;
@@ -522,8 +542,8 @@ run_deliver(struct pipe_ctx *ctx)
 		return fail_local("4.3.5", "mxtier-pipe: delivery needs -f SENDER -d DOMAIN "
 				  "and at least one RECIPIENT, or --route DOMAIN "
 				  "(see mxtier-pipe --help)");
-	if (!mx_idn_domain(ctx->nexthop, domain, sizeof(domain), why, sizeof(why)))
-		return bad_domain(ctx->nexthop, why);
+	if ((status = lookup_form(ctx->nexthop, domain, sizeof(domain))) != 0)
+		return status;
 	if ((status = check_spool_dir(ctx)) != 0)
 		return status;
 	if ((status = helo_name(ctx, host, sizeof(host))) != 0)

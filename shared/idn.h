@@ -11,7 +11,12 @@
  * all-ASCII name goes straight to mx_domain_normalise(), so route mode,
  * delivery mode and the inspector accept and refuse the same names.
  *
- * Pure apart from libidn2's tables; caller-owned buffers.
+ * libidn2 (with libunistring) is loaded with dlopen() on the first
+ * non-ASCII name, never for an ASCII one: linking it would cost every
+ * mxtier-pipe process its start-up, and almost every domain is ASCII. A
+ * package must therefore depend on libidn2-0 explicitly.
+ *
+ * Caller-owned buffers; the library handle lives until the process ends.
  */
 #ifndef MXTIER_IDN_H
 #define MXTIER_IDN_H
@@ -21,12 +26,18 @@
 
 #include "domain.h"
 
+enum mx_idn_status {
+	MX_IDN_OK,
+	MX_IDN_INVALID,		/* not a valid (internationalised) domain name */
+	MX_IDN_UNAVAILABLE	/* libidn2 could not be loaded: a local problem */
+};
+
 /*
  * mx_idn_domain - name in its lookup form into out (at least
- * MX_DOMAIN_MAX + 1 bytes); false and a sentence in why when it is not a
- * valid (internationalised) domain name
+ * MX_DOMAIN_MAX + 1 bytes); otherwise a sentence in why
  */
-bool	mx_idn_domain(const char *name, char *out, size_t outlen, char *why, size_t whylen);
+enum mx_idn_status mx_idn_domain(const char *name, char *out, size_t outlen, char *why,
+				 size_t whylen);
 
 /* mx_idn_has_non_ascii - does s hold an octet >= 0x80 */
 bool	mx_idn_has_non_ascii(const char *s);

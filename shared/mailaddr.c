@@ -68,7 +68,7 @@ mx_mailaddr_wire(const char *addr, char **out, char *why, size_t whylen)
 	if (at != NULL) {
 		dom = at + 1;
 		if (mx_idn_has_non_ascii(dom) &&
-		    mx_idn_domain(dom, domain, sizeof(domain), dwhy, sizeof(dwhy)))
+		    mx_idn_domain(dom, domain, sizeof(domain), dwhy, sizeof(dwhy)) == MX_IDN_OK)
 			dom = domain;
 	}
 	/* worst case: every octet of the local part escaped, quotes, "@", domain */

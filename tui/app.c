@@ -215,7 +215,7 @@ add_journal_domains(struct tui_app *app)
 		char	norm[MX_DOMAIN_MAX + 1], why[160];
 
 		/* the journal holds what the MTA gave; list only real domain names */
-		if (mx_idn_domain(names[i], norm, sizeof(norm), why, sizeof(why)))
+		if (mx_idn_domain(names[i], norm, sizeof(norm), why, sizeof(why)) == MX_IDN_OK)
 			tui_app_add_domain(app, norm, TUI_FROM_JOURNAL);
 	}
 	free(names);
@@ -429,7 +429,7 @@ add_from_prompt(struct tui_app *app, const char *text)
 
 	if (text[0] == '\0')
 		return;
-	if (!mx_idn_domain(text, norm, sizeof(norm), why, sizeof(why))) {
+	if (mx_idn_domain(text, norm, sizeof(norm), why, sizeof(why)) != MX_IDN_OK) {
 		set_status(app, true, "cannot add \"%.80s\": %s", text, why);
 		return;
 	}

@@ -259,8 +259,8 @@ main(int argc, char **argv)
 	for (i = 0; i < n; i++) {
 		char	why[256];
 
-		if (!mx_idn_domain(argv[first + i], names[i], sizeof(names[i]), why,
-					 sizeof(why))) {
+		if (mx_idn_domain(argv[first + i], names[i], sizeof(names[i]), why,
+				  sizeof(why)) != MX_IDN_OK) {
 			fprintf(stderr, "mxtier: bad domain \"%.300s\": %s\n", argv[first + i], why);
 			free(names);
 			free(list);

@@ -199,6 +199,43 @@ hs_helo_row() {
 	fi
 }
 
+# hs_idn_missing_row NAME - libidn2 hidden (a private mount namespace binds
+# /dev/null over it): a non-ASCII domain defers as a local problem, never
+# bounces, and no server is reached. Needs root; without it the row fails.
+hs_idn_missing_row() {
+	local name=$1 lib out rc why= port=
+	hs_row=$hs_dir/$name
+	mkdir -p "$hs_row/journal" "$hs_row/spool"
+	[[ ${#hs_as[@]} -gt 0 ]] && chown nobody:nogroup "$hs_row/journal" "$hs_row/spool"
+	chmod 0755 "$hs_row" "$hs_row/journal" "$hs_row/spool"
+	lib=$(readlink -f "$(ldconfig -p | awk '$1 == "libidn2.so.0" { print $NF; exit }')")
+	[[ -f $lib ]] || why+="libidn2.so.0 not found with ldconfig -p; "
+	hs_script 1 >"$hs_row/mx1.scr"
+	peer_start "$hs_row" mx1 127.0.2.1 0 "$hs_row/mx1.scr" && port=$PEER_PORT || why+="mx1 did not start; "
+	hs_conf "$hs_row/h.conf" "${port:-2525}"
+	printf 'Subject: idn\n\nbody\n' >"$hs_row/msg.eml"
+	chmod a+rx "$hs_row"; chmod a+r "$hs_row/msg.eml" "$hs_row/h.conf"
+	if [[ -z $why ]]; then
+		out=$(timeout 60 unshare -m sh -c 'mount --bind /dev/null "$1" && shift && exec "$@"' sh "$lib" \
+			"${hs_as[@]}" "$hs_pipe" -c "$hs_row/h.conf" -f s@client.test -d "$(printf 'b\303\274cher.h.test')" \
+			-- "$(printf 'u@b\303\274cher.h.test')" <"$hs_row/msg.eml" 2>&1)
+		rc=$?
+		[[ $rc -eq 75 ]] || why+="exit $rc, want 75; "
+		[[ ${out%%$'\n'*} =~ ^4\.3\.0\ mxtier-pipe:\ cannot\ load\ libidn2 ]] ||
+			why+="first line \"${out%%$'\n'*}\" does not say libidn2 cannot be loaded; "
+		[[ $(hs_connections mx1) -eq 0 ]] || why+="a server was reached; "
+	fi
+	peer_stop_all
+	if [[ -z $why ]]; then
+		echo "[       OK ] hostile $name"
+		note_result "hostile $name" ok
+	else
+		echo "[  FAILED  ] hostile $name: $why"
+		[[ -n ${out:-} ]] && printf '%s\n' "$out" | head -5 | sed 's/^/    | /'
+		note_result "hostile $name" fail
+	fi
+}
+
 # hs_faultdns RULES VAR - start faultdns on RULES; VAR gets ADDR:PORT
 hs_faultdns() {
 	local line pidf=$1.pid
@@ -239,6 +276,7 @@ else
 	# name without a dot stops before any session, instead of a 504
 	hs_helo_row helo_is_the_fqdn relay.client-h.test 0 '^2\.0\.0 delivered' 'EHLO relay.client-h.test'
 	hs_helo_row helo_without_dot_defers nodot 75 \
-		'^4\.3\.5 mxtier-pipe: this host.s name "nodot" is not a fully qualified domain name.*set smtp\.helo_name' none
+		'^4\.3\.5 mxtier-pipe: this host.s name "nodot" is not a fully qualified domain name.*set smtp\.helo_name' none	# libidn2 is loaded only for a non-ASCII name; when it cannot be, defer
+	hs_idn_missing_row idn_library_missing_defers
 fi
 for p in "${hs_dns_pids[@]}"; do kill "$(cat "$p")" 2>/dev/null; done
