@@ -40,6 +40,19 @@ note_result() {
 	fi
 }
 
+# report_result NAME WHY [OUTPUT] - print "[ OK ]" or "[ FAILED ]" with WHY
+# (and the first lines of OUTPUT) and count it; WHY empty means it passed
+report_result() {
+	if [[ -z $2 ]]; then
+		echo "[       OK ] $1"
+		note_result "$1" ok
+	else
+		echo "[  FAILED  ] $1: $2"
+		[[ -n ${3:-} ]] && printf '%s\n' "$3" | head -5 | sed 's/^/    | /'
+		note_result "$1" fail
+	fi
+}
+
 # run_cmocka BINARY - run one cmocka binary and count its tests
 run_cmocka() {
 	local bin=$1 out rc p f s

@@ -275,14 +275,7 @@ fm_run_row() {
 		done <<<"$got"
 	fi
 	fm_cleanup
-	if [[ -z $why ]]; then
-		echo "[       OK ] fault $name"
-		note_result "fault $name" ok
-	else
-		echo "[  FAILED  ] fault $name: $why"
-		[[ -n ${fm_out:-} ]] && printf '%s\n' "$fm_out" | head -5 | sed 's/^/    | /'
-		note_result "fault $name" fail
-	fi
+	report_result "fault $name" "$why" "${fm_out:-}"
 	fm_out=
 }
 

@@ -55,6 +55,15 @@ journal { path = "$hs_row/journal/journal.db" }
 CONF
 }
 
+# hs_begin_row NAME - the row's folder (hs_row), with a journal and a spool
+# folder the delivery user may write
+hs_begin_row() {
+	hs_row=$hs_dir/$1
+	mkdir -p "$hs_row/journal" "$hs_row/spool"
+	[[ ${#hs_as[@]} -gt 0 ]] && chown nobody:nogroup "$hs_row/journal" "$hs_row/spool"
+	chmod 0755 "$hs_row" "$hs_row/journal" "$hs_row/spool"
+}
+
 # hs_connections NAME - how many sessions peer NAME of the row saw
 hs_connections() {
 	[[ -f $hs_row/$1.log ]] || { echo 0; return; }
@@ -76,10 +85,7 @@ hs_run_row() {
 	local name=$1 mode=$2 want_exit=$4 want_first=$5 want_env=$6 want_journal=$7
 	local -a args=()
 	local qid=H$RANDOM$RANDOM rc first out rows db why= port= a nrcpt=0 env seen i peer
-	hs_row=$hs_dir/$name
-	mkdir -p "$hs_row/journal" "$hs_row/spool"
-	[[ ${#hs_as[@]} -gt 0 ]] && chown nobody:nogroup "$hs_row/journal" "$hs_row/spool"
-	chmod 0755 "$hs_row" "$hs_row/journal" "$hs_row/spool"
+	hs_begin_row "$name"
 	while IFS= read -r -d '' a; do args+=("$a"); done < <(hs_words "$3")
 	if [[ $mode == body ]]; then
 		# the message is the row's one word; it goes to u@ok.h.test
@@ -151,14 +157,7 @@ hs_run_row() {
 		fi
 	fi
 	peer_stop_all
-	if [[ -z $why ]]; then
-		echo "[       OK ] hostile $name"
-		note_result "hostile $name" ok
-	else
-		echo "[  FAILED  ] hostile $name: $why"
-		[[ -n ${out:-} ]] && printf '%s\n' "$out" | head -5 | sed 's/^/    | /'
-		note_result "hostile $name" fail
-	fi
+	report_result "hostile $name" "$why" "${out:-}"
 }
 
 # hs_helo_row NAME HOSTNAME EXIT FIRST EHLO - with smtp.helo_name empty, in
@@ -167,10 +166,7 @@ hs_run_row() {
 # (unshare -u); without it the row fails, it is never skipped.
 hs_helo_row() {
 	local name=$1 host=$2 want_exit=$3 want_first=$4 want_ehlo=$5 out rc why= port= ehlo
-	hs_row=$hs_dir/$name
-	mkdir -p "$hs_row/journal" "$hs_row/spool"
-	[[ ${#hs_as[@]} -gt 0 ]] && chown nobody:nogroup "$hs_row/journal" "$hs_row/spool"
-	chmod 0755 "$hs_row" "$hs_row/journal" "$hs_row/spool"
+	hs_begin_row "$name"
 	hs_script 1 >"$hs_row/mx1.scr"
 	peer_start "$hs_row" mx1 127.0.2.1 0 "$hs_row/mx1.scr" && port=$PEER_PORT || why+="mx1 did not start; "
 	hs_conf "$hs_row/h.conf" "${port:-2525}"
@@ -189,14 +185,7 @@ hs_helo_row() {
 		[[ ${ehlo:-none} == "$want_ehlo" ]] || why+="mx1 got \"${ehlo:-none}\", want \"$want_ehlo\"; "
 	fi
 	peer_stop_all
-	if [[ -z $why ]]; then
-		echo "[       OK ] hostile $name"
-		note_result "hostile $name" ok
-	else
-		echo "[  FAILED  ] hostile $name: $why"
-		[[ -n ${out:-} ]] && printf '%s\n' "$out" | head -5 | sed 's/^/    | /'
-		note_result "hostile $name" fail
-	fi
+	report_result "hostile $name" "$why" "${out:-}"
 }
 
 # hs_idn_missing_row NAME - libidn2 hidden (a private mount namespace binds
@@ -204,10 +193,7 @@ hs_helo_row() {
 # bounces, and no server is reached. Needs root; without it the row fails.
 hs_idn_missing_row() {
 	local name=$1 lib out rc why= port=
-	hs_row=$hs_dir/$name
-	mkdir -p "$hs_row/journal" "$hs_row/spool"
-	[[ ${#hs_as[@]} -gt 0 ]] && chown nobody:nogroup "$hs_row/journal" "$hs_row/spool"
-	chmod 0755 "$hs_row" "$hs_row/journal" "$hs_row/spool"
+	hs_begin_row "$name"
 	lib=$(readlink -f "$(ldconfig -p | awk '$1 == "libidn2.so.0" { print $NF; exit }')")
 	[[ -f $lib ]] || why+="libidn2.so.0 not found with ldconfig -p; "
 	hs_script 1 >"$hs_row/mx1.scr"
@@ -226,14 +212,7 @@ hs_idn_missing_row() {
 		[[ $(hs_connections mx1) -eq 0 ]] || why+="a server was reached; "
 	fi
 	peer_stop_all
-	if [[ -z $why ]]; then
-		echo "[       OK ] hostile $name"
-		note_result "hostile $name" ok
-	else
-		echo "[  FAILED  ] hostile $name: $why"
-		[[ -n ${out:-} ]] && printf '%s\n' "$out" | head -5 | sed 's/^/    | /'
-		note_result "hostile $name" fail
-	fi
+	report_result "hostile $name" "$why" "${out:-}"
 }
 
 # hs_faultdns RULES VAR - start faultdns on RULES; VAR gets ADDR:PORT
