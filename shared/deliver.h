@@ -16,6 +16,12 @@
  * Postfix's smtp(8) does), which counts as neither a new address nor a new
  * session.
  *
+ * Before any session the envelope is put in its wire form (mailaddr.h):
+ * the job's addresses are the MTA's unquoted internal form; a recipient
+ * holding a control character bounces at once with 5.1.3, a sender holding
+ * one bounces every recipient with 5.1.7, journalled, and nothing is sent
+ * for them. Journal rows show addresses with control octets as '?'.
+ *
  * The result is the exit status and the first line of output of DESIGN.md
  * section 3 plus one line per recipient for the logs.
  *
@@ -82,7 +88,7 @@ struct mx_deliver_job {
 	const struct mx_smtp_opts *smtp;
 	const struct mx_plan *plan;	/* built with max_addresses ignored: the walk counts */
 	const char *queue_id;		/* may be NULL */
-	struct mx_smtp_envelope env;
+	struct mx_smtp_envelope env;	/* as the MTA gave it: mx_deliver() makes the wire form */
 	struct mx_spool *spool;
 	struct mx_journal *journal;	/* NULL: no journal (never fails a delivery) */
 };

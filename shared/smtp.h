@@ -41,6 +41,7 @@ struct mx_smtp_opts {
 	long long deadline_ms;		/* CLOCK_MONOTONIC ms the whole delivery must end by; 0 none */
 };
 
+/* The envelope in wire form (mailaddr.h): written between < and > as it is. */
 struct mx_smtp_envelope {
 	const char *sender;		/* "" for the null reverse-path */
 	const char *const *rcpts;
