@@ -431,7 +431,7 @@ query_done(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 		char	tcpwords[sizeof(q->words)];
 
 		snprintf(tcpwords, sizeof(tcpwords), "answer truncated over UDP and the TCP "
-			 "retry failed (%s)", words == q->words ? q->words : ares_strerror(status));
+			 "retry failed (%.140s)", words == q->words ? q->words : ares_strerror(status));
 		snprintf(q->words, sizeof(q->words), "%s", tcpwords);
 		st = MX_DNS_TRUNCATED;
 		words = q->words;
