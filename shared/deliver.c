@@ -338,6 +338,7 @@ settle(struct walk *w, size_t i, size_t k, const char *host, const char *addr, i
 	enum mx_action act;
 	char	text[sizeof(o->text)], reason[sizeof(o->text) + 100];
 	const char *outcome;
+	struct mx_smtp_result at = *res;
 
 	if (r->delivered) {
 		stage = MX_STAGE_DOT;
@@ -382,7 +383,8 @@ settle(struct walk *w, size_t i, size_t k, const char *host, const char *addr, i
 		break;
 	}
 	snprintf(o->text, sizeof(o->text), "%s", text);
-	journal_row(w, i, &w->cand[k], host, addr, port, res, reply->code ? reply : NULL,
+	at.stage = stage;	/* a recipient refused at RCPT TO ended there, whatever the session did */
+	journal_row(w, i, &w->cand[k], host, addr, port, &at, reply->code ? reply : NULL,
 		    outcome, decision_word(w, k, act), reason_of(reason, sizeof(reason), text, res),
 		    now);
 }

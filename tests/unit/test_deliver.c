@@ -615,6 +615,32 @@ test_R11_mixed_recipients_never_exit_0(void **state)
 	mx_plan_free(pl);
 }
 
+/* a recipient refused at RCPT TO in a session that delivered another: its row says rcpt */
+static void
+test_R14_refused_recipient_journalled_at_rcpt(void **state)
+{
+	struct world *w = *state;
+	struct script s[] = {
+		{ "192.0.2.1", MX_STAGE_DOT, MX_FAIL_NONE, 250, {0, 550}, 0 },
+	};
+	static const char *const two[] = { "a@mixed.test", "b@mixed.test" };
+	struct mx_plan *pl = new_plan("mixed.test");
+	struct mx_journal *j = journal(w);
+	struct mx_deliver_result r;
+	char	rows[256];
+
+	w->scripts = s;
+	w->nscripts = 1;
+	add_host(pl, 10, "mx1.mixed.test", "192.0.2.1", NULL);
+	run(w, pl, two, 2, j, &r);
+	assert_int_equal(r.rcpt[1].status, MX_RCPT_BOUNCED);
+	mx_deliver_result_free(&r);
+	journal_rows(w, "mixed.test", rows, sizeof(rows));
+	assert_string_equal(rows, "dot:delivered:done rcpt:permfail:bounce");
+	mx_journal_close(j);
+	mx_plan_free(pl);
+}
+
 /* --- R10 limits ------------------------------------------------------------ */
 
 static void
@@ -1293,6 +1319,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_R11_all_hosts_failing_defers_naming_the_last, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_R11_mixed_recipients_never_exit_0, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_R14_refused_recipient_journalled_at_rcpt, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_R11_one_deferred_one_bounced_exits_75, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_R10_max_sessions_and_addresses, setup, teardown),
