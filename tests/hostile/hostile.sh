@@ -15,6 +15,7 @@
 hs_dir=$run/hostile
 hs_pipe=$top/plugin/mxtier-pipe
 hs_as=()
+hs_dns_pids=()
 [[ $(id -u) -eq 0 ]] && hs_as=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
 . "$top/tests/smtp/peer.sh"
 
@@ -215,6 +216,15 @@ hs_idn_missing_row() {
 	report_result "hostile $name" "$why" "${out:-}"
 }
 
+# hs_cleanup - stop the row's peers and both faultdns (also on interrupt:
+# run-tests.sh's cleanup calls it)
+hs_cleanup() {
+	local p
+	peer_stop_all
+	for p in "${hs_dns_pids[@]}"; do [[ -f $p ]] && kill "$(cat "$p")" 2>/dev/null; done
+	hs_dns_pids=()
+}
+
 # hs_faultdns RULES VAR - start faultdns on RULES; VAR gets ADDR:PORT
 hs_faultdns() {
 	local line pidf=$1.pid
@@ -229,7 +239,7 @@ hs_faultdns() {
 echo "== the hostile-input table (tests/hostile/rows)"
 mkdir -p "$hs_dir"
 chmod 0755 "$run" "$hs_dir"
-hs_dns= hs_refuser= hs_dns_pids=()
+hs_dns= hs_refuser=
 cp "$top/tests/hostile/hostile.rules" "$hs_dir/good.rules"
 # every name of the zone, and the names the rows ask for that it lacks, REFUSED
 {
@@ -258,4 +268,4 @@ else
 		'^4\.3\.5 mxtier-pipe: this host.s name "nodot" is not a fully qualified domain name.*set smtp\.helo_name' none	# libidn2 is loaded only for a non-ASCII name; when it cannot be, defer
 	hs_idn_missing_row idn_library_missing_defers
 fi
-for p in "${hs_dns_pids[@]}"; do kill "$(cat "$p")" 2>/dev/null; done
+hs_cleanup
