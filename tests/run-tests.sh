@@ -54,6 +54,17 @@ report_result() {
 	fi
 }
 
+# journal_decisions DB QUEUE_ID - "stage:outcome:decision ..." of the
+# delivery's journal rows, in order ("-" when there are none or no journal)
+journal_decisions() {
+	local rows=
+	if [[ -r $1 ]]; then
+		rows=$(sqlite3 "$1" "select group_concat(ifnull(stage,'-') || ':' || outcome || ':' ||
+			decision, ' ') from (select * from attempts where queue_id = '$2' order by id)" 2>&1)
+	fi
+	echo "${rows:--}"
+}
+
 # run_cmocka BINARY - run one cmocka binary and count its tests
 run_cmocka() {
 	local bin=$1 out rc p f s

@@ -194,7 +194,7 @@ fm_check_journal_full() {
 # fm_run_row NAME SETUP EXIT FIRST SINK JOURNAL
 fm_run_row() {
 	local name=$1 setup=$2 want_exit=$3 want_first=$4 want_sink=$5 want_journal=$6
-	local kind stage fault extra domain qid=F$RANDOM$RANDOM rc first sink rows why= db
+	local kind stage fault extra domain qid=F$RANDOM$RANDOM rc first sink rows why=
 	local p mark_mx1=0 mark_backup=0 mark got peer conn off size rcpts
 	fm_row=$fm_dir/$name
 	mkdir -p "$fm_row/journal" "$fm_row/spool"
@@ -254,13 +254,7 @@ fm_run_row() {
 		sink=$(awk '{ printf "%s%s", sep, $1; sep = " " }' <<<"$got")
 		sink=${sink:-none}
 		[[ -n $fm_extra ]] && $fm_extra
-		db=$fm_row/journal/journal.db
-		rows=-
-		if [[ -r $db ]]; then
-			rows=$(sqlite3 "$db" "select group_concat(ifnull(stage,'-') || ':' || outcome || ':' ||
-				decision, ' ') from (select * from attempts where queue_id = '$qid' order by id)" 2>&1)
-			rows=${rows:--}
-		fi
+		rows=$(journal_decisions "$fm_row/journal/journal.db" "$qid")
 		[[ $rc -eq $want_exit ]] || why+="exit $rc, want $want_exit; "
 		[[ $first =~ $want_first ]] || why+="first line \"$first\" !~ /$want_first/; "
 		[[ $sink == "$want_sink" ]] || why+="accepted by: $sink, want $want_sink; "

@@ -85,7 +85,7 @@ hs_envelope() {
 hs_run_row() {
 	local name=$1 mode=$2 want_exit=$4 want_first=$5 want_env=$6 want_journal=$7
 	local -a args=()
-	local qid=H$RANDOM$RANDOM rc first out rows db why= port= a nrcpt=0 env seen i peer
+	local qid=H$RANDOM$RANDOM rc first out rows why= port= a nrcpt=0 env seen i peer
 	hs_begin_row "$name"
 	while IFS= read -r -d '' a; do args+=("$a"); done < <(hs_words "$3")
 	if [[ $mode == body ]]; then
@@ -147,13 +147,7 @@ hs_run_row() {
 				[[ $env == "$want_env" ]] || why+="$peer got \"$env\", want \"$want_env\"; "
 			fi
 			[[ $(hs_connections trap) -eq 0 ]] || why+="the trap in ignore_networks was reached; "
-			db=$hs_row/journal/journal.db
-			rows=-
-			if [[ -r $db ]]; then
-				rows=$(sqlite3 "$db" "select group_concat(ifnull(stage,'-') || ':' || outcome || ':' ||
-					decision, ' ') from (select * from attempts where queue_id = '$qid' order by id)" 2>&1)
-				rows=${rows:--}
-			fi
+			rows=$(journal_decisions "$hs_row/journal/journal.db" "$qid")
 			[[ $rows == "$want_journal" ]] || why+="journal \"$rows\", want \"$want_journal\"; "
 		fi
 	fi
