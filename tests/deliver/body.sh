@@ -32,18 +32,8 @@ bd_ok() {
 
 # bd_dns_start - faultdns for body.test on 127.0.0.1, any port; sets bd_dns
 bd_dns_start() {
-	local line
-	exec 7< <("$top/tests/dns/faultdns" -l 127.0.0.1 -p 0 -z "$bd_dir/body.rules" -t 300 \
-		-P "$bd_dir/faultdns.pid" 2>"$bd_dir/faultdns.err" 198>&-)
-	if IFS= read -r -t 10 line <&7 && [[ $line == "faultdns ready "* ]]; then
-		exec 7<&-
-		bd_dns=127.0.0.1:${line##* }
-		bd_dns_pid=$(cat "$bd_dir/faultdns.pid")
-		return 0
-	fi
-	exec 7<&-
-	echo "body: faultdns did not start: $(cat "$bd_dir/faultdns.err")" >&2
-	return 1
+	world_faultdns_at "$bd_dir/body.rules" 300 || return 1
+	bd_dns=$FAULTDNS_AT bd_dns_pid=$FAULTDNS_PID
 }
 
 echo "== the message body on the wire (line ends, smuggling, long lines, NUL)"

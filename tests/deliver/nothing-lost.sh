@@ -37,18 +37,8 @@ nl_ok() {
 # nl_dns_start PORT - faultdns for the two domains on 127.0.0.1:PORT (0: any);
 # sets nl_dns (ADDR:PORT) and nl_dns_pid
 nl_dns_start() {
-	local line
-	exec 7< <("$top/tests/dns/faultdns" -l 127.0.0.1 -p "$1" -z "$nl_dir/nl.rules" -t 600 \
-		-P "$nl_dir/faultdns.pid" 2>"$nl_dir/faultdns.err" 198>&-)
-	if IFS= read -r -t 10 line <&7 && [[ $line == "faultdns ready "* ]]; then
-		exec 7<&-
-		nl_dns=127.0.0.1:${line##* }
-		nl_dns_pid=$(cat "$nl_dir/faultdns.pid")
-		return 0
-	fi
-	exec 7<&-
-	echo "nothing-lost: faultdns did not start: $(cat "$nl_dir/faultdns.err")" >&2
-	return 1
+	world_faultdns_at "$nl_dir/nl.rules" 600 "$1" || return 1
+	nl_dns=$FAULTDNS_AT nl_dns_pid=$FAULTDNS_PID
 }
 
 # nl_dns_stop - stop it and wait until it is gone

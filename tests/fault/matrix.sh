@@ -289,14 +289,9 @@ fm_label64=a$fm_l63.fm.test
 	for ((i = 1; i <= 300; i++)); do echo "big.fm.test MX $i mx$i.big.fm.test"; done
 } >"$fm_dir/fm.rules"
 fm_dns=
-exec 7< <("$top/tests/dns/faultdns" -l 127.0.0.1 -p 0 -z "$fm_dir/fm.rules" -t 900 -P "$fm_dir/faultdns.pid" \
-	2>"$fm_dir/faultdns.err")
-if IFS= read -r -t 10 line <&7 && [[ $line == "faultdns ready "* ]]; then
-	fm_dns=127.0.0.1:${line##* }
-fi
-exec 7<&-
+world_faultdns_at "$fm_dir/fm.rules" 900 && fm_dns=$FAULTDNS_AT fm_dns_pid=$FAULTDNS_PID
 if [[ -z $fm_dns ]]; then
-	note_result "fault: faultdns did not start: $(cat "$fm_dir/faultdns.err")" fail
+	note_result "fault: faultdns did not start: $(cat "$fm_dir/fm.rules.err")" fail
 else
 	while IFS='|' read -r -u 9 name setup want_exit want_first want_sink want_journal; do
 		name=$(echo $name)
@@ -306,5 +301,5 @@ else
 		want_journal=$(echo $want_journal)
 		fm_run_row "$name" "$setup" "$want_exit" "$want_first" "$want_sink" "$want_journal"
 	done 9<"${MXT_FAULT_ROWS:-$top/tests/fault/rows}"
-	kill "$(cat "$fm_dir/faultdns.pid")" 2>/dev/null
+	kill "$fm_dns_pid" 2>/dev/null
 fi

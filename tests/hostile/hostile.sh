@@ -215,19 +215,15 @@ hs_idn_missing_row() {
 hs_cleanup() {
 	local p
 	peer_stop_all
-	for p in "${hs_dns_pids[@]}"; do [[ -f $p ]] && kill "$(cat "$p")" 2>/dev/null; done
+	for p in "${hs_dns_pids[@]}"; do kill "$p" 2>/dev/null; done
 	hs_dns_pids=()
 }
 
 # hs_faultdns RULES VAR - start faultdns on RULES; VAR gets ADDR:PORT
 hs_faultdns() {
-	local line pidf=$1.pid
-	exec 7< <("$top/tests/dns/faultdns" -l 127.0.0.1 -p 0 -z "$1" -t 900 -P "$pidf" 2>"$1.err")
-	if IFS= read -r -t 10 line <&7 && [[ $line == "faultdns ready "* ]]; then
-		printf -v "$2" '127.0.0.1:%s' "${line##* }"
-		hs_dns_pids+=("$pidf")
-	fi
-	exec 7<&-
+	world_faultdns_at "$1" 900 || return 1
+	printf -v "$2" '%s' "$FAULTDNS_AT"
+	hs_dns_pids+=("$FAULTDNS_PID")
 }
 
 echo "== the hostile-input table (tests/hostile/rows)"

@@ -127,6 +127,27 @@ world_start_faultdns() {
 	return 1
 }
 
+# world_faultdns_at RULES LIFETIME [PORT] - one more faultdns, serving the
+# rules file RULES on 127.0.0.1:PORT (default 0: any), for a test's own zone;
+# it stops by itself after LIFETIME s. Sets FAULTDNS_AT (ADDR:PORT) and
+# FAULTDNS_PID; its stderr goes to RULES.err. Fails, saying why on stderr,
+# when it does not become ready within 10 s.
+world_faultdns_at() {
+	local line
+	FAULTDNS_AT= FAULTDNS_PID=
+	exec 7< <("$WORLD_TOP/tests/dns/faultdns" -l 127.0.0.1 -p "${3:-0}" -z "$1" -t "$2" \
+		-P "$1.pid" 2>"$1.err" 198>&-)
+	if IFS= read -r -t 10 line <&7 && [[ $line == "faultdns ready "* ]]; then
+		exec 7<&-
+		FAULTDNS_AT=127.0.0.1:${line##* }
+		FAULTDNS_PID=$(cat "$1.pid")
+		return 0
+	fi
+	exec 7<&-
+	echo "faultdns on $1 did not start: $(cat "$1.err")" >&2
+	return 1
+}
+
 world_stop() {
 	local pid
 	for pid in "${WORLD_PIDS[@]}"; do
