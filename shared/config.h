@@ -19,7 +19,19 @@
 
 /* What a temporary failure after connecting does (R11). */
 enum mx_fallback_preset { MX_FALLBACK_POSTFIX, MX_FALLBACK_GREETING, MX_FALLBACK_QMAIL };
-enum mx_starttls_mode { MX_STARTTLS_NONE, MX_STARTTLS_OPPORTUNISTIC, MX_STARTTLS_REQUIRE };
+/*
+ * smtp.tls_level (R15), Postfix's smtp_tls_security_level; the older
+ * smtp.starttls maps none -> none, opportunistic -> may, require -> encrypt.
+ */
+enum mx_tls_level {
+	MX_TLS_NONE,		/* never STARTTLS */
+	MX_TLS_MAY,		/* STARTTLS when offered, any certificate, plaintext on failure */
+	MX_TLS_ENCRYPT,		/* STARTTLS required, any certificate */
+	MX_TLS_VERIFY,		/* chain to a trusted CA, name = the MX host name */
+	MX_TLS_SECURE,		/* verify, and the name may also be the domain (nexthop, dot-nexthop) */
+	MX_TLS_DANE,		/* DANE where TLSA records are usable, else may */
+	MX_TLS_DANE_ONLY	/* DANE required: no usable TLSA records defers */
+};
 
 #define MX_HELO_MAX 255
 
@@ -48,6 +60,8 @@ struct mx_config {
 		size_t	nservers;
 		int	timeout;	/* seconds per try */
 		int	tries;
+		char  **trusted;	/* servers whose AD bit counts besides loopback (R16) */
+		size_t	ntrusted;
 	} resolver;
 	struct mx_policy policy;
 	enum mx_fallback_preset fallback;
@@ -56,7 +70,7 @@ struct mx_config {
 	struct {
 		int	port;
 		char	helo_name[MX_HELO_MAX + 1];	/* "" = this host's name */
-		enum mx_starttls_mode starttls;
+		enum mx_tls_level tls_level;	/* R15; smtp.starttls sets it too */
 		int	connect_timeout;	/* seconds, per stage */
 		int	greeting_timeout;
 		int	helo_timeout;
@@ -69,6 +83,14 @@ struct mx_config {
 		int	quit_timeout;
 		int	time_limit;		/* the whole delivery, all hosts together */
 	} smtp;
+	struct {
+		char	ca_file[PATH_MAX];	/* "" = the system's CAs (OpenSSL default paths) */
+		char	ca_path[PATH_MAX];
+		int	min_version;		/* OpenSSL's TLS1_2_VERSION etc., for verified levels */
+		bool	mta_sts;		/* R17: look up and apply MTA-STS policies */
+		int	mta_sts_timeout;	/* seconds for one policy fetch */
+		size_t	mta_sts_max_size;	/* octets of a policy (RFC 8461 3.3: 64 KiB) */
+	} tls;
 	int	backoff_initial;	/* R13, seconds */
 	int	backoff_max;
 	struct {
@@ -104,6 +126,6 @@ void	mx_config_free(struct mx_config *cfg);
 
 /* token helpers for output: "postfix", "opportunistic", ... */
 const char *mx_fallback_preset_name(enum mx_fallback_preset p);
-const char *mx_starttls_mode_name(enum mx_starttls_mode m);
+const char *mx_tls_level_name(enum mx_tls_level l);	/* "none", "may", ..., "dane-only" */
 
 #endif

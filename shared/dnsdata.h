@@ -50,6 +50,18 @@ struct mx_dns_addr {
 	uint32_t ttl;
 };
 
+/*
+ * One TLSA record (RFC 6698): certificate usage, selector, matching type
+ * and the association data (owned by its address set).
+ */
+struct mx_dns_tlsa {
+	uint8_t	usage;
+	uint8_t	selector;
+	uint8_t	mtype;
+	unsigned char *data;
+	size_t	len;
+};
+
 /* The A and AAAA answers for one name (an exchange, or the domain for implicit MX). */
 struct mx_dns_addrset {
 	char	name[MX_DOMAIN_MAX + 1];	/* as asked */
@@ -59,6 +71,15 @@ struct mx_dns_addrset {
 	char	detail[160];			/* resolver's words on a failure, or "" */
 	struct mx_dns_addr *addrs;		/* A records first, then AAAA, each in DNS order */
 	size_t	naddrs;
+	/* DNSSEC (R16): the AD bit of a trusted resolver on each answer */
+	bool	a_secure;
+	bool	aaaa_secure;
+	/* TLSA at _PORT._tcp.NAME (R16); MX_DNS_PENDING when not asked */
+	enum mx_dns_status tlsa_status;
+	bool	tlsa_secure;
+	char	tlsa_detail[160];		/* resolver's words on a failure, or "" */
+	struct mx_dns_tlsa *tlsa;		/* answer order */
+	size_t	ntlsa;
 };
 
 struct mx_dns_result {
@@ -71,6 +92,15 @@ struct mx_dns_result {
 	size_t	mx_answered;			/* MX records in the answer before the cap */
 	struct mx_dns_addrset *sets;		/* one per distinct exchange name or the domain */
 	size_t	nsets;
+	/* DNSSEC (R16) */
+	bool	dnssec_trusted;			/* every server asked is trusted: AD counts */
+	bool	mx_secure;			/* the MX answer (and any alias) had AD */
+	/* MTA-STS (R17): TXT at _mta-sts.DOMAIN; MX_DNS_PENDING when not asked */
+	enum mx_dns_status sts_status;
+	char	sts_txt[512];			/* the one record starting "v=STSv1", its
+						 * strings joined; "" when none (or several:
+						 * RFC 8461 3.1 counts that as no policy) */
+	int	sts_records;			/* records starting "v=STSv1" in the answer */
 };
 
 /* mx_dns_result_new - empty result for domain (already normalised); NULL on ENOMEM */
@@ -87,6 +117,10 @@ struct mx_dns_addrset *mx_dns_result_set(struct mx_dns_result *r, const char *na
 
 /* mx_dns_result_find_set - the address set for name, or NULL */
 struct mx_dns_addrset *mx_dns_result_find_set(const struct mx_dns_result *r, const char *name);
+
+/* mx_dns_addrset_add_tlsa - append a TLSA record (data copied); false on ENOMEM */
+bool	mx_dns_addrset_add_tlsa(struct mx_dns_addrset *s, uint8_t usage, uint8_t selector,
+				uint8_t mtype, const unsigned char *data, size_t len);
 
 /* mx_dns_addrset_add - append an address; false on ENOMEM */
 bool	mx_dns_addrset_add(struct mx_dns_addrset *s, const struct mx_ip *ip, uint32_t ttl);

@@ -13,6 +13,10 @@
  * trigger on every insert, so that the list of recent domains is an index
  * range however many attempts the journal holds.
  *
+ * Version 3 adds the TLS of each attempt (columns tls and tls_failure of
+ * attempts) and the MTA-STS policy cache (table sts_policies, one row per
+ * domain: RFC 8461 5.1).
+ *
  * Every statement is prepared on its first use and reused after. Each call
  * clears the error text first and fills it on failure ("journal PATH: WHAT:
  * REASON"); nothing is ever printed.
@@ -30,7 +34,7 @@
 #include "clock.h"
 #include "journal.h"
 
-#define JOURNAL_VERSION		2	/* PRAGMA user_version of this schema */
+#define JOURNAL_VERSION		3	/* PRAGMA user_version of this schema */
 #define JOURNAL_BUSY_MS		5000	/* busy timeout and open retry budget */
 
 enum journal_stmt {
@@ -104,6 +108,16 @@ static const char *const schema_v1_sql[] = {
 	    " failures INTEGER NOT NULL, retry_at INTEGER NOT NULL,"
 	    " last_error TEXT, updated INTEGER NOT NULL,"
 	    " PRIMARY KEY (address, port))",
+};
+
+/* Version 3 on top of 2: TLS per attempt, the MTA-STS policy cache. */
+static const char *const schema_v3_sql[] = {
+	"ALTER TABLE attempts ADD COLUMN tls TEXT",
+	"ALTER TABLE attempts ADD COLUMN tls_failure TEXT",
+	"CREATE TABLE IF NOT EXISTS sts_policies ("
+	    "domain TEXT NOT NULL PRIMARY KEY, id TEXT NOT NULL, mode TEXT NOT NULL,"
+	    " max_age INTEGER NOT NULL, mx TEXT NOT NULL, fetched INTEGER NOT NULL)"
+	    " WITHOUT ROWID",
 };
 
 /* Version 2 on top of 1: each domain's newest attempt, kept by a trigger. */
@@ -280,6 +294,8 @@ create_schema_once(struct mx_journal *j, int64_t *version)
 			rc = run_all(j, schema_v1_sql, sizeof(schema_v1_sql) / sizeof(schema_v1_sql[0]));
 		if (rc == SQLITE_OK && *version < 2)
 			rc = run_all(j, schema_v2_sql, sizeof(schema_v2_sql) / sizeof(schema_v2_sql[0]));
+		if (rc == SQLITE_OK && *version < 3)
+			rc = run_all(j, schema_v3_sql, sizeof(schema_v3_sql) / sizeof(schema_v3_sql[0]));
 		snprintf(set, sizeof(set), "PRAGMA user_version = %d", JOURNAL_VERSION);
 		if (rc == SQLITE_OK && (rc = run_sql(j, set, NULL, 0, NULL)) == SQLITE_OK)
 			*version = JOURNAL_VERSION;

@@ -40,6 +40,8 @@ struct mx_attempt {
 	const char *decision;		/* next_address|next_host|next_tier|fallback_relay|defer|bounce|done */
 	const char *reason;
 	int64_t	duration_ms;
+	const char *tls;		/* none|tls|verified|dane; NULL: no session */
+	const char *tls_failure;	/* RFC 8460 result type, or NULL */
 };
 
 /* Backoff of one address:port (R13). */
@@ -107,6 +109,8 @@ struct mx_attempt_row {
 	char	decision[24];
 	char	reason[1024];
 	int64_t	duration_ms;		/* -1: none */
+	char	tls[16];
+	char	tls_failure[40];
 };
 
 /*
@@ -126,6 +130,14 @@ int	mx_journal_recent_domains(struct mx_journal *j, int64_t since_ms,
 
 /* mx_journal_last_id - the newest attempt's id (0 when empty), -1 on error: a cheap change check */
 int64_t	mx_journal_last_id(struct mx_journal *j);
+
+struct mx_sts_policy;
+
+/* mx_journal_get_sts - the cached MTA-STS policy of domain; false when none (or error) */
+bool	mx_journal_get_sts(struct mx_journal *j, const char *domain, struct mx_sts_policy *out);
+
+/* mx_journal_put_sts - cache (replace) the policy of p->domain */
+bool	mx_journal_put_sts(struct mx_journal *j, const struct mx_sts_policy *p);
 
 /* mx_journal_count_attempts - rows in attempts (tests, reports); -1 on error */
 int64_t	mx_journal_count_attempts(struct mx_journal *j, const char *domain_or_null);

@@ -13,6 +13,11 @@
  * (as glibc's stub resolver does); only when every server failed does the
  * query fail, and its detail then names what each server said.
  *
+ * With the MX query go, at once, the TXT query for _mta-sts.DOMAIN (R17)
+ * when asked for; with the address queries, a TLSA query per exchange
+ * (R16) when asked for and the MX answer was secure. Every query sets the
+ * AD bit; the result says which answers carried it from a trusted server.
+ *
  * Each phase (MX, then addresses) gives up after timeout_ms * tries, so a
  * lookup never hangs past its timeout.
  *
@@ -36,6 +41,16 @@ struct mx_resolver_opts {
 	int	timeout_ms;	/* per try */
 	int	tries;
 	int	max_mx_records;	/* exchanges looked up, as the plan caps them */
+	/*
+	 * DNSSEC (R16): every query sets the AD bit (RFC 6840 5.7); the answer's
+	 * AD bit counts only when every server in use is on loopback or listed
+	 * here ("ADDR" or "ADDR:PORT", as servers).
+	 */
+	char  *const *trusted;
+	size_t	ntrusted;
+	int	tlsa_port;	/* > 0: TLSA at _PORT._tcp.EXCHANGE beside the addresses of
+				 * an exchange, when the MX answer was secure */
+	bool	mta_sts;	/* TXT at _mta-sts.DOMAIN beside the MX query */
 };
 
 #define MX_LOOKUP_MAXFDS 32

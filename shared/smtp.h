@@ -26,9 +26,50 @@
 
 #include "addr.h"
 #include "config.h"
+#include "dnsdata.h"
 #include "fallback.h"
 #include "smtpreply.h"
 #include "spool.h"
+
+/*
+ * What TLS a session with one host must have (R15-R17): deliver.c sets it
+ * per host from the plan's TLS policy.
+ */
+enum mx_tls_need {
+	MX_TLSNEED_NONE,	/* never STARTTLS */
+	MX_TLSNEED_MAY,		/* STARTTLS when offered, any certificate; plaintext when the
+				 * handshake fails */
+	MX_TLSNEED_ENCRYPT,	/* STARTTLS required, any certificate */
+	MX_TLSNEED_VERIFY,	/* STARTTLS required, a chain to a trusted CA and a name in names */
+	MX_TLSNEED_DANE		/* STARTTLS required, authenticated by tlsa (RFC 7672) */
+};
+
+struct mx_smtp_tls {
+	enum mx_tls_need need;
+	/*
+	 * VERIFY (and MAY with check_names): the names the certificate may
+	 * carry, "mx1.example.com"; ".example.com" stands for any name below
+	 * it (Postfix's dot-nexthop). For DANE-TA(2) the host name is checked
+	 * as well (RFC 7672 3.2.2); DANE-EE(3) checks no name.
+	 */
+	const char *const *names;
+	size_t	nnames;
+	const struct mx_dns_tlsa *tlsa;	/* DANE: the TLSA records (unusable ones ignored) */
+	size_t	ntlsa;
+	bool	check_names;		/* MAY: verify against names and report the result in
+					 * tls_failure, never fail (MTA-STS testing mode) */
+};
+
+/* What the session's TLS came to: journal column tls. */
+enum mx_tls_result {
+	MX_TLSRES_NONE,		/* plaintext */
+	MX_TLSRES_TLS,		/* encrypted, the certificate not authenticated */
+	MX_TLSRES_VERIFIED,	/* chain and name verified */
+	MX_TLSRES_DANE		/* authenticated by TLSA */
+};
+
+/* mx_tls_result_name - "none", "tls", "verified", "dane" */
+const char *mx_tls_result_name(enum mx_tls_result r);
 
 #define MX_SMTP_STAGES 9	/* the stages of fallback.h, and QUIT */
 #define MX_SMTP_QUIT (MX_SMTP_STAGES - 1)
@@ -37,7 +78,10 @@ struct mx_smtp_opts {
 	int	timeout_ms[MX_SMTP_STAGES];	/* per stage; [MX_STAGE_DATA + 0] DATA command */
 	int	data_transfer_ms;		/* per chunk of the message */
 	const char *helo_name;
-	enum mx_starttls_mode starttls;
+	struct mx_smtp_tls tls;		/* per host: deliver.c sets it from the plan */
+	const char *ca_file;		/* tls.ca_file, "" or NULL: the system's CAs */
+	const char *ca_path;
+	int	min_version;		/* TLS1_2_VERSION etc. for VERIFY and DANE (0: TLS 1.2) */
 	long long deadline_ms;		/* CLOCK_MONOTONIC ms the whole delivery must end by; 0 none */
 };
 
@@ -66,6 +110,16 @@ struct mx_smtp_result {
 	char	detail[256];		/* our words: "Connection refused", "timeout after 300s" */
 	bool	reached_greeting;	/* counts against max_sessions (R10) */
 	bool	tls;			/* the session was encrypted */
+	enum mx_tls_result tls_result;
+	/*
+	 * RFC 8460 result type when TLS failed or did not authenticate as
+	 * needed (kind MX_FAIL_TLS), or when check_names found a mismatch:
+	 * "starttls-not-supported", "certificate-host-mismatch",
+	 * "certificate-expired", "certificate-not-trusted",
+	 * "validation-failure", "tlsa-invalid"; else "". detail says more.
+	 */
+	char	tls_failure[32];
+	char	tls_info[128];		/* "TLSv1.3 with cipher TLS_AES_256_GCM_SHA384", or "" */
 	bool	eight_bit_unannounced;	/* an 8-bit body went out without BODY=8BITMIME:
 					 * the server does not offer 8BITMIME */
 	int64_t	duration_ms;
