@@ -574,7 +574,7 @@ run_deliver(struct pipe_ctx *ctx)
 	}
 	/* TLS is set up on the first STARTTLS; when it is required, a broken
 	 * TLS library defers here, before any connection */
-	if (ctx->cfg.smtp.starttls == MX_STARTTLS_REQUIRE && !mx_smtp_tls_init(err, sizeof(err))) {
+	if (ctx->cfg.smtp.tls_level >= MX_TLS_ENCRYPT && !mx_smtp_tls_init(err, sizeof(err))) {
 		mx_journal_close(journal);
 		mx_plan_free(plan);
 		mx_spool_free(spool);

@@ -56,6 +56,12 @@ static const char *const addrpref_words[] = { "any", "ipv4", "ipv6", NULL };
 static const char *const inet_words[] = { "all", "ipv4", "ipv6", NULL };
 static const char *const loop_words[] = { "defer", "bounce", NULL };
 static const char *const starttls_words[] = { "none", "opportunistic", "require", NULL };
+static const char *const tls_level_words[] = { "none", "may", "encrypt", "verify", "secure",
+	"dane", "dane-only", NULL };
+static const char *const tls_version_words[] = { "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3", NULL };
+static const int tls_versions[] = { 0x0301, 0x0302, 0x0303, 0x0304 };	/* OpenSSL's TLS1_*_VERSION */
+/* what the older smtp.starttls words mean as levels */
+static const enum mx_tls_level starttls_levels[] = { MX_TLS_NONE, MX_TLS_MAY, MX_TLS_ENCRYPT };
 
 /* How a key's value is checked. */
 enum check {
@@ -67,7 +73,8 @@ enum check {
 	CHECK_DOMAIN,		/* a domain name */
 	CHECK_RELAY,		/* host name or IP address with optional port */
 	CHECK_HELO,		/* empty or a host name */
-	CHECK_PATH		/* an absolute path */
+	CHECK_PATH,		/* an absolute path */
+	CHECK_OPTPATH		/* empty, or an absolute path */
 };
 
 struct rule {
@@ -83,6 +90,7 @@ static const struct rule rules[] = {
 	{ "resolver", "servers", CHECK_SERVER, NULL, 0, 0, NULL },
 	{ "resolver", "timeout", CHECK_INT, NULL, 1, 300, " seconds" },
 	{ "resolver", "tries", CHECK_INT, NULL, 1, 10, "" },
+	{ "resolver", "trusted", CHECK_SERVER, NULL, 0, 0, NULL },
 	{ "policy", "fallback", CHECK_WORD, fallback_words, 0, 0, NULL },
 	{ "policy", "cname_targets", CHECK_WORD, cname_words, 0, 0, NULL },
 	{ "policy", "randomize_addresses", CHECK_BOOL, NULL, 0, 0, NULL },
@@ -99,6 +107,7 @@ static const struct rule rules[] = {
 	{ "smtp", "port", CHECK_INT, NULL, 1, 65535, "" },
 	{ "smtp", "helo_name", CHECK_HELO, NULL, 0, 0, NULL },
 	{ "smtp", "starttls", CHECK_WORD, starttls_words, 0, 0, NULL },
+	{ "smtp", "tls_level", CHECK_WORD, tls_level_words, 0, 0, NULL },
 	{ "smtp", "connect_timeout", CHECK_INT, NULL, 1, 3600, " seconds" },
 	{ "smtp", "greeting_timeout", CHECK_INT, NULL, 1, 3600, " seconds" },
 	{ "smtp", "helo_timeout", CHECK_INT, NULL, 1, 3600, " seconds" },
@@ -116,6 +125,12 @@ static const struct rule rules[] = {
 	{ "spool", "directory", CHECK_PATH, NULL, 0, 0, NULL },
 	{ "journal", "path", CHECK_PATH, NULL, 0, 0, NULL },
 	{ "journal", "retention", CHECK_INT, NULL, 60, 315360000, " seconds" },
+	{ "tls", "ca_file", CHECK_OPTPATH, NULL, 0, 0, NULL },
+	{ "tls", "ca_path", CHECK_OPTPATH, NULL, 0, 0, NULL },
+	{ "tls", "min_version", CHECK_WORD, tls_version_words, 0, 0, NULL },
+	{ "tls", "mta_sts", CHECK_BOOL, NULL, 0, 0, NULL },
+	{ "tls", "mta_sts_timeout", CHECK_INT, NULL, 1, 300, " seconds" },
+	{ "tls", "mta_sts_max_size", CHECK_INT, NULL, 1024, 1048576, " bytes" },
 };
 
 static int parse_int(cfg_t *, cfg_opt_t *, const char *, void *);
@@ -126,6 +141,7 @@ static cfg_opt_t resolver_opts[] = {
 	CFG_STR_LIST("servers", "{}", CFGF_NONE),
 	CFG_INT_CB("timeout", DEFAULT_TIMEOUT, CFGF_NONE, parse_int),
 	CFG_INT_CB("tries", DEFAULT_TRIES, CFGF_NONE, parse_int),
+	CFG_STR_LIST("trusted", "{}", CFGF_NONE),
 	CFG_END()
 };
 
@@ -152,7 +168,8 @@ static cfg_opt_t policy_opts[] = {
 static cfg_opt_t smtp_opts[] = {
 	CFG_INT_CB("port", SMTP_PORT, CFGF_NONE, parse_int),
 	CFG_STR("helo_name", "", CFGF_NONE),
-	CFG_STR("starttls", "opportunistic", CFGF_NONE),
+	CFG_STR("starttls", NULL, CFGF_NODEFAULT),
+	CFG_STR("tls_level", NULL, CFGF_NODEFAULT),
 	CFG_INT_CB("connect_timeout", MX_DEFAULT_CONNECT_TIMEOUT, CFGF_NONE, parse_int),
 	CFG_INT_CB("greeting_timeout", MX_DEFAULT_GREETING_TIMEOUT, CFGF_NONE, parse_int),
 	CFG_INT_CB("helo_timeout", MX_DEFAULT_HELO_TIMEOUT, CFGF_NONE, parse_int),
@@ -179,12 +196,23 @@ static cfg_opt_t journal_opts[] = {
 	CFG_END()
 };
 
+static cfg_opt_t tls_opts[] = {
+	CFG_STR("ca_file", "", CFGF_NONE),
+	CFG_STR("ca_path", "", CFGF_NONE),
+	CFG_STR("min_version", "TLSv1.2", CFGF_NONE),
+	CFG_BOOL_CB("mta_sts", cfg_true, CFGF_NONE, parse_bool),
+	CFG_INT_CB("mta_sts_timeout", MX_DEFAULT_STS_TIMEOUT, CFGF_NONE, parse_int),
+	CFG_INT_CB("mta_sts_max_size", MX_DEFAULT_STS_MAX_SIZE, CFGF_NONE, parse_int),
+	CFG_END()
+};
+
 static cfg_opt_t root_opts[] = {
 	CFG_SEC("resolver", resolver_opts, CFGF_NONE),
 	CFG_SEC("policy", policy_opts, CFGF_NONE),
 	CFG_SEC("smtp", smtp_opts, CFGF_NONE),
 	CFG_SEC("spool", spool_opts, CFGF_NONE),
 	CFG_SEC("journal", journal_opts, CFGF_NONE),
+	CFG_SEC("tls", tls_opts, CFGF_NONE),
 	CFG_END()
 };
 
@@ -439,6 +467,10 @@ check_text(cfg_t *cfg, const struct rule *r, const char *v)
 		    "leave it empty (\"\") to use this machine's name",
 		    r->section, r->key, v, why);
 		return false;
+	case CHECK_OPTPATH:
+		if (*v == '\0')
+			return true;
+		/* FALLTHROUGH */
 	case CHECK_PATH:
 		if (*v == '\0') {
 			say(loading, cfg->line, "%s.%s: the path is empty; expected an "
@@ -941,6 +973,8 @@ fill(struct mx_config *cfg, cfg_t *root)
 		return false;
 	cfg->resolver.timeout = (int)cfg_getint(s, "timeout");
 	cfg->resolver.tries = (int)cfg_getint(s, "tries");
+	if (!copy_strings(s, "trusted", false, &cfg->resolver.trusted, &cfg->resolver.ntrusted))
+		return false;
 
 	s = cfg_getsec(root, "policy");
 	cfg->fallback = word_value(fallback_words, cfg_getstr(s, "fallback"));
@@ -966,7 +1000,12 @@ fill(struct mx_config *cfg, cfg_t *root)
 	    mx_domain_normalise(helo, norm, sizeof(norm), why, sizeof(why)))
 		helo = norm;
 	snprintf(cfg->smtp.helo_name, sizeof(cfg->smtp.helo_name), "%s", helo ? helo : "");
-	cfg->smtp.starttls = word_value(starttls_words, cfg_getstr(s, "starttls"));
+	cfg->smtp.tls_level = MX_TLS_MAY;
+	if (cfg_getstr(s, "starttls") != NULL)
+		cfg->smtp.tls_level = starttls_levels[word_value(starttls_words,
+								 cfg_getstr(s, "starttls"))];
+	if (cfg_getstr(s, "tls_level") != NULL)
+		cfg->smtp.tls_level = word_value(tls_level_words, cfg_getstr(s, "tls_level"));
 	cfg->smtp.connect_timeout = (int)cfg_getint(s, "connect_timeout");
 	cfg->smtp.greeting_timeout = (int)cfg_getint(s, "greeting_timeout");
 	cfg->smtp.helo_timeout = (int)cfg_getint(s, "helo_timeout");
@@ -991,6 +1030,15 @@ fill(struct mx_config *cfg, cfg_t *root)
 	s = cfg_getsec(root, "journal");
 	snprintf(cfg->journal.path, sizeof(cfg->journal.path), "%s", cfg_getstr(s, "path"));
 	cfg->journal.retention = cfg_getint(s, "retention");
+
+	s = cfg_getsec(root, "tls");
+	snprintf(cfg->tls.ca_file, sizeof(cfg->tls.ca_file), "%s", cfg_getstr(s, "ca_file"));
+	snprintf(cfg->tls.ca_path, sizeof(cfg->tls.ca_path), "%s", cfg_getstr(s, "ca_path"));
+	cfg->tls.min_version = tls_versions[word_value(tls_version_words,
+						       cfg_getstr(s, "min_version"))];
+	cfg->tls.mta_sts = cfg_getbool(s, "mta_sts") == cfg_true;
+	cfg->tls.mta_sts_timeout = (int)cfg_getint(s, "mta_sts_timeout");
+	cfg->tls.mta_sts_max_size = (size_t)cfg_getint(s, "mta_sts_max_size");
 	return true;
 }
 
@@ -1148,7 +1196,11 @@ mx_config_defaults(struct mx_config *cfg)
 	cfg->resolver.tries = DEFAULT_TRIES;
 	cfg->fallback = MX_FALLBACK_POSTFIX;
 	cfg->smtp.port = SMTP_PORT;
-	cfg->smtp.starttls = MX_STARTTLS_OPPORTUNISTIC;
+	cfg->smtp.tls_level = MX_TLS_MAY;
+	cfg->tls.min_version = 0x0303;	/* TLS1_2_VERSION */
+	cfg->tls.mta_sts = true;
+	cfg->tls.mta_sts_timeout = MX_DEFAULT_STS_TIMEOUT;
+	cfg->tls.mta_sts_max_size = MX_DEFAULT_STS_MAX_SIZE;
 	cfg->smtp.connect_timeout = MX_DEFAULT_CONNECT_TIMEOUT;
 	cfg->smtp.greeting_timeout = MX_DEFAULT_GREETING_TIMEOUT;
 	cfg->smtp.helo_timeout = MX_DEFAULT_HELO_TIMEOUT;
@@ -1315,6 +1367,7 @@ mx_config_free(struct mx_config *cfg)
 	if (cfg == NULL)
 		return;
 	free_strings(&cfg->resolver.servers, &cfg->resolver.nservers);
+	free_strings(&cfg->resolver.trusted, &cfg->resolver.ntrusted);
 	free_strings(&cfg->policy.local_names, &cfg->policy.nlocal_names);
 	free_strings(&cfg->fallback_relay, &cfg->nfallback_relay);
 	free(cfg->policy.ignore_networks);
@@ -1334,11 +1387,11 @@ mx_fallback_preset_name(enum mx_fallback_preset p)
 	return fallback_words[p];
 }
 
-/* mx_starttls_mode_name - "none", "opportunistic" or "require" */
+/* mx_tls_level_name - "none", "may", ..., "dane-only" */
 const char *
-mx_starttls_mode_name(enum mx_starttls_mode m)
+mx_tls_level_name(enum mx_tls_level l)
 {
-	if ((size_t)m >= sizeof(starttls_words) / sizeof(starttls_words[0]) - 1)
+	if ((size_t)l >= sizeof(tls_level_words) / sizeof(tls_level_words[0]) - 1)
 		return "unknown";
-	return starttls_words[m];
+	return tls_level_words[l];
 }

@@ -52,6 +52,8 @@ enum mx_tls_level {
 #define MX_DEFAULT_SPOOL_MEMORY		(1024 * 1024)
 #define MX_DEFAULT_SPOOL_DIR		"/tmp"
 #define MX_DEFAULT_RETENTION		(30 * 86400)
+#define MX_DEFAULT_STS_TIMEOUT		10	/* seconds for one MTA-STS policy fetch */
+#define MX_DEFAULT_STS_MAX_SIZE		65536	/* RFC 8461 3.3: 64 KiB */
 
 struct mx_config {
 	char	source[PATH_MAX];	/* file it came from, or "(defaults)" */

@@ -59,7 +59,16 @@ mx_smtp_opts_from_config(const struct mx_config *cfg, const char *helo_name,
 	o->timeout_ms[MX_SMTP_QUIT] = cfg->smtp.quit_timeout * 1000;
 	o->data_transfer_ms = cfg->smtp.data_transfer_timeout * 1000;
 	o->helo_name = helo_name;
-	o->starttls = cfg->smtp.starttls;
+	/* deliver.c sets the TLS of each host from the plan; this is the level's base */
+	switch (cfg->smtp.tls_level) {
+	case MX_TLS_NONE: o->tls.need = MX_TLSNEED_NONE; break;
+	case MX_TLS_MAY: case MX_TLS_DANE: o->tls.need = MX_TLSNEED_MAY; break;
+	case MX_TLS_ENCRYPT: o->tls.need = MX_TLSNEED_ENCRYPT; break;
+	default: o->tls.need = MX_TLSNEED_VERIFY; break;
+	}
+	o->ca_file = cfg->tls.ca_file;
+	o->ca_path = cfg->tls.ca_path;
+	o->min_version = cfg->tls.min_version;
 	o->deadline_ms = cfg->smtp.time_limit > 0 ? mx_clock_mono_ms() + cfg->smtp.time_limit * 1000LL : 0;
 }
 
@@ -521,7 +530,7 @@ session(const struct mx_smtp_opts *o, const struct mx_ip *ip, int port, const ch
 	if (!ehlo(&c, o, reply, &esmtp, res))
 		goto quit_if_open;
 
-	if (o->starttls != MX_STARTTLS_NONE && allow_tls) {
+	if (o->tls.need != MX_TLSNEED_NONE && allow_tls) {
 		if (esmtp && mx_smtp_reply_has(reply, "STARTTLS")) {
 			if (!command(&c, o, MX_STAGE_STARTTLS, "STARTTLS\r\n", tlsreply)) {
 				fail_at(res, MX_STAGE_STARTTLS, c.fail, NULL, c.why);
@@ -533,7 +542,7 @@ session(const struct mx_smtp_opts *o, const struct mx_ip *ip, int port, const ch
 				goto out;
 			}
 			if (tlsreply->code != 220) {
-				if (o->starttls == MX_STARTTLS_REQUIRE) {
+				if (o->tls.need >= MX_TLSNEED_ENCRYPT) {
 					fail_at(res, MX_STAGE_STARTTLS, MX_FAIL_REPLY, tlsreply, "");
 					goto quit;
 				}
@@ -543,14 +552,14 @@ session(const struct mx_smtp_opts *o, const struct mx_ip *ip, int port, const ch
 				if (!tls_start(&c, host)) {
 					fail_at(res, MX_STAGE_STARTTLS, MX_FAIL_TLS, NULL, c.why);
 					/* opportunistic TLS falls back to a plaintext session */
-					again = o->starttls == MX_STARTTLS_REQUIRE;
+					again = o->tls.need >= MX_TLSNEED_ENCRYPT;
 					goto out;
 				}
 				res->tls = true;
 				if (!ehlo(&c, o, reply, &esmtp, res))
 					goto quit_if_open;
 			}
-		} else if (o->starttls == MX_STARTTLS_REQUIRE) {
+		} else if (o->tls.need >= MX_TLSNEED_ENCRYPT) {
 			fail_at(res, MX_STAGE_STARTTLS, MX_FAIL_TLS, NULL,
 				"STARTTLS is required (smtp.starttls = require) but not offered");
 			goto quit;

@@ -139,7 +139,7 @@ assert_default_values(const struct mx_config *cfg)
 	assert_int_equal(cfg->nfallback_relay, 0);
 	assert_int_equal(cfg->smtp.port, 25);
 	assert_string_equal(cfg->smtp.helo_name, "");
-	assert_int_equal(cfg->smtp.starttls, MX_STARTTLS_OPPORTUNISTIC);
+	assert_int_equal(cfg->smtp.tls_level, MX_TLS_MAY);
 	assert_string_equal(cfg->journal.path, LOCALSTATEDIR "/lib/mxtier/journal.db");
 }
 
@@ -277,7 +277,7 @@ test_config_full_file(void **state)
 	assert_int_equal(cfg.policy.loop_action, MX_LOOP_BOUNCE);
 	assert_int_equal(cfg.smtp.port, 2525);
 	assert_string_equal(cfg.smtp.helo_name, "out.example.org");
-	assert_int_equal(cfg.smtp.starttls, MX_STARTTLS_REQUIRE);
+	assert_int_equal(cfg.smtp.tls_level, MX_TLS_ENCRYPT);
 	assert_string_equal(cfg.journal.path, "/srv/mxtier/journal.db");
 	mx_config_free(&cfg);
 }
@@ -956,9 +956,9 @@ test_config_token_names(void **state)
 	assert_string_equal(mx_fallback_preset_name(MX_FALLBACK_POSTFIX), "postfix");
 	assert_string_equal(mx_fallback_preset_name(MX_FALLBACK_GREETING), "greeting");
 	assert_string_equal(mx_fallback_preset_name(MX_FALLBACK_QMAIL), "qmail");
-	assert_string_equal(mx_starttls_mode_name(MX_STARTTLS_NONE), "none");
-	assert_string_equal(mx_starttls_mode_name(MX_STARTTLS_OPPORTUNISTIC), "opportunistic");
-	assert_string_equal(mx_starttls_mode_name(MX_STARTTLS_REQUIRE), "require");
+	assert_string_equal(mx_tls_level_name(MX_TLS_NONE), "none");
+	assert_string_equal(mx_tls_level_name(MX_TLS_MAY), "may");
+	assert_string_equal(mx_tls_level_name(MX_TLS_DANE_ONLY), "dane-only");
 }
 
 int

@@ -579,7 +579,7 @@ sink_body(const char *dump)
 
 /* opts - short deadlines everywhere */
 static void
-opts(struct mx_smtp_opts *o, enum mx_starttls_mode tls)
+opts(struct mx_smtp_opts *o, enum mx_tls_need tls)
 {
 	int	i;
 
@@ -588,7 +588,7 @@ opts(struct mx_smtp_opts *o, enum mx_starttls_mode tls)
 		o->timeout_ms[i] = 2000;
 	o->data_transfer_ms = 2000;
 	o->helo_name = "client.test";
-	o->starttls = tls;
+	o->tls.need = tls;
 }
 
 /* spool_of - a memory spool holding msg, read from a pipe */
@@ -837,7 +837,7 @@ test_smtp_delivered_to_sink(void **state)
 	struct run r;
 	char   *dump;
 
-	opts(&o, MX_STARTTLS_OPPORTUNISTIC);
+	opts(&o, MX_TLSNEED_MAY);
 	attempt(fx, pr, &o, "a@b", rcpts, 2, NULL, msg, sizeof(msg) - 1, &r);
 	expect_delivered(fx, &r, 2);
 	assert_false(r.res.tls);		/* smtp-sink offers no STARTTLS */
@@ -866,7 +866,7 @@ test_smtp_null_sender(void **state)
 	struct run r;
 	char   *dump;
 
-	opts(&o, MX_STARTTLS_OPPORTUNISTIC);
+	opts(&o, MX_TLSNEED_MAY);
 	attempt(fx, pr, &o, "", one_rcpt, 1, NULL, msg, sizeof(msg) - 1, &r);
 	expect_delivered(fx, &r, 1);
 	dump = sink_dump(fx, pr);
@@ -888,7 +888,7 @@ test_smtp_only_pending_recipients(void **state)
 	struct run r;
 	char   *dump;
 
-	opts(&o, MX_STARTTLS_NONE);
+	opts(&o, MX_TLSNEED_NONE);
 	attempt(fx, pr, &o, "a@b", rcpts, 3, pending, msg, sizeof(msg) - 1, &r);
 	expect_outcome(fx, &r, MX_STAGE_DOT, MX_FAIL_NONE);
 	assert_true(r.rcpt[0].delivered);
@@ -913,7 +913,7 @@ test_smtp_ehlo_refused_helo_used(void **state)
 	struct run r;
 	char   *dump;
 
-	opts(&o, MX_STARTTLS_OPPORTUNISTIC);
+	opts(&o, MX_TLSNEED_MAY);
 	attempt_simple(fx, pr, &o, &r);
 	expect_delivered(fx, &r, 1);
 	dump = sink_dump(fx, pr);
@@ -934,7 +934,7 @@ test_smtp_421_greeting(void **state)
 	struct mx_smtp_opts o;
 	struct run r;
 
-	opts(&o, MX_STARTTLS_OPPORTUNISTIC);
+	opts(&o, MX_TLSNEED_MAY);
 	attempt_simple(fx, pr, &o, &r);
 	expect_outcome(fx, &r, MX_STAGE_GREETING, MX_FAIL_REPLY);
 	assert_int_equal(r.res.reply.code, 421);
@@ -952,7 +952,7 @@ test_smtp_5xx_greeting(void **state)
 	struct mx_smtp_opts o;
 	struct run r;
 
-	opts(&o, MX_STARTTLS_OPPORTUNISTIC);
+	opts(&o, MX_TLSNEED_MAY);
 	attempt_simple(fx, pr, &o, &r);
 	expect_outcome(fx, &r, MX_STAGE_GREETING, MX_FAIL_REPLY);
 	assert_int_equal(r.res.reply.code / 100, 5);
@@ -972,7 +972,7 @@ test_smtp_connection_refused(void **state)
 
 	/* a bound socket that does not listen: connect() is refused */
 	pr->port = free_port(pr->addr, &keep);
-	opts(&o, MX_STARTTLS_OPPORTUNISTIC);
+	opts(&o, MX_TLSNEED_MAY);
 	attempt_simple(fx, pr, &o, &r);
 	close(keep);
 	expect_outcome(fx, &r, MX_STAGE_CONNECT, MX_FAIL_CONNECT);
@@ -991,7 +991,7 @@ test_smtp_4xx_at_rcpt(void **state)
 	struct mx_smtp_opts o;
 	struct run r;
 
-	opts(&o, MX_STARTTLS_OPPORTUNISTIC);
+	opts(&o, MX_TLSNEED_MAY);
 	attempt_simple(fx, pr, &o, &r);
 	expect_outcome(fx, &r, MX_STAGE_RCPT, MX_FAIL_REPLY);
 	assert_int_equal(r.res.reply.code, 450);
@@ -1013,7 +1013,7 @@ test_smtp_5xx_at_rcpt_all(void **state)
 	struct mx_smtp_opts o;
 	struct run r;
 
-	opts(&o, MX_STARTTLS_OPPORTUNISTIC);
+	opts(&o, MX_TLSNEED_MAY);
 	attempt(fx, pr, &o, "a@b", rcpts, 2, NULL, msg, sizeof(msg) - 1, &r);
 	expect_outcome(fx, &r, MX_STAGE_RCPT, MX_FAIL_REPLY);
 	assert_int_equal(r.res.reply.code / 100, 5);
@@ -1032,7 +1032,7 @@ test_smtp_5xx_at_mail(void **state)
 	struct mx_smtp_opts o;
 	struct run r;
 
-	opts(&o, MX_STARTTLS_OPPORTUNISTIC);
+	opts(&o, MX_TLSNEED_MAY);
 	attempt_simple(fx, pr, &o, &r);
 	expect_outcome(fx, &r, MX_STAGE_MAIL, MX_FAIL_REPLY);
 	assert_int_equal(r.res.reply.code, 500);
@@ -1050,7 +1050,7 @@ test_smtp_5xx_at_data(void **state)
 	struct mx_smtp_opts o;
 	struct run r;
 
-	opts(&o, MX_STARTTLS_OPPORTUNISTIC);
+	opts(&o, MX_TLSNEED_MAY);
 	attempt_simple(fx, pr, &o, &r);
 	expect_outcome(fx, &r, MX_STAGE_DATA, MX_FAIL_REPLY);
 	assert_int_equal(r.res.reply.code / 100, 5);
@@ -1067,7 +1067,7 @@ test_smtp_5xx_after_dot(void **state)
 	struct mx_smtp_opts o;
 	struct run r;
 
-	opts(&o, MX_STARTTLS_OPPORTUNISTIC);
+	opts(&o, MX_TLSNEED_MAY);
 	attempt_simple(fx, pr, &o, &r);
 	expect_outcome(fx, &r, MX_STAGE_DOT, MX_FAIL_REPLY);
 	assert_int_equal(r.res.reply.code / 100, 5);
@@ -1083,7 +1083,7 @@ test_smtp_lost_after_dot(void **state)
 	struct mx_smtp_opts o;
 	struct run r;
 
-	opts(&o, MX_STARTTLS_OPPORTUNISTIC);
+	opts(&o, MX_TLSNEED_MAY);
 	attempt_simple(fx, pr, &o, &r);
 	expect_outcome(fx, &r, MX_STAGE_DOT, MX_FAIL_LOST);
 	assert_true(r.res.reached_greeting);
@@ -1100,7 +1100,7 @@ test_smtp_starttls_required_not_offered(void **state)
 	struct mx_smtp_opts o;
 	struct run r;
 
-	opts(&o, MX_STARTTLS_REQUIRE);
+	opts(&o, MX_TLSNEED_ENCRYPT);
 	attempt_simple(fx, pr, &o, &r);
 	expect_outcome(fx, &r, MX_STAGE_STARTTLS, MX_FAIL_TLS);
 	assert_true(r.res.reached_greeting);
@@ -1133,7 +1133,7 @@ test_smtp_two_rcpts_one_rejected(void **state)
 	struct run r;
 	char   *log;
 
-	opts(&o, MX_STARTTLS_OPPORTUNISTIC);
+	opts(&o, MX_TLSNEED_MAY);
 	attempt(fx, pr, &o, "a@b", rcpts, 2, NULL, msg, sizeof(msg) - 1, &r);
 	expect_outcome(fx, &r, MX_STAGE_DOT, MX_FAIL_NONE);
 	assert_true(r.rcpt[0].delivered);
@@ -1166,7 +1166,7 @@ test_smtp_pipelining_back_to_back(void **state)
 	struct run r;
 	char   *log;
 
-	opts(&o, MX_STARTTLS_OPPORTUNISTIC);
+	opts(&o, MX_TLSNEED_MAY);
 	attempt_simple(fx, pr, &o, &r);
 	expect_delivered(fx, &r, 1);
 	log = peer_log(fx, pr);
@@ -1188,7 +1188,7 @@ test_smtp_no_pipelining_waits(void **state)
 	struct run r;
 	char   *log;
 
-	opts(&o, MX_STARTTLS_OPPORTUNISTIC);
+	opts(&o, MX_TLSNEED_MAY);
 	attempt_simple(fx, pr, &o, &r);
 	expect_delivered(fx, &r, 1);
 	log = peer_log(fx, pr);
@@ -1213,7 +1213,7 @@ test_smtp_pipelined_mail_rejected(void **state)
 	struct run r;
 	char   *log;
 
-	opts(&o, MX_STARTTLS_OPPORTUNISTIC);
+	opts(&o, MX_TLSNEED_MAY);
 	attempt_simple(fx, pr, &o, &r);
 	expect_outcome(fx, &r, MX_STAGE_MAIL, MX_FAIL_REPLY);
 	assert_int_equal(r.res.reply.code, 553);
@@ -1246,7 +1246,7 @@ test_smtp_pipelined_all_rcpts_rejected_354(void **state)
 	size_t	len;
 	char   *log, *dump;
 
-	opts(&o, MX_STARTTLS_OPPORTUNISTIC);
+	opts(&o, MX_TLSNEED_MAY);
 	attempt(fx, pr, &o, "a@b", rcpts, 2, NULL, "x\n", 2, &r);
 	expect_outcome(fx, &r, MX_STAGE_RCPT, MX_FAIL_REPLY);
 	assert_int_equal(r.rcpt[0].reply.code, 450);
@@ -1290,7 +1290,7 @@ test_smtp_452_too_many_recipients(void **state)
 	struct run r;
 	char   *log;
 
-	opts(&o, MX_STARTTLS_OPPORTUNISTIC);
+	opts(&o, MX_TLSNEED_MAY);
 	attempt(fx, pr, &o, "a@b", rcpts, 3, NULL, "x\n", 2, &r);
 	expect_outcome(fx, &r, MX_STAGE_DOT, MX_FAIL_NONE);
 	assert_true(r.rcpt[0].delivered);
@@ -1362,7 +1362,7 @@ test_smtp_pipelining_bounded_groups(void **state)
 	snprintf(script + used, sizeof(script) - used, "354 go\\r\\n\ndata\nsend 250 ok\\r\\n\n" BYE);
 	pr = peer_start(fx, script, NULL, false);
 
-	opts(&o, MX_STARTTLS_OPPORTUNISTIC);
+	opts(&o, MX_TLSNEED_MAY);
 	sp = spool_of(fx, "x\n", 2);
 	assert_true(mx_ip_parse(pr->addr, &ip));
 	mx_smtp_attempt(&o, &ip, pr->port, "mx.test", &env, pending, sp, rc, &res);
@@ -1412,7 +1412,7 @@ test_smtp_pipelining_thousands_of_recipients(void **state)
 		pending[i] = true;
 	}
 	env.rcpts = (const char *const *)rcpts;
-	opts(&o, MX_STARTTLS_NONE);
+	opts(&o, MX_TLSNEED_NONE);
 	sp = spool_of(fx, msg, sizeof(msg) - 1);
 	assert_true(mx_ip_parse(pr->addr, &ip));
 	mx_smtp_attempt(&o, &ip, pr->port, "mx.test", &env, pending, sp, rc, &res);
@@ -1453,7 +1453,7 @@ test_smtp_size_too_small(void **state)
 
 	memset(msg, 'a', sizeof(msg));
 	msg[sizeof(msg) - 1] = '\n';
-	opts(&o, MX_STARTTLS_OPPORTUNISTIC);
+	opts(&o, MX_TLSNEED_MAY);
 	attempt(fx, pr, &o, "a@b", one_rcpt, 1, NULL, msg, sizeof(msg), &r);
 	expect_outcome(fx, &r, MX_STAGE_MAIL, MX_FAIL_REPLY);
 	assert_int_equal(r.res.reply.code, 552);
@@ -1488,7 +1488,7 @@ test_smtp_8bitmime_and_size(void **state)
 		 "expect DATA\nsend 354 go\\r\\n\n"
 		 "data\nsend 250 ok\\r\\n\n" BYE, mail);
 	pr = peer_start(fx, script, NULL, false);
-	opts(&o, MX_STARTTLS_OPPORTUNISTIC);
+	opts(&o, MX_TLSNEED_MAY);
 	attempt(fx, pr, &o, "a@b", one_rcpt, 1, NULL, msg, sizeof(msg) - 1, &r);
 	expect_delivered(fx, &r, 1);
 	assert_false(r.res.eight_bit_unannounced);	/* announced */
@@ -1521,7 +1521,7 @@ test_smtp_8bit_without_8bitmime(void **state)
 	size_t	len;
 	char   *log, *dump;
 
-	opts(&o, MX_STARTTLS_OPPORTUNISTIC);
+	opts(&o, MX_TLSNEED_MAY);
 	attempt(fx, pr, &o, "a@b", one_rcpt, 1, NULL, msg, sizeof(msg) - 1, &r);
 	expect_delivered(fx, &r, 1);
 	assert_true(r.res.eight_bit_unannounced);
@@ -1550,7 +1550,7 @@ test_smtp_utf8_rcpt_without_smtputf8(void **state)
 	struct run r;
 	char   *log;
 
-	opts(&o, MX_STARTTLS_OPPORTUNISTIC);
+	opts(&o, MX_TLSNEED_MAY);
 	attempt(fx, pr, &o, "a@b", rcpts, 1, NULL, "x\n", 2, &r);
 	expect_outcome(fx, &r, MX_STAGE_MAIL, MX_FAIL_REPLY);
 	assert_int_equal(r.res.reply.code / 100, 5);
@@ -1579,7 +1579,7 @@ test_smtp_utf8_with_smtputf8(void **state)
 	struct run r;
 	char   *log;
 
-	opts(&o, MX_STARTTLS_OPPORTUNISTIC);
+	opts(&o, MX_TLSNEED_MAY);
 	attempt(fx, pr, &o, "a@b", rcpts, 1, NULL, "x\n", 2, &r);
 	expect_delivered(fx, &r, 1);
 	log = peer_log(fx, pr);
@@ -1604,7 +1604,7 @@ test_smtp_data_exact_on_the_wire(void **state)
 	size_t	len;
 	char   *dump;
 
-	opts(&o, MX_STARTTLS_OPPORTUNISTIC);
+	opts(&o, MX_TLSNEED_MAY);
 	attempt(fx, pr, &o, "a@b", one_rcpt, 1, NULL, msg, sizeof(msg) - 1, &r);
 	expect_delivered(fx, &r, 1);
 	assert_string_equal(r.rcpt[0].reply.text, "queued as X");
@@ -1624,7 +1624,7 @@ test_smtp_empty_message(void **state)
 	size_t	len;
 	char   *log, *dump;
 
-	opts(&o, MX_STARTTLS_OPPORTUNISTIC);
+	opts(&o, MX_TLSNEED_MAY);
 	attempt(fx, pr, &o, "a@b", one_rcpt, 1, NULL, "", 0, &r);
 	expect_delivered(fx, &r, 1);
 	log = peer_log(fx, pr);
@@ -1649,7 +1649,7 @@ test_smtp_large_message(void **state)
 	assert_non_null(msg);
 	for (i = 0; i < n; i++)		/* 99-octet lines, every 7th starting with "." */
 		msg[i] = i % 100 == 99 ? '\n' : (i % 700 == 0 ? '.' : (char)('a' + i % 26));
-	opts(&o, MX_STARTTLS_OPPORTUNISTIC);
+	opts(&o, MX_TLSNEED_MAY);
 	attempt(fx, pr, &o, "a@b", one_rcpt, 1, NULL, msg, n, &r);
 	expect_delivered(fx, &r, 1);
 	dump = dump_of(fx, pr, &len);
@@ -1673,7 +1673,7 @@ test_smtp_silent_server(void **state)
 	struct mx_smtp_opts o;
 	struct run r;
 
-	opts(&o, MX_STARTTLS_OPPORTUNISTIC);
+	opts(&o, MX_TLSNEED_MAY);
 	o.timeout_ms[MX_STAGE_GREETING] = 1000;
 	attempt_simple(fx, pr, &o, &r);
 	expect_outcome(fx, &r, MX_STAGE_GREETING, MX_FAIL_LOST);
@@ -1691,7 +1691,7 @@ test_smtp_dripping_greeting(void **state)
 	struct mx_smtp_opts o;
 	struct run r;
 
-	opts(&o, MX_STARTTLS_OPPORTUNISTIC);
+	opts(&o, MX_TLSNEED_MAY);
 	o.timeout_ms[MX_STAGE_GREETING] = 1000;
 	attempt_simple(fx, pr, &o, &r);
 	expect_outcome(fx, &r, MX_STAGE_GREETING, MX_FAIL_LOST);
@@ -1710,7 +1710,7 @@ test_smtp_dripping_after_dot(void **state)
 	struct mx_smtp_opts o;
 	struct run r;
 
-	opts(&o, MX_STARTTLS_OPPORTUNISTIC);
+	opts(&o, MX_TLSNEED_MAY);
 	o.timeout_ms[MX_STAGE_DOT] = 1000;
 	attempt_simple(fx, pr, &o, &r);
 	expect_outcome(fx, &r, MX_STAGE_DOT, MX_FAIL_LOST);
@@ -1727,7 +1727,7 @@ test_smtp_overlong_reply_line(void **state)
 	struct mx_smtp_opts o;
 	struct run r;
 
-	opts(&o, MX_STARTTLS_OPPORTUNISTIC);
+	opts(&o, MX_TLSNEED_MAY);
 	attempt_simple(fx, pr, &o, &r);
 	expect_outcome(fx, &r, MX_STAGE_GREETING, MX_FAIL_PROTOCOL);
 	assert_false(r.res.reached_greeting);
@@ -1742,7 +1742,7 @@ test_smtp_garbage_greeting(void **state)
 	struct mx_smtp_opts o;
 	struct run r;
 
-	opts(&o, MX_STARTTLS_OPPORTUNISTIC);
+	opts(&o, MX_TLSNEED_MAY);
 	attempt_simple(fx, pr, &o, &r);
 	expect_outcome(fx, &r, MX_STAGE_GREETING, MX_FAIL_PROTOCOL);
 	assert_non_null(strstr(r.res.detail, "not an SMTP reply"));
@@ -1761,7 +1761,7 @@ test_smtp_mixed_codes_in_ehlo_reply(void **state)
 	struct mx_smtp_opts o;
 	struct run r;
 
-	opts(&o, MX_STARTTLS_OPPORTUNISTIC);
+	opts(&o, MX_TLSNEED_MAY);
 	attempt_simple(fx, pr, &o, &r);
 	expect_outcome(fx, &r, MX_STAGE_EHLO, MX_FAIL_PROTOCOL);
 	assert_true(r.res.reached_greeting);
@@ -1779,7 +1779,7 @@ test_smtp_ehlo_4xx_no_helo(void **state)
 	struct run r;
 	char   *log;
 
-	opts(&o, MX_STARTTLS_OPPORTUNISTIC);
+	opts(&o, MX_TLSNEED_MAY);
 	attempt_simple(fx, pr, &o, &r);
 	expect_outcome(fx, &r, MX_STAGE_EHLO, MX_FAIL_REPLY);
 	assert_int_equal(r.res.reply.code, 421);
@@ -1809,7 +1809,7 @@ test_smtp_openssl_not_loaded_without_starttls(void **state)
 	struct run r;
 
 	assert_false(mx_tlslib_loaded());
-	opts(&o, MX_STARTTLS_OPPORTUNISTIC);
+	opts(&o, MX_TLSNEED_MAY);
 	attempt(fx, pr, &o, "a@b", one_rcpt, 1, NULL, "x\n", 2, &r);
 	expect_delivered(fx, &r, 1);
 	assert_false(r.res.tls);
@@ -1830,7 +1830,7 @@ test_smtp_starttls_opportunistic(void **state)
 	size_t	len;
 	char   *log, *dump;
 
-	opts(&o, MX_STARTTLS_OPPORTUNISTIC);
+	opts(&o, MX_TLSNEED_MAY);
 	attempt(fx, pr, &o, "a@b", one_rcpt, 1, NULL, msg, sizeof(msg) - 1, &r);
 	expect_delivered(fx, &r, 1);
 	assert_true(r.res.tls);
@@ -1858,7 +1858,7 @@ test_smtp_starttls_bad_handshake_falls_back(void **state)
 	struct run r;
 	char   *log;
 
-	opts(&o, MX_STARTTLS_OPPORTUNISTIC);
+	opts(&o, MX_TLSNEED_MAY);
 	attempt_simple(fx, pr, &o, &r);
 	expect_delivered(fx, &r, 1);
 	assert_false(r.res.tls);
@@ -1880,7 +1880,7 @@ test_smtp_starttls_required_bad_handshake(void **state)
 	struct run r;
 	char   *log;
 
-	opts(&o, MX_STARTTLS_REQUIRE);
+	opts(&o, MX_TLSNEED_ENCRYPT);
 	attempt_simple(fx, pr, &o, &r);
 	expect_outcome(fx, &r, MX_STAGE_STARTTLS, MX_FAIL_TLS);
 	assert_false(r.res.tls);
@@ -1910,7 +1910,7 @@ test_smtp_starttls_refused_keeps_extensions(void **state)
 	struct run r;
 	char   *log;
 
-	opts(&o, MX_STARTTLS_OPPORTUNISTIC);
+	opts(&o, MX_TLSNEED_MAY);
 	attempt(fx, pr, &o, "a@b", one_rcpt, 1, NULL, msg, sizeof(msg) - 1, &r);
 	expect_delivered(fx, &r, 1);
 	assert_false(r.res.tls);
@@ -1930,7 +1930,7 @@ test_smtp_starttls_refused_required(void **state)
 	struct run r;
 	char   *log;
 
-	opts(&o, MX_STARTTLS_REQUIRE);
+	opts(&o, MX_TLSNEED_ENCRYPT);
 	attempt_simple(fx, pr, &o, &r);
 	expect_outcome(fx, &r, MX_STAGE_STARTTLS, MX_FAIL_REPLY);
 	assert_int_equal(r.res.reply.code, 454);
@@ -1952,7 +1952,7 @@ test_smtp_421_to_starttls(void **state)
 	struct run r;
 	char   *log;
 
-	opts(&o, MX_STARTTLS_OPPORTUNISTIC);
+	opts(&o, MX_TLSNEED_MAY);
 	attempt_simple(fx, pr, &o, &r);
 	expect_outcome(fx, &r, MX_STAGE_STARTTLS, MX_FAIL_REPLY);
 	assert_int_equal(r.res.reply.code, 421);
@@ -1976,7 +1976,7 @@ test_smtp_starttls_none_ignores_offer(void **state)
 	struct run r;
 	char   *log;
 
-	opts(&o, MX_STARTTLS_NONE);
+	opts(&o, MX_TLSNEED_NONE);
 	attempt_simple(fx, pr, &o, &r);
 	expect_delivered(fx, &r, 1);
 	assert_false(r.res.tls);
