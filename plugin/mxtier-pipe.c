@@ -55,6 +55,7 @@
 #include "planfmt.h"
 #include "resolve.h"
 #include "rng.h"
+#include "routetls.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "0"
@@ -258,15 +259,20 @@ seed_rng(const struct pipe_ctx *ctx, struct mx_rng *rng)
 static void
 resolver_opts(const struct pipe_ctx *ctx, struct mx_resolver_opts *o)
 {
-	mx_resolver_opts_from_config(&ctx->cfg, (char *const *)ctx->dns_servers,
-				     ctx->ndns_servers, o);
+	mx_route_resolver_opts(&ctx->cfg, (char *const *)ctx->dns_servers, ctx->ndns_servers, o);
 }
 
-/* plan_domain - resolve and plan; NULL plus a message on a local failure */
+/*
+ * plan_domain - resolve and plan; NULL plus a message on a local failure.
+ * The MTA-STS policy comes from the journal's cache or a fetch (stored when
+ * the journal is writable); journal may be NULL.
+ */
 static struct mx_plan *
-plan_domain(struct pipe_ctx *ctx, const char *domain, char *err, size_t errlen)
+plan_domain(struct pipe_ctx *ctx, const char *domain, struct mx_journal *journal,
+	    char *err, size_t errlen)
 {
 	struct mx_resolver_opts ro;
+	struct mx_sts_state *sts;
 	struct mx_dns_result *dns;
 	struct mx_plan_env env;
 	struct mx_ip *ifaddrs;
@@ -280,13 +286,22 @@ plan_domain(struct pipe_ctx *ctx, const char *domain, char *err, size_t errlen)
 	dns = mx_resolve(&ro, domain, err, errlen);
 	if (dns == NULL)
 		return NULL;
+	if ((sts = malloc(sizeof(*sts))) == NULL) {
+		mx_dns_result_free(dns);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	mx_route_sts(&ctx->cfg, journal, &ro, dns, mx_clock_wall_ms(), true, sts);
 	ifaddrs = mx_local_addrs(&nif);
 	env.local_ifaddrs = ifaddrs;
 	env.nlocal_ifaddrs = nif;
+	mx_route_sts_env(sts, &env);
 	seed_rng(ctx, &rng);
 	plan = mx_plan_build(dns, &ctx->cfg.policy, &env, &rng);
 	if (plan == NULL)
 		snprintf(err, errlen, "out of memory");
+	mx_route_sts_note(plan, sts);
+	free(sts);
 	free(ifaddrs);
 	mx_dns_result_free(dns);
 	return plan;
@@ -348,12 +363,17 @@ static int
 run_route(struct pipe_ctx *ctx)
 {
 	char	domain[MX_DOMAIN_MAX + 1], err[512];
+	struct mx_journal *journal;
 	struct mx_plan *plan;
 	int	status;
 
 	if ((status = lookup_form(ctx->route_domain, domain, sizeof(domain))) != 0)
 		return status;
-	plan = plan_domain(ctx, domain, err, sizeof(err));
+	/* read-only: --route may run as root and must not create the journal as root */
+	journal = mx_route_sts_wanted(&ctx->cfg) ?
+	    mx_journal_open(ctx->cfg.journal.path, true, err, sizeof(err)) : NULL;
+	plan = plan_domain(ctx, domain, journal, err, sizeof(err));
+	mx_journal_close(journal);
 	if (plan == NULL)
 		return fail_local("4.3.0", "mxtier-pipe: cannot look up %s: %s", domain, err);
 	if (ctx->json)
@@ -554,16 +574,17 @@ run_deliver(struct pipe_ctx *ctx)
 	if (spool == NULL)
 		return fail_local("4.3.0", "mxtier-pipe: %s", err);
 
+	/* warnings wait until the status line is out: it must be the first line */
+	journal = mx_journal_open(ctx->cfg.journal.path, false, warning, sizeof(warning));
 	/* the walk counts addresses itself (R10), so the plan marks none over the limit */
 	ctx->cfg.policy.max_addresses = INT_MAX;
-	plan = plan_domain(ctx, domain, err, sizeof(err));
+	plan = plan_domain(ctx, domain, journal, err, sizeof(err));
 	ctx->cfg.policy.max_addresses = ctx->max_addresses;
 	if (plan == NULL) {
+		mx_journal_close(journal);
 		mx_spool_free(spool);
 		return fail_local("4.3.0", "mxtier-pipe: cannot look up %s: %s", domain, err);
 	}
-	/* warnings wait until the status line is out: it must be the first line */
-	journal = mx_journal_open(ctx->cfg.journal.path, false, warning, sizeof(warning));
 	if (journal == NULL) {
 		snprintf(warning + strlen(warning), sizeof(warning) - strlen(warning),
 			 "; delivering without a journal: no attempt is recorded and host "

@@ -1006,6 +1006,7 @@ fill(struct mx_config *cfg, cfg_t *root)
 								 cfg_getstr(s, "starttls"))];
 	if (cfg_getstr(s, "tls_level") != NULL)
 		cfg->smtp.tls_level = word_value(tls_level_words, cfg_getstr(s, "tls_level"));
+	p->tls_level = cfg->smtp.tls_level;
 	cfg->smtp.connect_timeout = (int)cfg_getint(s, "connect_timeout");
 	cfg->smtp.greeting_timeout = (int)cfg_getint(s, "greeting_timeout");
 	cfg->smtp.helo_timeout = (int)cfg_getint(s, "helo_timeout");

@@ -19,19 +19,6 @@
 
 /* What a temporary failure after connecting does (R11). */
 enum mx_fallback_preset { MX_FALLBACK_POSTFIX, MX_FALLBACK_GREETING, MX_FALLBACK_QMAIL };
-/*
- * smtp.tls_level (R15), Postfix's smtp_tls_security_level; the older
- * smtp.starttls maps none -> none, opportunistic -> may, require -> encrypt.
- */
-enum mx_tls_level {
-	MX_TLS_NONE,		/* never STARTTLS */
-	MX_TLS_MAY,		/* STARTTLS when offered, any certificate, plaintext on failure */
-	MX_TLS_ENCRYPT,		/* STARTTLS required, any certificate */
-	MX_TLS_VERIFY,		/* chain to a trusted CA, name = the MX host name */
-	MX_TLS_SECURE,		/* verify, and the name may also be the domain (nexthop, dot-nexthop) */
-	MX_TLS_DANE,		/* DANE where TLSA records are usable, else may */
-	MX_TLS_DANE_ONLY	/* DANE required: no usable TLSA records defers */
-};
 
 #define MX_HELO_MAX 255
 

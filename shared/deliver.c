@@ -66,9 +66,10 @@ mx_deliver_log_line(const struct mx_deliver_result *r, size_t i, const char *que
 {
 	const struct mx_rcpt_outcome *o = &r->rcpt[i];
 
-	snprintf(buf, len, "%s: to=<%s>, relay=%s, delay=%.2f, dsn=%s, status=%s (%s)",
+	snprintf(buf, len, "%s: to=<%s>, relay=%s, delay=%.2f, dsn=%s, tls=%s%s%s, status=%s (%s)",
 		 queue_id ? queue_id : "NOQUEUE", recipient, o->relay[0] ? o->relay : "none",
-		 delay_s, o->dsn, mx_rcpt_status_name(o->status), o->text);
+		 delay_s, o->dsn, o->tls[0] ? o->tls : "none", o->tls_failure[0] ? "/" : "",
+		 o->tls_failure, mx_rcpt_status_name(o->status), o->text);
 }
 
 /* mx_deliver_result_free - free the per-recipient array */
@@ -307,6 +308,9 @@ journal_row(struct walk *w, size_t i, const struct candidate *c, const char *hos
 	a.decision = decision;
 	a.reason = reason;
 	a.duration_ms = res != NULL ? res->duration_ms : -1;
+	if (res != NULL && (res->stage > MX_STAGE_CONNECT || res->kind != MX_FAIL_CONNECT))
+		a.tls = mx_tls_result_name(res->tls_result);	/* a session happened */
+	a.tls_failure = res != NULL && res->tls_failure[0] ? res->tls_failure : NULL;
 	journal_note(w, mx_journal_add_attempt(w->job->journal, &a));
 }
 
@@ -382,6 +386,11 @@ settle(struct walk *w, size_t i, size_t k, const char *host, const char *addr, i
 		outcome = "tempfail";
 		break;
 	}
+	if (kind == MX_FAIL_TLS && res->tls_failure[0] != '\0' &&
+	    strcmp(res->tls_failure, "starttls-not-supported") != 0)
+		snprintf(o->dsn, sizeof(o->dsn), "%c.7.5", o->dsn[0]);	/* the check failed */
+	snprintf(o->tls, sizeof(o->tls), "%s", mx_tls_result_name(res->tls_result));
+	snprintf(o->tls_failure, sizeof(o->tls_failure), "%s", res->tls_failure);
 	snprintf(o->text, sizeof(o->text), "%s", text);
 	at.stage = stage;	/* a recipient refused at RCPT TO ended there, whatever the session did */
 	journal_row(w, i, &w->cand[k], host, addr, port, &at, reply->code ? reply : NULL,
@@ -483,6 +492,68 @@ hold(struct walk *w, size_t i, size_t k, const char *host, const char *addr, int
 }
 
 /*
+ * host_tls - R15-R17: the session options for candidate c, its TLS from the
+ * plan's policy for the host (a fallback relay gets the level's base: its
+ * name verified at verify and above). names has room for 3; names[2] holds
+ * ".DOMAIN" on entry.
+ */
+static void
+host_tls(const struct walk *w, const struct candidate *c, const char *host,
+	 struct mx_smtp_opts *o, const char **names)
+{
+	const struct mx_plan_host *h = c->host;
+	enum mx_host_tls policy;
+	struct mx_smtp_tls *t = &o->tls;
+
+	*o = *w->job->smtp;
+	memset(t, 0, sizeof(*t));
+	names[0] = host;
+	names[1] = w->job->plan->domain;
+	t->names = names;
+	if (h != NULL)
+		policy = h->tls;
+	else {
+		switch (w->job->cfg->smtp.tls_level) {
+		case MX_TLS_NONE: policy = MX_HOST_TLS_NONE; break;
+		case MX_TLS_ENCRYPT: case MX_TLS_DANE_ONLY: policy = MX_HOST_TLS_ENCRYPT; break;
+		case MX_TLS_VERIFY: case MX_TLS_SECURE: policy = MX_HOST_TLS_VERIFY; break;
+		default: policy = MX_HOST_TLS_MAY; break;
+		}
+	}
+	switch (policy) {
+	case MX_HOST_TLS_NONE:
+		t->need = MX_TLSNEED_NONE;
+		break;
+	case MX_HOST_TLS_MAY:
+		t->need = MX_TLSNEED_MAY;
+		if (h != NULL && h->sts_check) {
+			t->check_names = true;	/* MTA-STS testing: verify and report */
+			t->nnames = 1;
+		}
+		break;
+	case MX_HOST_TLS_ENCRYPT:
+		t->need = MX_TLSNEED_ENCRYPT;
+		break;
+	case MX_HOST_TLS_VERIFY:
+	case MX_HOST_TLS_MTA_STS:
+		t->need = MX_TLSNEED_VERIFY;
+		t->nnames = 1;
+		break;
+	case MX_HOST_TLS_SECURE:
+		/* Postfix's smtp_tls_secure_cert_match = nexthop, dot-nexthop, plus the MX name */
+		t->need = MX_TLSNEED_VERIFY;
+		t->nnames = 3;
+		break;
+	case MX_HOST_TLS_DANE:
+		t->need = MX_TLSNEED_DANE;
+		t->tlsa = h->tlsa;
+		t->ntlsa = h->ntlsa;
+		t->nnames = 1;
+		break;
+	}
+}
+
+/*
  * try_address - sessions to one candidate address: one, and one more for
  * the recipients each 452 "too many recipients" left over (bounded: every
  * such session delivered to at least one recipient, and TOO_MANY_ROUNDS)
@@ -493,6 +564,9 @@ try_address(struct walk *w, size_t k, const char *host, const struct mx_ip *ip,
 {
 	const struct mx_deliver_job *job = w->job;
 	struct mx_smtp_result res;
+	struct mx_smtp_opts opts;
+	const char *names[3];
+	char	dot_domain[MX_DOMAIN_MAX + 2];
 	int64_t	now = w->io->now_ms(w->io->arg);
 	size_t	i, nheld;
 	bool	more, *send;
@@ -511,8 +585,11 @@ try_address(struct walk *w, size_t k, const char *host, const struct mx_ip *ip,
 		return;
 	}
 	memcpy(send, w->pending, job->env.nrcpts * sizeof(*send));
+	snprintf(dot_domain, sizeof(dot_domain), ".%s", job->plan->domain);
+	names[2] = dot_domain;
+	host_tls(w, &w->cand[k], host, &opts, names);
 	for (round = 0;; round++) {
-		w->io->attempt(w->io->arg, job->smtp, ip, port, host, &w->wire, send, job->spool,
+		w->io->attempt(w->io->arg, &opts, ip, port, host, &w->wire, send, job->spool,
 			       w->rcpt, &res);
 		now = w->io->now_ms(w->io->arg);
 		if (round == 0 && w->cand[k].relay < 0) {
@@ -739,6 +816,56 @@ free_envelope(struct walk *w)
 	free(w->wire_sender);
 }
 
+/* last_note - a host's last note (why it is unusable), or "" */
+static const char *
+last_note(const struct mx_plan_host *h)
+{
+	return h->notes.n > 0 ? h->notes.v[h->notes.n - 1] : "";
+}
+
+/*
+ * journal_tls_blocked - R14: a host the TLS policy ruled out (DANE, MTA-STS)
+ * is journalled as skipped for each recipient, with its RFC 8460 type, so
+ * the explanation can say why the mail went elsewhere
+ */
+static void
+journal_tls_blocked(struct walk *w)
+{
+	const struct mx_plan *plan = w->job->plan;
+	struct mx_attempt a;
+	char	reason[600];
+	size_t	t, h, i;
+
+	if (w->job->journal == NULL)
+		return;
+	for (t = 0; t < plan->ntiers; t++)
+		for (h = 0; h < plan->tiers[t].nhosts; h++) {
+			const struct mx_plan_host *host = &plan->tiers[t].hosts[h];
+
+			if (!host->tls_blocked)
+				continue;
+			snprintf(reason, sizeof(reason), "%s: %s", host->name, last_note(host));
+			for (i = 0; i < w->job->env.nrcpts; i++) {
+				if (!w->pending[i])
+					continue;
+				memset(&a, 0, sizeof(a));
+				a.ts_ms = w->io->now_ms(w->io->arg);
+				a.queue_id = w->job->queue_id;
+				a.domain = plan->domain;
+				a.recipient = w->shown_rcpts[i];
+				a.preference = host->pref;
+				a.host = host->name;
+				a.port = w->job->cfg->smtp.port;
+				a.outcome = "skipped";
+				a.decision = w->nmx > 0 ? "next_host" : "defer";
+				a.reason = reason;
+				a.duration_ms = -1;
+				a.tls_failure = host->tls_failure;
+				journal_note(w, mx_journal_add_attempt(w->job->journal, &a));
+			}
+		}
+}
+
 /* mx_deliver - walk the plan */
 void
 mx_deliver(const struct mx_deliver_job *job, const struct mx_deliver_io *io,
@@ -771,6 +898,7 @@ mx_deliver(const struct mx_deliver_job *job, const struct mx_deliver_io *io,
 		return;
 	}
 	w.until = io->now_ms(io->arg) + (int64_t)job->cfg->smtp.time_limit * 1000;
+	journal_tls_blocked(&w);
 	for (k = 0; k < w.ncand; k++) {
 		bool	any = false;
 
@@ -801,6 +929,21 @@ mx_deliver(const struct mx_deliver_job *job, const struct mx_deliver_io *io,
 	free(w.pending);
 	free(w.rcpt);
 	free(w.cand);
+}
+
+/* plan_tls_failure - the RFC 8460 type when the TLS policy ruled out every host, else NULL */
+static const char *
+plan_tls_failure(const struct mx_plan *plan)
+{
+	size_t	t, h;
+
+	if (strcmp(plan->status, "4.7.5") != 0)
+		return NULL;
+	for (t = 0; t < plan->ntiers; t++)
+		for (h = 0; h < plan->tiers[t].nhosts; h++)
+			if (plan->tiers[t].hosts[h].tls_blocked)
+				return plan->tiers[t].hosts[h].tls_failure;
+	return NULL;
 }
 
 /* mx_deliver_plan_failure - nothing to try: the plan's own result */
@@ -845,6 +988,7 @@ mx_deliver_plan_failure(const struct mx_deliver_job *job, const struct mx_delive
 		a.decision = permanent ? "bounce" : "defer";
 		a.reason = plan->message;
 		a.duration_ms = -1;
+		a.tls_failure = plan_tls_failure(plan);
 		if (!mx_journal_add_attempt(job->journal, &a) && result->journal_error[0] == '\0')
 			snprintf(result->journal_error, sizeof(result->journal_error), "%s",
 				 mx_journal_error(job->journal));

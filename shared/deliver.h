@@ -71,6 +71,8 @@ struct mx_rcpt_outcome {
 	char	relay[MX_DOMAIN_MAX + MX_IP_TEXT_MAX + 16];	/* "host[addr]:port" or "none" */
 	char	text[1200];		/* "host ... said: 550 ... (in reply to RCPT TO)" */
 	bool	rcpt_rejected;		/* 5xx to RCPT TO: exit 67 */
+	char	tls[16];		/* the last session's TLS: none, tls, verified, dane */
+	char	tls_failure[32];	/* its RFC 8460 failure type, or "" */
 };
 
 struct mx_deliver_result {
@@ -110,7 +112,8 @@ void	mx_deliver_result_free(struct mx_deliver_result *result);
 /*
  * mx_deliver_log_line - the syslog line for recipient i, in the shape of
  * Postfix's: "QUEUEID: to=<r>, relay=host[addr]:port, delay=1.2, dsn=X.Y.Z,
- * status=sent (reply)"
+ * tls=verified, status=sent (reply)"; tls= is none, tls, verified or dane,
+ * followed by "/TYPE" when TLS failed (RFC 8460 type)
  */
 void	mx_deliver_log_line(const struct mx_deliver_result *r, size_t i, const char *queue_id,
 			    const char *recipient, double delay_s, char *buf, size_t len);

@@ -63,8 +63,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_INSERT] = "INSERT INTO attempts (ts, queue_id, domain, recipient,"
 	    " preference, host, address, port, stage, reply_code,"
 	    " enhanced_status, reply_text, outcome, decision, reason,"
-	    " duration_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
-	    " ?11, ?12, ?13, ?14, ?15, ?16)",
+	    " duration_ms, tls, tls_failure) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+	    " ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
 	[ST_COUNT_ALL] = "SELECT count(*) FROM attempts",
 	[ST_COUNT_DOMAIN] = "SELECT count(*) FROM attempts WHERE domain = ?1",
 	[ST_GET_BACKOFF] = "SELECT failures, retry_at, last_error FROM backoff"
@@ -80,12 +80,19 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_PRUNE_DOMAINS] = "DELETE FROM domains WHERE last_ts < ?1",
 	[ST_RECENT] = "SELECT id, ts, queue_id, domain, recipient, preference, host, address,"
 	    " port, stage, reply_code, enhanced_status, reply_text, outcome, decision,"
-	    " reason, duration_ms FROM attempts WHERE domain = ?1"
+	    " reason, duration_ms, tls, tls_failure FROM attempts WHERE domain = ?1"
 	    " ORDER BY ts DESC, id DESC LIMIT ?2",
 	[ST_DOMAINS] = "SELECT domain FROM domains WHERE last_ts >= ?1"
 	    " ORDER BY last_ts DESC LIMIT ?2",
 	[ST_LAST_ID] = "SELECT ifnull(max(id), 0) FROM attempts",
 };
+
+/* ST_RECENT on a journal before version 3: no TLS columns */
+static const char recent_v2_sql[] =
+    "SELECT id, ts, queue_id, domain, recipient, preference, host, address,"
+    " port, stage, reply_code, enhanced_status, reply_text, outcome, decision,"
+    " reason, duration_ms, NULL, NULL FROM attempts WHERE domain = ?1"
+    " ORDER BY ts DESC, id DESC LIMIT ?2";
 
 /* ST_DOMAINS on a version 1 journal (read-only opens do not migrate) */
 static const char domains_v1_sql[] =
@@ -390,7 +397,8 @@ stmt(struct mx_journal *j, enum journal_stmt which, const char *what)
 	if (j->st[which] != NULL)
 		return j->st[which];
 	deadline = mx_clock_mono_ms() + JOURNAL_BUSY_MS;
-	sql = which == ST_DOMAINS && j->version < 2 ? domains_v1_sql : stmt_sql[which];
+	sql = which == ST_DOMAINS && j->version < 2 ? domains_v1_sql :
+	    which == ST_RECENT && j->version < 3 ? recent_v2_sql : stmt_sql[which];
 	while ((rc = sqlite3_prepare_v3(j->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
 					&j->st[which], NULL)) != SQLITE_OK) {
 		j->st[which] = NULL;
@@ -618,6 +626,8 @@ mx_journal_add_attempt(struct mx_journal *j, const struct mx_attempt *a)
 	rc |= bind_text(st, 14, a->decision);
 	rc |= bind_text(st, 15, a->reason);
 	rc |= bind_num(st, 16, a->duration_ms, 0);
+	rc |= bind_text(st, 17, a->tls);
+	rc |= bind_text(st, 18, a->tls_failure);
 	if (rc != SQLITE_OK) {
 		journal_fail(j, "attempts bind");
 		finish(st);
@@ -912,6 +922,8 @@ mx_journal_recent_attempts(struct mx_journal *j, const char *domain,
 		copy_column(st, 14, r->decision, sizeof(r->decision));
 		copy_column(st, 15, r->reason, sizeof(r->reason));
 		r->duration_ms = int_column(st, 16, -1);
+		copy_column(st, 17, r->tls, sizeof(r->tls));
+		copy_column(st, 18, r->tls_failure, sizeof(r->tls_failure));
 	}
 	if (n < max && rc != SQLITE_DONE) {
 		journal_fail(j, "attempts read");

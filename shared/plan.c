@@ -51,6 +51,23 @@ mx_policy_defaults(struct mx_policy *p)
 	p->ignore_networks = default_ignore;
 	p->nignore_networks = 4;
 	p->loop_action = MX_LOOP_DEFER;
+	p->tls_level = MX_TLS_MAY;
+}
+
+/* mx_host_tls_name - the JSON token of a host's TLS policy */
+const char *
+mx_host_tls_name(enum mx_host_tls t)
+{
+	switch (t) {
+	case MX_HOST_TLS_NONE: return "none";
+	case MX_HOST_TLS_MAY: return "may";
+	case MX_HOST_TLS_ENCRYPT: return "encrypt";
+	case MX_HOST_TLS_VERIFY: return "verify";
+	case MX_HOST_TLS_SECURE: return "secure";
+	case MX_HOST_TLS_DANE: return "dane";
+	case MX_HOST_TLS_MTA_STS: return "mta-sts";
+	}
+	return "?";
 }
 
 /* mx_plan_result_name - JSON token of a result */
@@ -467,6 +484,9 @@ mx_plan_free(struct mx_plan *plan)
 			for (a = 0; a < host->naddrs; a++)
 				mx_notes_clear(&host->addrs[a].notes);
 			free(host->addrs);
+			for (a = 0; a < host->ntlsa; a++)
+				free(host->tlsa[a].data);
+			free(host->tlsa);
 			mx_notes_clear(&host->notes);
 		}
 		free(plan->tiers[t].hosts);
@@ -520,6 +540,209 @@ build_hosts(struct mx_plan *plan, const struct mx_dns_result *dns,
 			return false;
 	}
 	return true;
+}
+
+/*
+ * tlsa_usable - RFC 7672 3.1: DANE-TA(2) or DANE-EE(3), selector Cert(0) or
+ * SPKI(1), matching type Full(0), SHA2-256(1) or SHA2-512(2) of the right size
+ */
+static bool
+tlsa_usable(const struct mx_dns_tlsa *t)
+{
+	if ((t->usage != 2 && t->usage != 3) || t->selector > 1 || t->len == 0)
+		return false;
+	switch (t->mtype) {
+	case 0: return true;
+	case 1: return t->len == 32;
+	case 2: return t->len == 64;
+	default: return false;
+	}
+}
+
+/* host_secure - were the host's address answers DNSSEC-validated (every family answered) */
+static bool
+host_secure(const struct mx_dns_addrset *s, const struct mx_policy *p)
+{
+	bool	any = false;
+
+	if (family_enabled(p, AF_INET) && (s->a_status == MX_DNS_OK || s->a_status == MX_DNS_NODATA)) {
+		if (!s->a_secure)
+			return false;
+		any = true;
+	}
+	if (family_enabled(p, AF_INET6) &&
+	    (s->aaaa_status == MX_DNS_OK || s->aaaa_status == MX_DNS_NODATA)) {
+		if (!s->aaaa_secure)
+			return false;
+		any = true;
+	}
+	return any;
+}
+
+/* tls_block - the TLS policy makes h unusable for now (4.7.5) */
+static void
+tls_block(struct mx_plan_host *h, const char *failure)
+{
+	if (h->usable) {
+		h->usable = false;
+		h->why_unusable = MX_UNUSABLE_TEMP;
+		h->tls_blocked = true;
+		snprintf(h->tls_failure, sizeof(h->tls_failure), "%s", failure);
+	}
+}
+
+/*
+ * host_dane - R16 for one host at level dane or dane-only: DANE with usable
+ * TLSA records; true when DANE decided the host's TLS (or blocked it), false
+ * when the host falls back to may (level dane only)
+ */
+static bool
+host_dane(struct mx_plan_host *h, const struct mx_dns_result *dns,
+	  const struct mx_dns_addrset *s, const struct mx_policy *p, bool mx_secure)
+{
+	bool	only = p->tls_level == MX_TLS_DANE_ONLY;
+	size_t	i, usable = 0;
+
+	if (!mx_secure || s == NULL || !host_secure(s, p)) {
+		if (only) {
+			mx_notes_add(&h->notes, "dane-only: %s not DNSSEC-validated, so no TLSA "
+				     "records can be trusted; not used", !mx_secure ?
+				     (dns->dnssec_trusted ? "the MX records are" :
+				      "no trusted validating resolver: answers are") :
+				     "its address records are");
+			tls_block(h, "dane-required");
+		}
+		return only;
+	}
+	h->dnssec = true;
+	switch (s->tlsa_status) {
+	case MX_DNS_OK:
+		break;
+	case MX_DNS_NODATA:
+	case MX_DNS_NXDOMAIN:
+		if (only) {
+			mx_notes_add(&h->notes, "dane-only: no TLSA records for %s; not used",
+				     h->name);
+			tls_block(h, "dane-required");
+		}
+		return only;
+	case MX_DNS_PENDING:
+		mx_notes_add(&h->notes, "TLSA records were not looked up; not used");
+		tls_block(h, "tlsa-invalid");
+		return true;
+	default:
+		mx_notes_add(&h->notes, "TLSA lookup failed (%s)%s%s; not used for now (RFC 7672 "
+			     "2.2)", mx_dns_status_name(s->tlsa_status),
+			     s->tlsa_detail[0] ? ": " : "", s->tlsa_detail);
+		tls_block(h, "tlsa-invalid");
+		return true;
+	}
+	if (!s->tlsa_secure) {
+		/* a secure zone answered TLSA insecurely: treated as none (RFC 7672 2.2) */
+		if (only) {
+			mx_notes_add(&h->notes, "dane-only: the TLSA answer was not "
+				     "DNSSEC-validated; not used");
+			tls_block(h, "dnssec-invalid");
+		}
+		return only;
+	}
+	for (i = 0; i < s->ntlsa; i++)
+		if (tlsa_usable(&s->tlsa[i]))
+			usable++;
+	if (usable == 0) {
+		/* RFC 7672 2.2: TLS still mandatory, authentication impossible */
+		h->tls = MX_HOST_TLS_ENCRYPT;
+		mx_notes_add(&h->notes, "%zu TLSA record%s but none usable (RFC 7672 3.1): TLS "
+			     "required, not authenticated", s->ntlsa, s->ntlsa == 1 ? "" : "s");
+		return true;
+	}
+	if ((h->tlsa = calloc(usable, sizeof(*h->tlsa))) == NULL) {
+		tls_block(h, "tlsa-invalid");	/* out of memory: never skip authentication */
+		return true;
+	}
+	for (i = 0; i < s->ntlsa; i++) {
+		struct mx_dns_tlsa *t;
+
+		if (!tlsa_usable(&s->tlsa[i]))
+			continue;
+		t = &h->tlsa[h->ntlsa];
+		*t = s->tlsa[i];
+		if ((t->data = malloc(s->tlsa[i].len)) == NULL)
+			continue;
+		memcpy(t->data, s->tlsa[i].data, s->tlsa[i].len);
+		h->ntlsa++;
+	}
+	h->tls = MX_HOST_TLS_DANE;
+	mx_notes_add(&h->notes, "DANE: %zu usable TLSA record%s (DNSSEC-validated); TLS "
+		     "required and authenticated by them", h->ntlsa, h->ntlsa == 1 ? "" : "s");
+	return true;
+}
+
+/*
+ * apply_tls - R15-R17: each host's TLS policy from the level, DANE and the
+ * MTA-STS policy; hosts the policy rules out become unusable for now
+ */
+static void
+apply_tls(struct mx_plan *plan, const struct mx_dns_result *dns, const struct mx_policy *p,
+	  const struct mx_plan_env *env)
+{
+	const struct mx_sts_policy *sts = env != NULL ? env->sts : NULL;
+	bool	mx_secure = dns->dnssec_trusted && dns->mx_secure;
+	size_t	t, i;
+
+	plan->dnssec = mx_secure;
+	if (sts != NULL && sts->mode != MX_STS_MODE_NONE) {
+		plan->has_sts = true;
+		plan->sts = *sts;
+	} else if (sts != NULL) {
+		plan->has_sts = true;	/* mode none: shown, nothing changes */
+		plan->sts = *sts;
+		sts = NULL;
+	}
+	for (t = 0; t < plan->ntiers; t++)
+		for (i = 0; i < plan->tiers[t].nhosts; i++) {
+			struct mx_plan_host *h = &plan->tiers[t].hosts[i];
+			const struct mx_dns_addrset *s = mx_dns_result_find_set(dns, h->name);
+			bool	dane = false;
+
+			switch (p->tls_level) {
+			case MX_TLS_NONE: h->tls = MX_HOST_TLS_NONE; break;
+			case MX_TLS_ENCRYPT: h->tls = MX_HOST_TLS_ENCRYPT; break;
+			case MX_TLS_VERIFY: h->tls = MX_HOST_TLS_VERIFY; break;
+			case MX_TLS_SECURE: h->tls = MX_HOST_TLS_SECURE; break;
+			default: h->tls = MX_HOST_TLS_MAY; break;
+			}
+			if (!h->usable && h->addrs == NULL)
+				continue;	/* not a host that can be tried */
+			if (p->tls_level == MX_TLS_DANE || p->tls_level == MX_TLS_DANE_ONLY)
+				dane = host_dane(h, dns, s, p, mx_secure);
+			if (sts == NULL)
+				continue;
+			h->sts_match = mx_sts_mx_matches(sts, h->name);
+			if (dane)
+				continue;	/* RFC 8461 2: DANE takes precedence */
+			if (!h->sts_match && sts->mode == MX_STS_MODE_ENFORCE) {
+				mx_notes_add(&h->notes, "not in the MTA-STS policy of %s; not used",
+					     plan->domain);
+				tls_block(h, "validation-failure");
+				continue;
+			}
+			if (!h->sts_match) {
+				mx_notes_add(&h->notes, "not in the MTA-STS policy of %s (testing "
+					     "mode: noted, not enforced)", plan->domain);
+				continue;
+			}
+			if (sts->mode == MX_STS_MODE_TESTING) {
+				h->sts_check = true;
+				continue;
+			}
+			if (h->tls != MX_HOST_TLS_VERIFY && h->tls != MX_HOST_TLS_SECURE) {
+				h->tls = MX_HOST_TLS_MTA_STS;
+				mx_notes_add(&h->notes, "MTA-STS policy of %s (enforce): TLS with a "
+					     "certificate verified for %s required", plan->domain,
+					     h->name);
+			}
+		}
 }
 
 /* What R9 found: this host among the exchanges, and what is listed before it. */
@@ -646,11 +869,24 @@ order_tiers(struct mx_plan *plan, const struct mx_policy *p, struct mx_rng *rng)
 	}
 }
 
+/* first_tls_failure - the RFC 8460 type of the first host the TLS policy ruled out */
+static const char *
+first_tls_failure(const struct mx_plan *plan)
+{
+	size_t	t, h;
+
+	for (t = 0; t < plan->ntiers; t++)
+		for (h = 0; h < plan->tiers[t].nhosts; h++)
+			if (plan->tiers[t].hosts[h].tls_blocked)
+				return plan->tiers[t].hosts[h].tls_failure;
+	return "";
+}
+
 /* summarise - decide the result once hosts are known */
 static void
 summarise(struct mx_plan *plan, const struct mx_policy *p, const struct mx_local_hit *self)
 {
-	size_t	t, h, hosts = 0, temp = 0, usable = 0;
+	size_t	t, h, hosts = 0, temp = 0, usable = 0, tls = 0;
 	size_t	addrs = mx_plan_usable_addresses(plan);
 	const struct mx_plan_host *first = NULL;
 
@@ -663,8 +899,11 @@ summarise(struct mx_plan *plan, const struct mx_policy *p, const struct mx_local
 				usable++;
 				if (first == NULL)
 					first = host;
-			} else if (host->why_unusable == MX_UNUSABLE_TEMP)
+			} else if (host->why_unusable == MX_UNUSABLE_TEMP) {
 				temp++;
+				if (host->tls_blocked)
+					tls++;
+			}
 		}
 	if (self->found && self->nbetter == 0) {
 		/* R9: nothing is listed before this host */
@@ -699,6 +938,12 @@ summarise(struct mx_plan *plan, const struct mx_policy *p, const struct mx_local
 			   "host%s with a better preference is usable%s", plan->domain,
 			   self->name, self->pref, self->nbetter, self->nbetter == 1 ? "" : "s",
 			   self->nbetter_temp > 0 ? " (some failed to resolve temporarily)" : "");
+		return;
+	}
+	if (temp > 0 && tls == temp) {
+		set_result(plan, MX_PLAN_TEMPFAIL, "4.7.5", "no mail host for %s meets the TLS "
+			   "policy: %zu of %zu host%s ruled out (%s)", plan->domain, tls, hosts,
+			   hosts == 1 ? "" : "s", first_tls_failure(plan));
 		return;
 	}
 	if (temp > 0) {
@@ -750,6 +995,7 @@ mx_plan_build(const struct mx_dns_result *dns, const struct mx_policy *p,
 			     dns->domain);
 		if (!build_hosts(plan, dns, &implicit, 1, p))
 			goto nomem;
+		apply_tls(plan, dns, p, env);
 		goto order;
 	default:
 		/* R6: a temporary MX failure never falls back to A/AAAA */
@@ -796,6 +1042,7 @@ mx_plan_build(const struct mx_dns_result *dns, const struct mx_policy *p,
 		goto nomem;
 	free(ex);
 	ex = NULL;
+	apply_tls(plan, dns, p, env);
 order:
 	apply_local(plan, p, env, &self);
 	order_tiers(plan, p, rng);

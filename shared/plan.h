@@ -23,11 +23,26 @@
 #include "dnsdata.h"
 #include "notes.h"
 #include "rng.h"
+#include "sts.h"
 
 enum mx_cname_mode { MX_CNAME_LENIENT, MX_CNAME_STRICT };
 enum mx_addr_pref { MX_ADDRPREF_ANY, MX_ADDRPREF_IPV4, MX_ADDRPREF_IPV6 };
 enum mx_inet_protocols { MX_INET_ALL, MX_INET_IPV4, MX_INET_IPV6 };
 enum mx_loop_action { MX_LOOP_DEFER, MX_LOOP_BOUNCE };
+
+/*
+ * smtp.tls_level (R15), Postfix's smtp_tls_security_level; the older
+ * smtp.starttls maps none -> none, opportunistic -> may, require -> encrypt.
+ */
+enum mx_tls_level {
+	MX_TLS_NONE,		/* never STARTTLS */
+	MX_TLS_MAY,		/* STARTTLS when offered, any certificate, plaintext on failure */
+	MX_TLS_ENCRYPT,		/* STARTTLS required, any certificate */
+	MX_TLS_VERIFY,		/* chain to a trusted CA, name = the MX host name */
+	MX_TLS_SECURE,		/* verify, and the name may also be the domain (nexthop, dot-nexthop) */
+	MX_TLS_DANE,		/* DANE where TLSA records are usable, else may */
+	MX_TLS_DANE_ONLY	/* DANE required: no usable TLSA records defers */
+};
 
 #define MX_MAX_MX_DEFAULT 100	/* cap on MX records taken from one answer (R10) */
 
@@ -47,6 +62,7 @@ struct mx_policy {
 	struct mx_cidr *local_addresses;
 	size_t	nlocal_addresses;
 	enum mx_loop_action loop_action;
+	enum mx_tls_level tls_level;	/* R15-R17: smtp.tls_level */
 };
 
 /* mx_policy_defaults - the documented defaults; ignore_networks points at static data */
@@ -79,6 +95,20 @@ struct mx_plan_addr {
 	struct mx_notes notes;
 };
 
+/* The TLS a host gets (R15-R17); JSON "tls": {"policy": ...}. */
+enum mx_host_tls {
+	MX_HOST_TLS_NONE,
+	MX_HOST_TLS_MAY,
+	MX_HOST_TLS_ENCRYPT,
+	MX_HOST_TLS_VERIFY,	/* name = the host */
+	MX_HOST_TLS_SECURE,	/* name = the host, the domain or below it */
+	MX_HOST_TLS_DANE,	/* usable TLSA records */
+	MX_HOST_TLS_MTA_STS	/* MTA-STS enforce: verified, name = the host */
+};
+
+/* mx_host_tls_name - "none", "may", "encrypt", "verify", "secure", "dane", "mta-sts" */
+const char *mx_host_tls_name(enum mx_host_tls t);
+
 struct mx_plan_host {
 	char	name[MX_DOMAIN_MAX + 1];
 	char	canonical[MX_DOMAIN_MAX + 1];	/* followed CNAME target, or "" */
@@ -88,6 +118,17 @@ struct mx_plan_host {
 	struct mx_notes notes;
 	struct mx_plan_addr *addrs;
 	size_t	naddrs;
+	/* TLS (R15-R17) */
+	enum mx_host_tls tls;
+	bool	dnssec;			/* its address records were DNSSEC-validated */
+	struct mx_dns_tlsa *tlsa;	/* the usable TLSA records (copies) */
+	size_t	ntlsa;
+	bool	sts_match;		/* matches an mx: pattern of the MTA-STS policy (false
+					 * when no policy applies) */
+	bool	sts_check;		/* MTA-STS testing: verify the name, report, never fail */
+	bool	tls_blocked;		/* unusable because of the TLS policy (a temporary
+					 * reason: 4.7.5) */
+	char	tls_failure[32];	/* then: its RFC 8460 result type */
 };
 
 struct mx_plan_tier {
@@ -103,6 +144,9 @@ struct mx_plan {
 	char	message[512];		/* one human sentence */
 	bool	implicit_mx;
 	struct mx_notes notes;		/* domain-level notes */
+	bool	dnssec;			/* the MX answer was DNSSEC-validated (R16) */
+	bool	has_sts;		/* an MTA-STS policy applies (R17) */
+	struct mx_sts_policy sts;	/* then: the policy */
 	struct mx_plan_tier *tiers;
 	size_t	ntiers;
 };
@@ -111,6 +155,7 @@ struct mx_plan {
 struct mx_plan_env {
 	const struct mx_ip *local_ifaddrs;
 	size_t	nlocal_ifaddrs;
+	const struct mx_sts_policy *sts;	/* the MTA-STS policy that applies, or NULL */
 };
 
 /*

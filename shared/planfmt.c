@@ -3,6 +3,7 @@
  */
 #include <arpa/inet.h>
 #include <string.h>
+#include <time.h>
 
 #include "json.h"
 #include "planfmt.h"
@@ -22,6 +23,45 @@ notes_json(FILE *fp, const struct mx_notes *notes)
 	fputc(']', fp);
 }
 
+/* iso_time - Unix ms as "2026-11-30T17:02:03Z" */
+static const char *
+iso_time(int64_t ms, char *buf, size_t len)
+{
+	time_t	t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL || strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, len, "?");
+	return buf;
+}
+
+/* sts_json - "mta_sts": null or the policy that applies */
+static void
+sts_json(FILE *fp, const struct mx_plan *plan)
+{
+	char	when[32];
+	size_t	i;
+
+	fputs(", \"mta_sts\": ", fp);
+	if (!plan->has_sts) {
+		fputs("null", fp);
+		return;
+	}
+	fputs("{\"mode\": ", fp);
+	mx_json_string(fp, mx_sts_mode_name(plan->sts.mode));
+	fputs(", \"id\": ", fp);
+	mx_json_string(fp, plan->sts.id);
+	fprintf(fp, ", \"max_age\": %lld, \"mx\": [", (long long)plan->sts.max_age);
+	for (i = 0; i < plan->sts.nmx; i++) {
+		if (i)
+			fputs(", ", fp);
+		mx_json_string(fp, plan->sts.mx[i]);
+	}
+	fputs("], \"fetched\": ", fp);
+	mx_json_string(fp, iso_time(plan->sts.fetched_ms, when, sizeof(when)));
+	fputc('}', fp);
+}
+
 /* mx_plan_print_json - the route JSON object */
 void
 mx_plan_print_json(FILE *fp, const struct mx_plan *plan,
@@ -38,6 +78,8 @@ mx_plan_print_json(FILE *fp, const struct mx_plan *plan,
 	fputs(", \"message\": ", fp);
 	mx_json_string(fp, plan->message);
 	fprintf(fp, ", \"implicit_mx\": %s", plan->implicit_mx ? "true" : "false");
+	fprintf(fp, ", \"dnssec\": %s", plan->dnssec ? "true" : "false");
+	sts_json(fp, plan);
 	fputs(", \"notes\": ", fp);
 	notes_json(fp, &plan->notes);
 	fputs(",\n \"tiers\": [", fp);
@@ -56,6 +98,9 @@ mx_plan_print_json(FILE *fp, const struct mx_plan *plan,
 				fputs(", \"cname\": ", fp);
 				mx_json_string(fp, host->canonical);
 			}
+			fprintf(fp, ", \"tls\": {\"policy\": \"%s\", \"tlsa\": %zu, "
+				"\"sts_match\": %s}", mx_host_tls_name(host->tls), host->ntlsa,
+				host->sts_match ? "true" : "false");
 			fputs(", \"addresses\": [", fp);
 			for (a = 0; a < host->naddrs; a++) {
 				const struct mx_plan_addr *ad = &host->addrs[a];
@@ -97,6 +142,12 @@ mx_plan_print_text(FILE *fp, const struct mx_plan *plan)
 	fprintf(fp, "route for %s: %s%s%s\n", plan->domain, mx_plan_result_name(plan->result),
 		plan->status[0] ? " " : "", plan->status);
 	fprintf(fp, "  %s\n", plan->message);
+	if (plan->dnssec)
+		fprintf(fp, "  MX records DNSSEC-validated\n");
+	if (plan->has_sts)
+		fprintf(fp, "  MTA-STS policy: mode %s, id %s, max_age %lld, %zu mx pattern%s\n",
+			mx_sts_mode_name(plan->sts.mode), plan->sts.id,
+			(long long)plan->sts.max_age, plan->sts.nmx, plan->sts.nmx == 1 ? "" : "s");
 	print_notes(fp, &plan->notes, "  ");
 	for (t = 0; t < plan->ntiers; t++) {
 		const struct mx_plan_tier *tier = &plan->tiers[t];
@@ -106,9 +157,9 @@ mx_plan_print_text(FILE *fp, const struct mx_plan *plan)
 		for (h = 0; h < tier->nhosts; h++) {
 			const struct mx_plan_host *host = &tier->hosts[h];
 
-			fprintf(fp, "  %-40s %s\n", host->name, host->usable ? "usable" :
+			fprintf(fp, "  %-40s %s  tls %s\n", host->name, host->usable ? "usable" :
 				host->why_unusable == MX_UNUSABLE_TEMP ? "UNUSABLE (temporary)" :
-				"UNUSABLE");
+				"UNUSABLE", mx_host_tls_name(host->tls));
 			print_notes(fp, &host->notes, "      ");
 			for (a = 0; a < host->naddrs; a++) {
 				const struct mx_plan_addr *ad = &host->addrs[a];

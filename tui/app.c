@@ -30,6 +30,7 @@
 #include "keys.h"
 #include "plan.h"
 #include "rng.h"
+#include "routetls.h"
 #include "view.h"
 
 #define TUI_REFILL_MS	10000	/* refill models at least this often (backoff times pass) */
@@ -117,7 +118,7 @@ tui_app_init(struct tui_app *app, const struct tui_opts *opts, struct mx_config 
 	memset(app, 0, sizeof(*app));
 	app->opts = *opts;
 	app->cfg = cfg;
-	mx_resolver_opts_from_config(cfg, (char *const *)app->opts.dns_servers,
+	mx_route_resolver_opts(cfg, (char *const *)app->opts.dns_servers,
 				     opts->ndns_servers, &app->ropts);
 	snprintf(app->journal_path, sizeof(app->journal_path), "%s",
 		 opts->journal_path != NULL ? opts->journal_path : cfg->journal.path);
@@ -181,13 +182,23 @@ rebuild(struct tui_app *app, struct tui_domain *d)
 	struct mx_plan *plan = NULL;
 
 	if (d->dns != NULL) {
-		struct mx_plan_env env = { app->ifaddrs, app->nifaddrs };
+		struct mx_plan_env env = { app->ifaddrs, app->nifaddrs, NULL };
+		struct mx_sts_state *sts = malloc(sizeof(*sts));
 		struct mx_rng rng;
 
+		/* the screen never waits on a fetch: the journal's cached policy only */
+		if (sts != NULL) {
+			mx_route_sts(app->cfg, app->journal, &app->ropts, d->dns, app->now_ms, false,
+				     sts);
+			mx_route_sts_env(sts, &env);
+		}
 		mx_rng_seed(&rng, d->seed);
 		plan = mx_plan_build(d->dns, &app->cfg->policy, &env, &rng);
 		if (plan == NULL)
 			snprintf(d->error, sizeof(d->error), "out of memory building the plan");
+		else if (sts != NULL)
+			mx_route_sts_note(plan, sts);
+		free(sts);
 	}
 	/* fill frees the old plan, attempts and states first */
 	mx_domain_model_fill(&d->model, d->name, plan, app->journal, app->now_ms, app->opts.utc);
@@ -791,15 +802,26 @@ tui_load_sync(struct tui_app *app, const char *domain, struct mx_domain_model *m
 	      char *err, size_t errlen)
 {
 	struct mx_dns_result *dns;
-	struct mx_plan_env env = { app->ifaddrs, app->nifaddrs };
+	struct mx_plan_env env = { app->ifaddrs, app->nifaddrs, NULL };
+	struct mx_sts_state *sts;
 	struct mx_plan *plan;
 	struct mx_rng rng;
 
 	dns = mx_resolve(&app->ropts, domain, err, errlen);
 	if (dns == NULL)
 		return false;
+	if ((sts = malloc(sizeof(*sts))) == NULL) {
+		mx_dns_result_free(dns);
+		snprintf(err, errlen, "out of memory");
+		return false;
+	}
+	/* a report may wait for a fetch; the journal is read-only here, nothing is stored */
+	mx_route_sts(app->cfg, app->journal, &app->ropts, dns, mx_clock_wall_ms(), true, sts);
+	mx_route_sts_env(sts, &env);
 	mx_rng_seed(&rng, fresh_seed());
 	plan = mx_plan_build(dns, &app->cfg->policy, &env, &rng);
+	mx_route_sts_note(plan, sts);
+	free(sts);
 	mx_dns_result_free(dns);
 	if (plan == NULL) {
 		snprintf(err, errlen, "out of memory");
