@@ -58,8 +58,20 @@ host_label(const struct mx_attempt_row *r, char *out, size_t len)
 static void
 what_happened(const struct mx_attempt_row *r, char *out, size_t len)
 {
-	if (strcmp(r->outcome, "skipped") == 0)
+	if (strcmp(r->outcome, "skipped") == 0 && strstr(r->reason, "not in the MTA-STS policy")
+	    != NULL)
+		snprintf(out, len, "is not in the MTA-STS policy of %s", r->domain);
+	else if (strcmp(r->outcome, "skipped") == 0 && r->tls_failure[0] != '\0')
+		snprintf(out, len, "was ruled out by the TLS policy (%s)", r->tls_failure);
+	else if (strcmp(r->outcome, "skipped") == 0)
 		snprintf(out, len, "was in backoff after an earlier failure");
+	else if (strcmp(r->tls_failure, "tlsa-invalid") == 0 && strcmp(r->outcome, "delivered"))
+		snprintf(out, len, "failed DANE authentication (tlsa-invalid)");
+	else if (strcmp(r->tls_failure, "starttls-not-supported") == 0)
+		snprintf(out, len, "offered no STARTTLS, which the TLS policy requires "
+			 "(starttls-not-supported)");
+	else if (r->tls_failure[0] != '\0' && strcmp(r->outcome, "delivered") != 0)
+		snprintf(out, len, "failed TLS certificate verification (%s)", r->tls_failure);
 	else if (strcmp(r->stage, "connect") == 0 && strstr(r->reason, "refused") != NULL)
 		snprintf(out, len, "refused the connection");
 	else if (strcmp(r->stage, "connect") == 0 && strstr(r->reason, "timed out") != NULL)
@@ -322,6 +334,9 @@ mx_report_print_text(FILE *fp, const struct mx_domain_model *m, bool utc)
 				r->host[0] ? r->host : "-", r->address[0] ? r->address : "-",
 				r->stage[0] ? r->stage : "-", r->outcome, r->decision);
 		fprintf(fp, "      %s\n", r->reason);
+		if (r->tls[0] != '\0' || r->tls_failure[0] != '\0')
+			fprintf(fp, "      tls %s%s%s\n", r->tls[0] ? r->tls : "-",
+				r->tls_failure[0] ? ", failure " : "", r->tls_failure);
 	}
 }
 
@@ -399,6 +414,10 @@ report_extra(FILE *fp, void *arg)
 		str_or_null(fp, r->reason);
 		fputs(", \"duration_ms\": ", fp);
 		num_or_null(fp, r->duration_ms, 0);
+		fputs(", \"tls\": ", fp);
+		str_or_null(fp, r->tls);
+		fputs(", \"tls_failure\": ", fp);
+		str_or_null(fp, r->tls_failure);
 		fputc('}', fp);
 	}
 	fputs("],\n \"explanation\": ", fp);

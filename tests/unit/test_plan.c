@@ -1280,7 +1280,7 @@ test_R9_local_address_and_interface(void **state)
 	struct mx_dns_result *r = three_tiers();
 	struct mx_cidr local[1];
 	struct mx_ip ifaddr;
-	struct mx_plan_env env = { &ifaddr, 1 };
+	struct mx_plan_env env = { &ifaddr, 1, NULL };
 	struct mx_policy p;
 	struct mx_plan *pl;
 
@@ -1309,7 +1309,7 @@ test_R9_interface_network_is_not_local(void **state)
 {
 	struct mx_dns_result *r = result("lo2.test", MX_DNS_OK);
 	struct mx_ip ifaddr;
-	struct mx_plan_env env = { &ifaddr, 1 };
+	struct mx_plan_env env = { &ifaddr, 1, NULL };
 	struct mx_policy p;
 	struct mx_plan *pl;
 
@@ -1359,7 +1359,7 @@ test_R9_local_address_not_listed_first(void **state)
 	struct mx_dns_result *r = result("multi.test", MX_DNS_OK);
 	struct mx_cidr local[1];
 	struct mx_ip ifaddr;
-	struct mx_plan_env env = { &ifaddr, 1 };
+	struct mx_plan_env env = { &ifaddr, 1, NULL };
 	struct mx_policy p;
 	struct mx_plan *pl;
 
@@ -1397,7 +1397,7 @@ test_R9_ignored_interface_address_is_still_local(void **state)
 {
 	struct mx_dns_result *r = result("lo3.test", MX_DNS_OK);
 	struct mx_ip ifaddr;
-	struct mx_plan_env env = { &ifaddr, 1 };
+	struct mx_plan_env env = { &ifaddr, 1, NULL };
 	struct mx_plan *pl;
 
 	(void)state;
@@ -1422,7 +1422,7 @@ test_R9_v4mapped_local_host(void **state)
 	struct mx_dns_result *r = result("map.test", MX_DNS_OK);
 	struct mx_cidr local[1];
 	struct mx_ip ifaddr;
-	struct mx_plan_env env = { &ifaddr, 1 };
+	struct mx_plan_env env = { &ifaddr, 1, NULL };
 	struct mx_policy p;
 	struct mx_plan *pl;
 
@@ -1726,11 +1726,311 @@ test_plan_result_names(void **state)
 	assert_string_equal(mx_plan_result_name(MX_PLAN_LOOP), "loop");
 }
 
+/* --- R15-R17 TLS ------------------------------------------------------ */
+
+/* secure_host - a host whose address answers were DNSSEC-validated, TLSA as given */
+static struct mx_dns_addrset *
+secure_host(struct mx_dns_result *r, const char *name, const char *ip,
+	    enum mx_dns_status tlsa_status, int usage)
+{
+	struct mx_dns_addrset *s = host(r, name, ip, NULL);
+	unsigned char digest[32];
+
+	s->a_secure = true;
+	s->aaaa_secure = true;
+	s->tlsa_status = tlsa_status;
+	s->tlsa_secure = true;
+	memset(digest, 0xab, sizeof(digest));
+	if (tlsa_status == MX_DNS_OK)
+		assert_true(mx_dns_addrset_add_tlsa(s, (uint8_t)usage, 1, 1, digest,
+						    sizeof(digest)));
+	return s;
+}
+
+/* secure_result - MX answer validated by a trusted resolver */
+static struct mx_dns_result *
+secure_result(void)
+{
+	struct mx_dns_result *r = result("example.test", MX_DNS_OK);
+
+	r->dnssec_trusted = true;
+	r->mx_secure = true;
+	mx(r, 10, "mx1.example.test");
+	mx(r, 20, "mx2.example.test");
+	return r;
+}
+
+/* policy_at - the default policy at a TLS level */
+static struct mx_policy
+policy_at(enum mx_tls_level level)
+{
+	struct mx_policy p;
+
+	mx_policy_defaults(&p);
+	p.tls_level = level;
+	return p;
+}
+
+static void
+test_R15_level_gives_every_host_its_policy(void **state)
+{
+	static const struct { enum mx_tls_level level; const char *name; } cases[] = {
+		{ MX_TLS_NONE, "none" }, { MX_TLS_MAY, "may" }, { MX_TLS_ENCRYPT, "encrypt" },
+		{ MX_TLS_VERIFY, "verify" }, { MX_TLS_SECURE, "secure" },
+		{ MX_TLS_DANE, "may" },	/* no DNSSEC: dane falls back to may */
+	};
+	struct mx_dns_result *r = result("example.test", MX_DNS_OK);
+	size_t	i;
+
+	(void)state;
+	mx(r, 10, "mx1.example.test");
+	host(r, "mx1.example.test", "192.0.2.1", NULL);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct mx_policy p = policy_at(cases[i].level);
+		struct mx_plan *pl = plan_with(r, &p, NULL, 1);
+
+		assert_int_equal(pl->result, MX_PLAN_OK);
+		assert_string_equal(mx_host_tls_name(pl->tiers[0].hosts[0].tls), cases[i].name);
+		assert_false(pl->dnssec);
+		mx_plan_free(pl);
+	}
+	mx_dns_result_free(r);
+}
+
+static void
+test_R16_dane_with_usable_tlsa_authenticates(void **state)
+{
+	struct mx_dns_result *r = secure_result();
+	struct mx_policy p = policy_at(MX_TLS_DANE);
+	const struct mx_plan_host *h1, *h2;
+	struct mx_plan *pl;
+
+	(void)state;
+	secure_host(r, "mx1.example.test", "192.0.2.1", MX_DNS_OK, 3);
+	secure_host(r, "mx2.example.test", "192.0.2.2", MX_DNS_NODATA, 0);
+	pl = plan_with(r, &p, NULL, 1);
+	assert_true(pl->dnssec);
+	h1 = find_host(pl, "mx1.example.test");
+	h2 = find_host(pl, "mx2.example.test");
+	assert_int_equal(h1->tls, MX_HOST_TLS_DANE);
+	assert_int_equal(h1->ntlsa, 1);
+	assert_int_equal(h1->tlsa[0].usage, 3);
+	assert_int_equal(h1->tlsa[0].data[0], 0xab);
+	assert_true(h1->usable);
+	/* no TLSA records: dane falls back to may */
+	assert_int_equal(h2->tls, MX_HOST_TLS_MAY);
+	assert_true(h2->usable);
+	mx_plan_free(pl);
+	mx_dns_result_free(r);
+}
+
+static void
+test_R16_unusable_tlsa_records_still_require_tls(void **state)
+{
+	struct mx_dns_result *r = secure_result();
+	struct mx_policy p = policy_at(MX_TLS_DANE);
+	struct mx_plan *pl;
+
+	(void)state;
+	secure_host(r, "mx1.example.test", "192.0.2.1", MX_DNS_OK, 1);	/* PKIX-EE: not for SMTP */
+	secure_host(r, "mx2.example.test", "192.0.2.2", MX_DNS_NODATA, 0);
+	pl = plan_with(r, &p, NULL, 1);
+	assert_int_equal(find_host(pl, "mx1.example.test")->tls, MX_HOST_TLS_ENCRYPT);
+	assert_int_equal(find_host(pl, "mx1.example.test")->ntlsa, 0);
+	assert_true(has_note(&find_host(pl, "mx1.example.test")->notes, "none usable"));
+	mx_plan_free(pl);
+	mx_dns_result_free(r);
+}
+
+static void
+test_R16_tlsa_lookup_failure_rules_the_host_out(void **state)
+{
+	struct mx_dns_result *r = secure_result();
+	struct mx_policy p = policy_at(MX_TLS_DANE);
+	const struct mx_plan_host *h1;
+	struct mx_plan *pl;
+
+	(void)state;
+	secure_host(r, "mx1.example.test", "192.0.2.1", MX_DNS_SERVFAIL, 0);
+	secure_host(r, "mx2.example.test", "192.0.2.2", MX_DNS_OK, 2);
+	pl = plan_with(r, &p, NULL, 1);
+	h1 = find_host(pl, "mx1.example.test");
+	assert_false(h1->usable);
+	assert_int_equal(h1->why_unusable, MX_UNUSABLE_TEMP);
+	assert_true(h1->tls_blocked);
+	assert_string_equal(h1->tls_failure, "tlsa-invalid");
+	assert_true(has_note(&h1->notes, "TLSA lookup failed"));
+	assert_int_equal(pl->result, MX_PLAN_OK);	/* mx2 is still there */
+	assert_int_equal(find_host(pl, "mx2.example.test")->tls, MX_HOST_TLS_DANE);
+	mx_plan_free(pl);
+	mx_dns_result_free(r);
+}
+
+static void
+test_R16_dane_only_without_tlsa_defers_4_7_5(void **state)
+{
+	struct mx_dns_result *r = secure_result();
+	struct mx_policy p = policy_at(MX_TLS_DANE_ONLY);
+	struct mx_plan *pl;
+
+	(void)state;
+	secure_host(r, "mx1.example.test", "192.0.2.1", MX_DNS_NODATA, 0);
+	secure_host(r, "mx2.example.test", "192.0.2.2", MX_DNS_NXDOMAIN, 0);
+	pl = plan_with(r, &p, NULL, 1);
+	assert_int_equal(pl->result, MX_PLAN_TEMPFAIL);
+	assert_string_equal(pl->status, "4.7.5");
+	assert_non_null(strstr(pl->message, "dane-required"));
+	assert_string_equal(find_host(pl, "mx1.example.test")->tls_failure, "dane-required");
+	mx_plan_free(pl);
+	mx_dns_result_free(r);
+}
+
+static void
+test_R16_insecure_or_untrusted_answers_never_use_tlsa(void **state)
+{
+	struct mx_dns_result *r = secure_result();
+	struct mx_policy dane = policy_at(MX_TLS_DANE), only = policy_at(MX_TLS_DANE_ONLY);
+	struct mx_plan *pl;
+
+	(void)state;
+	secure_host(r, "mx1.example.test", "192.0.2.1", MX_DNS_OK, 3);
+	secure_host(r, "mx2.example.test", "192.0.2.2", MX_DNS_OK, 3);
+	mx_dns_result_find_set(r, "mx2.example.test")->a_secure = false;
+	/* the address answer of mx2 was not validated: its TLSA records do not count */
+	pl = plan_with(r, &dane, NULL, 1);
+	assert_int_equal(find_host(pl, "mx1.example.test")->tls, MX_HOST_TLS_DANE);
+	assert_int_equal(find_host(pl, "mx2.example.test")->tls, MX_HOST_TLS_MAY);
+	mx_plan_free(pl);
+	/* the resolver is not trusted: the AD bit means nothing */
+	r->dnssec_trusted = false;
+	pl = plan_with(r, &dane, NULL, 1);
+	assert_false(pl->dnssec);
+	assert_int_equal(find_host(pl, "mx1.example.test")->tls, MX_HOST_TLS_MAY);
+	mx_plan_free(pl);
+	pl = plan_with(r, &only, NULL, 1);
+	assert_int_equal(pl->result, MX_PLAN_TEMPFAIL);
+	assert_string_equal(pl->status, "4.7.5");
+	assert_true(has_note(&find_host(pl, "mx1.example.test")->notes, "DNSSEC-validated"));
+	mx_plan_free(pl);
+	mx_dns_result_free(r);
+}
+
+/* sts_policy - an MTA-STS policy naming one mx pattern */
+static struct mx_sts_policy
+sts_policy(enum mx_sts_mode mode, const char *pattern)
+{
+	struct mx_sts_policy sp;
+
+	memset(&sp, 0, sizeof(sp));
+	snprintf(sp.domain, sizeof(sp.domain), "example.test");
+	snprintf(sp.id, sizeof(sp.id), "20261130");
+	sp.mode = mode;
+	sp.max_age = 86400;
+	snprintf(sp.mx[0], sizeof(sp.mx[0]), "%s", pattern);
+	sp.nmx = 1;
+	return sp;
+}
+
+static void
+test_R17_enforce_rules_out_hosts_not_in_the_policy(void **state)
+{
+	struct mx_dns_result *r = result("example.test", MX_DNS_OK);
+	struct mx_sts_policy sp = sts_policy(MX_STS_MODE_ENFORCE, "mx2.example.test");
+	struct mx_plan_env env = { NULL, 0, &sp };
+	const struct mx_plan_host *h1, *h2;
+	struct mx_plan *pl;
+
+	(void)state;
+	mx(r, 10, "mx1.example.test");
+	mx(r, 20, "mx2.example.test");
+	host(r, "mx1.example.test", "192.0.2.1", NULL);
+	host(r, "mx2.example.test", "192.0.2.2", NULL);
+	pl = plan_with(r, NULL, &env, 1);
+	assert_int_equal(pl->result, MX_PLAN_OK);
+	assert_true(pl->has_sts);
+	h1 = find_host(pl, "mx1.example.test");
+	h2 = find_host(pl, "mx2.example.test");
+	assert_false(h1->usable);
+	assert_true(h1->tls_blocked);
+	assert_false(h1->sts_match);
+	assert_true(has_note(&h1->notes, "not in the MTA-STS policy of example.test"));
+	assert_true(h2->usable);
+	assert_true(h2->sts_match);
+	assert_int_equal(h2->tls, MX_HOST_TLS_MTA_STS);
+	mx_plan_free(pl);
+	/* nothing matches: the delivery waits (4.7.5), it never goes elsewhere */
+	snprintf(sp.mx[0], sizeof(sp.mx[0]), "*.other.test");
+	pl = plan_with(r, NULL, &env, 1);
+	assert_int_equal(pl->result, MX_PLAN_TEMPFAIL);
+	assert_string_equal(pl->status, "4.7.5");
+	mx_plan_free(pl);
+	mx_dns_result_free(r);
+}
+
+static void
+test_R17_testing_mode_only_notes(void **state)
+{
+	struct mx_dns_result *r = result("example.test", MX_DNS_OK);
+	struct mx_sts_policy sp = sts_policy(MX_STS_MODE_TESTING, "*.example.test");
+	struct mx_plan_env env = { NULL, 0, &sp };
+	struct mx_plan *pl;
+
+	(void)state;
+	mx(r, 10, "mx1.example.test");
+	mx(r, 20, "backup.elsewhere.test");
+	host(r, "mx1.example.test", "192.0.2.1", NULL);
+	host(r, "backup.elsewhere.test", "192.0.2.2", NULL);
+	pl = plan_with(r, NULL, &env, 1);
+	assert_true(find_host(pl, "backup.elsewhere.test")->usable);
+	assert_true(has_note(&find_host(pl, "backup.elsewhere.test")->notes, "testing mode"));
+	assert_true(find_host(pl, "mx1.example.test")->sts_check);
+	assert_int_equal(find_host(pl, "mx1.example.test")->tls, MX_HOST_TLS_MAY);
+	mx_plan_free(pl);
+	/* mode none: shown, changes nothing */
+	sp.mode = MX_STS_MODE_NONE;
+	pl = plan_with(r, NULL, &env, 1);
+	assert_true(pl->has_sts);
+	assert_false(find_host(pl, "mx1.example.test")->sts_check);
+	assert_false(find_host(pl, "mx1.example.test")->sts_match);
+	mx_plan_free(pl);
+	mx_dns_result_free(r);
+}
+
+static void
+test_R17_dane_takes_precedence_over_mta_sts(void **state)
+{
+	struct mx_dns_result *r = secure_result();
+	struct mx_policy p = policy_at(MX_TLS_DANE);
+	struct mx_sts_policy sp = sts_policy(MX_STS_MODE_ENFORCE, "mx2.example.test");
+	struct mx_plan_env env = { NULL, 0, &sp };
+	struct mx_plan *pl;
+
+	(void)state;
+	secure_host(r, "mx1.example.test", "192.0.2.1", MX_DNS_OK, 3);
+	secure_host(r, "mx2.example.test", "192.0.2.2", MX_DNS_NODATA, 0);
+	pl = plan_with(r, &p, &env, 1);
+	/* mx1 is not in the policy but has usable TLSA records (RFC 8461 2) */
+	assert_true(find_host(pl, "mx1.example.test")->usable);
+	assert_int_equal(find_host(pl, "mx1.example.test")->tls, MX_HOST_TLS_DANE);
+	assert_int_equal(find_host(pl, "mx2.example.test")->tls, MX_HOST_TLS_MTA_STS);
+	mx_plan_free(pl);
+	mx_dns_result_free(r);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_R1_tiers_in_ascending_preference),
+		cmocka_unit_test(test_R15_level_gives_every_host_its_policy),
+		cmocka_unit_test(test_R16_dane_with_usable_tlsa_authenticates),
+		cmocka_unit_test(test_R16_unusable_tlsa_records_still_require_tls),
+		cmocka_unit_test(test_R16_tlsa_lookup_failure_rules_the_host_out),
+		cmocka_unit_test(test_R16_dane_only_without_tlsa_defers_4_7_5),
+		cmocka_unit_test(test_R16_insecure_or_untrusted_answers_never_use_tlsa),
+		cmocka_unit_test(test_R17_enforce_rules_out_hosts_not_in_the_policy),
+		cmocka_unit_test(test_R17_testing_mode_only_notes),
+		cmocka_unit_test(test_R17_dane_takes_precedence_over_mta_sts),
 		cmocka_unit_test(test_R1_preference_is_unsigned_16_bit),
 		cmocka_unit_test(test_R1_every_host_of_a_tier_before_the_next),
 		cmocka_unit_test(test_R2_same_seed_same_order),
