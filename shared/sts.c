@@ -84,9 +84,9 @@ txt_field(const char *s, size_t len, char *why, size_t whylen)
 bool
 mx_sts_txt_id(const char *txt, char *id, size_t idlen, char *why, size_t whylen)
 {
-	const char *p, *end, *f, *fe;
+	const char *p, *end, *f, *fe, *idp = NULL;
 	bool	have_id = false;
-	size_t	i, n;
+	size_t	i, n, idn = 0;
 
 	if (id != NULL && idlen > 0)
 		id[0] = '\0';
@@ -140,10 +140,8 @@ mx_sts_txt_id(const char *txt, char *id, size_t idlen, char *why, size_t whylen)
 						 "than letters and digits", (int)n, f + 3);
 					return false;
 				}
-			if (id != NULL && idlen > n) {
-				memcpy(id, f + 3, n);
-				id[n] = '\0';
-			}
+			idp = f + 3;
+			idn = n;
 			have_id = true;
 		}
 		if (p == end)
@@ -153,6 +151,10 @@ mx_sts_txt_id(const char *txt, char *id, size_t idlen, char *why, size_t whylen)
 	if (!have_id) {
 		snprintf(why, whylen, "the record has no id field");
 		return false;
+	}
+	if (id != NULL && idlen > idn) {
+		memcpy(id, idp, idn);
+		id[idn] = '\0';
 	}
 	return true;
 }
