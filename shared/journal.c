@@ -33,6 +33,7 @@
 
 #include "clock.h"
 #include "journal.h"
+#include "sts.h"
 
 #define JOURNAL_VERSION		3	/* PRAGMA user_version of this schema */
 #define JOURNAL_BUSY_MS		5000	/* busy timeout and open retry budget */
@@ -53,6 +54,8 @@ enum journal_stmt {
 	ST_RECENT,
 	ST_DOMAINS,
 	ST_LAST_ID,
+	ST_GET_STS,
+	ST_PUT_STS,
 	ST_COUNT
 };
 
@@ -85,6 +88,9 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_DOMAINS] = "SELECT domain FROM domains WHERE last_ts >= ?1"
 	    " ORDER BY last_ts DESC LIMIT ?2",
 	[ST_LAST_ID] = "SELECT ifnull(max(id), 0) FROM attempts",
+	[ST_GET_STS] = "SELECT id, mode, max_age, mx, fetched FROM sts_policies WHERE domain = ?1",
+	[ST_PUT_STS] = "INSERT OR REPLACE INTO sts_policies (domain, id, mode, max_age, mx, fetched)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 };
 
 /* ST_RECENT on a journal before version 3: no TLS columns */
@@ -979,4 +985,91 @@ mx_journal_last_id(struct mx_journal *j)
 		journal_fail(j, "last id");
 	finish(st);
 	return id;
+}
+
+/* mx_journal_get_sts - the cached MTA-STS policy of domain; false when none or on error */
+bool
+mx_journal_get_sts(struct mx_journal *j, const char *domain, struct mx_sts_policy *out)
+{
+	sqlite3_stmt *st;
+	const unsigned char *t;
+	const char *mx, *nl;
+	char	mode[16];
+	bool	found = false;
+	int	rc;
+
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	if (j == NULL || domain == NULL || out == NULL)
+		return false;
+	j->err[0] = '\0';
+	if (j->version < 3) {
+		journal_fail_text(j, "sts read", "journal older than version 3 (no policy cache)");
+		return false;
+	}
+	if ((st = stmt(j, ST_GET_STS, "sts read")) == NULL)
+		return false;
+	if (bind_text(st, 1, domain) != SQLITE_OK) {
+		journal_fail(j, "sts read");
+		finish(st);
+		return false;
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		snprintf(out->domain, sizeof(out->domain), "%s", domain);
+		copy_column(st, 0, out->id, sizeof(out->id));
+		copy_column(st, 1, mode, sizeof(mode));
+		out->mode = strcmp(mode, "enforce") == 0 ? MX_STS_MODE_ENFORCE :
+		    strcmp(mode, "testing") == 0 ? MX_STS_MODE_TESTING : MX_STS_MODE_NONE;
+		out->max_age = sqlite3_column_int64(st, 2);
+		t = sqlite3_column_text(st, 3);
+		for (mx = t != NULL ? (const char *)t : ""; *mx != '\0' && out->nmx < MX_STS_MAX_MX;
+		     mx = *nl != '\0' ? nl + 1 : nl) {
+			if ((nl = strchr(mx, '\n')) == NULL)
+				nl = mx + strlen(mx);
+			if (nl > mx && (size_t)(nl - mx) <= MX_DOMAIN_MAX) {
+				memcpy(out->mx[out->nmx], mx, (size_t)(nl - mx));
+				out->mx[out->nmx++][nl - mx] = '\0';
+			}
+		}
+		out->fetched_ms = sqlite3_column_int64(st, 4);
+		found = true;
+	} else if (rc != SQLITE_DONE)
+		journal_fail(j, "sts read");
+	finish(st);
+	return found;
+}
+
+/* mx_journal_put_sts - cache (replace) the policy of p->domain */
+bool
+mx_journal_put_sts(struct mx_journal *j, const struct mx_sts_policy *p)
+{
+	sqlite3_stmt *st;
+	char	mx[MX_STS_MAX_MX * (MX_DOMAIN_MAX + 1) + 1];
+	size_t	i, off = 0;
+	int	rc = SQLITE_OK;
+
+	if (j == NULL || p == NULL)
+		return false;
+	j->err[0] = '\0';
+	if (!writable(j, "sts write"))
+		return false;
+	mx[0] = '\0';
+	for (i = 0; i < p->nmx && i < MX_STS_MAX_MX; i++)
+		off += (size_t)snprintf(mx + off, sizeof(mx) - off, "%s%s", i > 0 ? "\n" : "",
+					p->mx[i]);
+	if ((st = stmt(j, ST_PUT_STS, "sts write")) == NULL)
+		return false;
+	rc |= bind_text(st, 1, p->domain);
+	rc |= bind_text(st, 2, p->id);
+	rc |= bind_text(st, 3, mx_sts_mode_name(p->mode));
+	rc |= sqlite3_bind_int64(st, 4, p->max_age);
+	rc |= bind_text(st, 5, mx);
+	rc |= sqlite3_bind_int64(st, 6, p->fetched_ms);
+	if (rc != SQLITE_OK) {
+		journal_fail(j, "sts bind");
+		finish(st);
+		return false;
+	}
+	return step_done(j, ST_PUT_STS, "sts write");
 }

@@ -28,6 +28,7 @@
 #include <sqlite3.h>
 
 #include "journal.h"
+#include "sts.h"
 
 #define NOW		INT64_C(1700000000000)	/* a fixed "now" in ms */
 #define WRITERS		16
@@ -927,6 +928,122 @@ test_journal_migrates_v1(void **state)
 	sqlite3_close(db);
 }
 
+/* sts_sample - a policy for the cache tests */
+static struct mx_sts_policy
+sts_sample(const char *domain, const char *id, enum mx_sts_mode mode, size_t nmx)
+{
+	struct mx_sts_policy p;
+	size_t	i;
+
+	memset(&p, 0, sizeof(p));
+	snprintf(p.domain, sizeof(p.domain), "%s", domain);
+	snprintf(p.id, sizeof(p.id), "%s", id);
+	p.mode = mode;
+	p.max_age = 604800;
+	for (i = 0; i < nmx; i++)
+		snprintf(p.mx[i], sizeof(p.mx[i]), i == 1 ? "*.mx%zu.%s" : "mx%zu.%s", i, domain);
+	p.nmx = nmx;
+	p.fetched_ms = NOW;
+	return p;
+}
+
+/* test_journal_sts_round_trip - a policy comes back as stored; mx newline-joined on disk */
+static void
+test_journal_sts_round_trip(void **state)
+{
+	struct fixture *fx = *state;
+	struct mx_journal *j = open_ok(fx->path, false);
+	struct mx_sts_policy p = sts_sample("example.com", "20160831085700Z",
+					    MX_STS_MODE_ENFORCE, 3), got;
+	char	text[512];
+	sqlite3	*db;
+
+	assert_true(mx_journal_put_sts(j, &p));
+	assert_string_equal(mx_journal_error(j), "");
+	memset(&got, 0x55, sizeof(got));
+	assert_true(mx_journal_get_sts(j, "example.com", &got));
+	assert_string_equal(got.domain, "example.com");
+	assert_string_equal(got.id, "20160831085700Z");
+	assert_int_equal(got.mode, MX_STS_MODE_ENFORCE);
+	assert_int_equal(got.max_age, 604800);
+	assert_int_equal(got.nmx, 3);
+	assert_string_equal(got.mx[0], "mx0.example.com");
+	assert_string_equal(got.mx[1], "*.mx1.example.com");
+	assert_string_equal(got.mx[2], "mx2.example.com");
+	assert_int_equal(got.fetched_ms, NOW);
+	mx_journal_close(j);
+
+	db = raw_open(fx->path);
+	raw_text(db, "SELECT mx FROM sts_policies WHERE domain = 'example.com'", text, sizeof(text));
+	assert_string_equal(text, "mx0.example.com\n*.mx1.example.com\nmx2.example.com");
+	raw_text(db, "SELECT mode FROM sts_policies", text, sizeof(text));
+	assert_string_equal(text, "enforce");
+	sqlite3_close(db);
+
+	/* a read-only handle reads it and may not write */
+	j = open_ok(fx->path, true);
+	assert_true(mx_journal_get_sts(j, "example.com", &got));
+	assert_int_equal(got.nmx, 3);
+	assert_false(mx_journal_put_sts(j, &p));
+	assert_non_null(strstr(mx_journal_error(j), "read-only"));
+	mx_journal_close(j);
+}
+
+/* test_journal_sts_replace - a second put replaces the row; other domains stay */
+static void
+test_journal_sts_replace(void **state)
+{
+	struct fixture *fx = *state;
+	struct mx_journal *j = open_ok(fx->path, false);
+	struct mx_sts_policy a = sts_sample("example.com", "one", MX_STS_MODE_ENFORCE, 2);
+	struct mx_sts_policy b = sts_sample("example.com", "two", MX_STS_MODE_NONE, 0);
+	struct mx_sts_policy other = sts_sample("example.net", "x1", MX_STS_MODE_TESTING, 1), got;
+	sqlite3	*db;
+
+	assert_true(mx_journal_put_sts(j, &a));
+	assert_true(mx_journal_put_sts(j, &other));
+	b.fetched_ms = NOW + 5000;
+	b.max_age = 60;
+	assert_true(mx_journal_put_sts(j, &b));
+	assert_true(mx_journal_get_sts(j, "example.com", &got));
+	assert_string_equal(got.id, "two");
+	assert_int_equal(got.mode, MX_STS_MODE_NONE);
+	assert_int_equal(got.nmx, 0);
+	assert_int_equal(got.max_age, 60);
+	assert_int_equal(got.fetched_ms, NOW + 5000);
+	assert_true(mx_journal_get_sts(j, "example.net", &got));
+	assert_string_equal(got.id, "x1");
+	assert_int_equal(got.mode, MX_STS_MODE_TESTING);
+	assert_int_equal(got.nmx, 1);
+	assert_string_equal(got.mx[0], "mx0.example.net");
+	mx_journal_close(j);
+	db = raw_open(fx->path);
+	assert_int_equal(raw_int(db, "SELECT count(*) FROM sts_policies"), 2);
+	sqlite3_close(db);
+}
+
+/* test_journal_sts_missing - no row: false, a cleared policy and no error */
+static void
+test_journal_sts_missing(void **state)
+{
+	struct fixture *fx = *state;
+	struct mx_journal *j = open_ok(fx->path, false);
+	struct mx_sts_policy p = sts_sample("example.com", "one", MX_STS_MODE_ENFORCE, 1), got;
+
+	memset(&got, 0x55, sizeof(got));
+	assert_false(mx_journal_get_sts(j, "example.com", &got));
+	assert_string_equal(mx_journal_error(j), "");
+	assert_int_equal(got.nmx, 0);
+	assert_string_equal(got.id, "");
+	assert_true(mx_journal_put_sts(j, &p));
+	assert_false(mx_journal_get_sts(j, "example.org", &got));
+	assert_false(mx_journal_get_sts(j, "EXAMPLE.COM", &got));	/* callers normalise */
+	assert_string_equal(mx_journal_error(j), "");
+	assert_false(mx_journal_get_sts(NULL, "example.com", &got));
+	assert_false(mx_journal_put_sts(NULL, &p));
+	mx_journal_close(j);
+}
+
 /* writer_child - open the shared journal, insert rows rows; the exit status says how it went */
 static void
 writer_child(const char *path, int n, int rows, int gate)
@@ -1103,6 +1220,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_journal_prune, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_corrupt_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_newer_schema, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal_sts_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal_sts_replace, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal_sts_missing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_concurrent_writers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_concurrent_create, setup, teardown),
 	};
