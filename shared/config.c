@@ -474,13 +474,15 @@ check_text(cfg_t *cfg, const struct rule *r, const char *v)
 	case CHECK_PATH:
 		if (*v == '\0') {
 			say(loading, cfg->line, "%s.%s: the path is empty; expected an "
-			    "absolute path such as %s", r->section, r->key, DEFAULT_JOURNAL);
+			    "absolute path such as %s", r->section, r->key, r->check == CHECK_OPTPATH ?
+			    "/etc/ssl/certs/ca-certificates.crt" : DEFAULT_JOURNAL);
 			return false;
 		}
 		if (*v != '/') {
 			say(loading, cfg->line, "%s.%s: \"%s\" is not an absolute path; "
 			    "expected a path that starts with \"/\", such as %s",
-			    r->section, r->key, v, DEFAULT_JOURNAL);
+			    r->section, r->key, v, r->check == CHECK_OPTPATH ?
+			    "/etc/ssl/certs/ca-certificates.crt" : DEFAULT_JOURNAL);
 			return false;
 		}
 		if (strlen(v) >= PATH_MAX) {

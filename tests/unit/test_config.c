@@ -961,10 +961,95 @@ test_config_token_names(void **state)
 	assert_string_equal(mx_tls_level_name(MX_TLS_DANE_ONLY), "dane-only");
 }
 
+/* load_ok - text must load; the caller frees */
+static void
+load_ok(const char *text, struct mx_config *cfg)
+{
+	char	err[1024] = "";
+
+	if (!mx_config_load_buf(text, NAME, cfg, err, sizeof(err)))
+		fail_msg("valid text refused: %s", err);
+}
+
+static void
+test_config_tls_level_and_its_older_name(void **state)
+{
+	static const struct { const char *text; enum mx_tls_level level; } cases[] = {
+		{ "", MX_TLS_MAY },
+		{ "smtp {\n\ttls_level = \"dane\"\n}\n", MX_TLS_DANE },
+		{ "smtp {\n\ttls_level = \"dane-only\"\n}\n", MX_TLS_DANE_ONLY },
+		{ "smtp {\n\ttls_level = \"secure\"\n}\n", MX_TLS_SECURE },
+		{ "smtp {\n\tstarttls = \"none\"\n}\n", MX_TLS_NONE },
+		{ "smtp {\n\tstarttls = \"opportunistic\"\n}\n", MX_TLS_MAY },
+		{ "smtp {\n\tstarttls = \"require\"\n}\n", MX_TLS_ENCRYPT },
+		/* both: tls_level wins */
+		{ "smtp {\n\tstarttls = \"none\"\n\ttls_level = \"verify\"\n}\n", MX_TLS_VERIFY },
+	};
+	struct mx_config cfg;
+	size_t	i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		load_ok(cases[i].text, &cfg);
+		assert_int_equal(cfg.smtp.tls_level, cases[i].level);
+		assert_int_equal(cfg.policy.tls_level, cases[i].level);	/* the planner's copy */
+		mx_config_free(&cfg);
+	}
+}
+
+static void
+test_config_tls_section(void **state)
+{
+	struct mx_config cfg;
+
+	(void)state;
+	mx_config_defaults(&cfg);
+	assert_string_equal(cfg.tls.ca_file, "");
+	assert_int_equal(cfg.tls.min_version, 0x0303);
+	assert_true(cfg.tls.mta_sts);
+	assert_int_equal(cfg.tls.mta_sts_timeout, 10);
+	assert_int_equal(cfg.tls.mta_sts_max_size, 65536);
+	mx_config_free(&cfg);
+	load_ok("tls {\n\tca_file = \"/etc/ssl/certs/ca-certificates.crt\"\n\tca_path = "
+		"\"/etc/ssl/certs\"\n\tmin_version = \"TLSv1.3\"\n\tmta_sts = false\n"
+		"\tmta_sts_timeout = 3\n}\nresolver {\n\ttrusted = {\"192.0.2.53\", "
+		"\"[2001:db8::53]:5353\"}\n}\n", &cfg);
+	assert_string_equal(cfg.tls.ca_file, "/etc/ssl/certs/ca-certificates.crt");
+	assert_string_equal(cfg.tls.ca_path, "/etc/ssl/certs");
+	assert_int_equal(cfg.tls.min_version, 0x0304);
+	assert_false(cfg.tls.mta_sts);
+	assert_int_equal(cfg.tls.mta_sts_timeout, 3);
+	assert_int_equal(cfg.resolver.ntrusted, 2);
+	assert_string_equal(cfg.resolver.trusted[1], "[2001:db8::53]:5353");
+	mx_config_free(&cfg);
+}
+
+static void
+test_config_tls_errors(void **state)
+{
+	char	buf[256];
+
+	(void)state;
+	expect_message(one_key(buf, sizeof(buf), "smtp", "tls_level", "\"dane-or-not\""),
+		       NAME ":3: smtp.tls_level: \"dane-or-not\" is not valid; expected one of "
+		       "none, may, encrypt, verify, secure, dane, dane-only");
+	expect_message(one_key(buf, sizeof(buf), "tls", "min_version", "\"SSLv3\""),
+		       NAME ":3: tls.min_version: \"SSLv3\" is not valid; expected one of "
+		       "TLSv1, TLSv1.1, TLSv1.2, TLSv1.3");
+	expect_message(one_key(buf, sizeof(buf), "tls", "ca_file", "\"certs.pem\""),
+		       NAME ":3: tls.ca_file: \"certs.pem\" is not an absolute path; expected a "
+		       "path that starts with \"/\", such as /etc/ssl/certs/ca-certificates.crt");
+	expect_message(one_key(buf, sizeof(buf), "resolver", "trusted", "{\"ns.example\"}"),
+		       NULL);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_config_tls_level_and_its_older_name),
+		cmocka_unit_test(test_config_tls_section),
+		cmocka_unit_test(test_config_tls_errors),
 		cmocka_unit_test(test_config_defaults),
 		cmocka_unit_test(test_config_default_path),
 		cmocka_unit_test(test_config_empty_file_is_defaults),
