@@ -75,8 +75,14 @@ mx_dns_result_free(struct mx_dns_result *r)
 
 	if (r == NULL)
 		return;
-	for (i = 0; i < r->nsets; i++)
+	for (i = 0; i < r->nsets; i++) {
+		size_t	k;
+
+		for (k = 0; k < r->sets[i].ntlsa; k++)
+			free(r->sets[i].tlsa[k].data);
+		free(r->sets[i].tlsa);
 		free(r->sets[i].addrs);
+	}
 	free(r->sets);
 	free(r->mx);
 	free(r);
@@ -125,6 +131,34 @@ mx_dns_result_set(struct mx_dns_result *r, const char *name)
 	memset(s, 0, sizeof(*s));
 	copy_name(s->name, name);
 	return s;
+}
+
+/* mx_dns_addrset_add_tlsa - append a TLSA record, copying its data */
+bool
+mx_dns_addrset_add_tlsa(struct mx_dns_addrset *s, uint8_t usage, uint8_t selector,
+			uint8_t mtype, const unsigned char *data, size_t len)
+{
+	struct mx_dns_tlsa *grown;
+	unsigned char *copy = NULL;
+
+	if (len > 0) {
+		if ((copy = malloc(len)) == NULL)
+			return false;
+		memcpy(copy, data, len);
+	}
+	grown = realloc(s->tlsa, (s->ntlsa + 1) * sizeof(*s->tlsa));
+	if (grown == NULL) {
+		free(copy);
+		return false;
+	}
+	s->tlsa = grown;
+	s->tlsa[s->ntlsa].usage = usage;
+	s->tlsa[s->ntlsa].selector = selector;
+	s->tlsa[s->ntlsa].mtype = mtype;
+	s->tlsa[s->ntlsa].data = copy;
+	s->tlsa[s->ntlsa].len = len;
+	s->ntlsa++;
+	return true;
 }
 
 /* mx_dns_addrset_add - append an address */

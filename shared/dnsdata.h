@@ -101,6 +101,9 @@ struct mx_dns_result {
 						 * strings joined; "" when none (or several:
 						 * RFC 8461 3.1 counts that as no policy) */
 	int	sts_records;			/* records starting "v=STSv1" in the answer */
+	char	sts_detail[160];		/* resolver's words on a failure, or why the
+						 * one record is not in sts_txt (longer than
+						 * sts_txt holds, or holding a NUL), or "" */
 };
 
 /* mx_dns_result_new - empty result for domain (already normalised); NULL on ENOMEM */

@@ -98,11 +98,106 @@ struct rr {
 void
 mx_dnsmsg_answer_free(struct mx_dnsmsg_answer *a)
 {
+	size_t	i;
+
+	for (i = 0; i < a->ntxt; i++)
+		free(a->txt[i].text);
+	for (i = 0; i < a->ntlsa; i++)
+		free(a->tlsa[i].data);
 	free(a->mx);
 	free(a->addrs);
+	free(a->txt);
+	free(a->tlsa);
 	a->mx = NULL;
 	a->addrs = NULL;
-	a->nmx = a->naddrs = 0;
+	a->txt = NULL;
+	a->tlsa = NULL;
+	a->nmx = a->naddrs = a->ntxt = a->ntlsa = 0;
+}
+
+/*
+ * take_txt - one TXT record: character-strings (a length octet, then that
+ * many octets) filling the RDATA exactly, joined without a separator
+ */
+static bool
+take_txt(const unsigned char *buf, const struct rr *rr, struct mx_dnsmsg_answer *out,
+	 char *why, size_t whylen)
+{
+	const unsigned char *p = buf + rr->rdoff, *end = p + rr->rdlen;
+	struct mx_dnsmsg_txt *grown;
+	char   *text;
+	size_t	used = 0;
+
+	if (rr->rdlen == 0) {
+		snprintf(why, whylen, "TXT record without a string");
+		return false;
+	}
+	/* the joined text is shorter than the RDATA: one length octet per string */
+	if ((text = malloc(rr->rdlen)) == NULL) {
+		snprintf(why, whylen, "out of memory");
+		return false;
+	}
+	while (p < end) {
+		size_t	n = *p++;
+
+		if (n > (size_t)(end - p)) {
+			free(text);
+			snprintf(why, whylen, "TXT string runs past the end of its record");
+			return false;
+		}
+		memcpy(text + used, p, n);
+		used += n;
+		p += n;
+	}
+	text[used] = '\0';	/* used < rdlen: at least one length octet was read */
+	grown = realloc(out->txt, (out->ntxt + 1) * sizeof(*grown));
+	if (grown == NULL) {
+		free(text);
+		snprintf(why, whylen, "out of memory");
+		return false;
+	}
+	out->txt = grown;
+	grown[out->ntxt].text = text;
+	grown[out->ntxt].len = used;
+	out->ntxt++;
+	return true;
+}
+
+/* take_tlsa - one TLSA record: usage, selector, matching type, association data */
+static bool
+take_tlsa(const unsigned char *buf, const struct rr *rr, struct mx_dnsmsg_answer *out,
+	  char *why, size_t whylen)
+{
+	const unsigned char *p = buf + rr->rdoff;
+	struct mx_dnsmsg_tlsa *grown, *t;
+	unsigned char *data = NULL;
+	size_t	n;
+
+	if (rr->rdlen < 3) {
+		snprintf(why, whylen, "TLSA record of %u octets", rr->rdlen);
+		return false;
+	}
+	n = (size_t)rr->rdlen - 3;
+	if (n > 0 && (data = malloc(n)) == NULL) {
+		snprintf(why, whylen, "out of memory");
+		return false;
+	}
+	grown = realloc(out->tlsa, (out->ntlsa + 1) * sizeof(*grown));
+	if (grown == NULL) {
+		free(data);
+		snprintf(why, whylen, "out of memory");
+		return false;
+	}
+	out->tlsa = grown;
+	t = &grown[out->ntlsa++];
+	t->usage = p[0];
+	t->selector = p[1];
+	t->mtype = p[2];
+	if (n > 0)
+		memcpy(data, p + 3, n);
+	t->data = data;
+	t->len = n;
+	return true;
 }
 
 /* take_record - add one record of the asked type to the answer */
@@ -110,6 +205,10 @@ static bool
 take_record(const unsigned char *buf, size_t len, const struct rr *rr, int qtype,
 	    struct mx_dnsmsg_answer *out, char *why, size_t whylen)
 {
+	if (qtype == MX_DNS_T_TXT)
+		return take_txt(buf, rr, out, why, whylen);
+	if (qtype == MX_DNS_T_TLSA)
+		return take_tlsa(buf, rr, out, why, whylen);
 	if (qtype == MX_DNS_T_MX) {
 		struct mx_dnsmsg_mx *grown;
 		size_t	off = rr->rdoff + 2;
@@ -174,6 +273,7 @@ mx_dnsmsg_parse(const unsigned char *buf, size_t len, const char *qname, int qty
 	}
 	out->rcode = buf[3] & 0x0f;
 	out->truncated = (buf[2] & 0x02) != 0;
+	out->ad = (buf[3] & 0x20) != 0;
 	qd = get16(buf + 4);
 	an = get16(buf + 6);
 	if (an > (len - 12) / 11)

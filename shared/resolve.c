@@ -22,20 +22,31 @@
  * Every query carries a struct query naming what it is for; its callback
  * classifies the answer and may start follow-up queries (addresses after
  * the MX answer, the target of an alias, the next server, TCP).
+ *
+ * DNSSEC (R16). ares_query cannot set the AD bit, so every query is built
+ * here (ares_create_query, AD set as RFC 6840 5.7 allows, a random ID of our
+ * own, unique within the lookup) and sent with ares_send; got_answer turns
+ * the rcode into the status ares_query would have given. The AD bit of an
+ * answer counts only when every server in use is trusted (loopback, or
+ * listed in opts->trusted), and a name's answer is secure only when every
+ * alias step that led to it was too (struct query's ad).
  */
 #include <ares.h>
+#include <arpa/inet.h>
 #include <arpa/nameser.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
 #include <time.h>
 
 #include "clock.h"
 #include "dnsmsg.h"
 #include "plan.h"
 #include "resolve.h"
+#include "rng.h"
 
 enum phase { PHASE_MX, PHASE_ADDR, PHASE_DONE };
 
@@ -52,6 +63,10 @@ struct mx_lookup {
 	bool	expired;		/* deadline passed: cancel, start nothing new */
 	int	fd_owner[MX_LOOKUP_MAXFDS];	/* 2k udp[k], 2k+1 tcp[k], per pollfd slot */
 	int	nfd;
+	unsigned char ids_used[65536 / 8];	/* query IDs in flight, one bit each */
+	uint16_t idpool[32];		/* random IDs from getrandom(), used from the end */
+	int	nidpool;
+	struct mx_rng rng;		/* only when getrandom() fails */
 };
 
 /* What a query is for. */
@@ -66,9 +81,13 @@ struct query {
 	int	said_status;			/* last SERVFAIL/REFUSED/NOTIMP before, or 0 */
 	char	said[64];			/* what the servers before said, in order */
 	char	words[200];			/* the words of a failure that names them */
+	bool	ad;				/* every alias step before this query had AD */
+	uint16_t id;				/* DNS ID of the message in flight */
+	bool	has_id;
 };
 
 static void query_done(void *arg, int status, int timeouts, unsigned char *abuf, int alen);
+static void got_answer(void *arg, int status, int timeouts, unsigned char *abuf, int alen);
 static bool make_channel(const struct mx_resolver_opts *o, bool tcp,
 			 struct ares_addr_port_node *servers, ares_channel *ch,
 			 char *err, size_t errlen);
@@ -90,6 +109,62 @@ mx_resolver_opts_from_config(const struct mx_config *cfg, char *const *override,
 	o->timeout_ms = cfg->resolver.timeout * 1000;
 	o->tries = cfg->resolver.tries;
 	o->max_mx_records = cfg->policy.max_mx_records;
+	o->trusted = cfg->resolver.trusted;
+	o->ntrusted = cfg->resolver.ntrusted;
+	o->tlsa_port = (cfg->smtp.tls_level == MX_TLS_DANE ||
+			cfg->smtp.tls_level == MX_TLS_DANE_ONLY) ? cfg->smtp.port : 0;
+	o->mta_sts = cfg->tls.mta_sts;
+}
+
+/* mx_resolver_server_trusted - may the AD bit of server (as in opts->servers) count */
+bool
+mx_resolver_server_trusted(const char *server, char *const *trusted, size_t ntrusted)
+{
+	char	host[MX_IP_TEXT_MAX], why[80];
+	struct mx_ip ip, v4, t, t4;
+	int	port, tport;
+	size_t	i;
+
+	if (!mx_endpoint_parse(server, 53, true, host, sizeof(host), &port, why, sizeof(why)) ||
+	    !mx_ip_parse(host, &ip))
+		return false;
+	mx_ip_unmap(&ip, &v4);
+	if ((v4.family == AF_INET && v4.bytes[0] == 127) ||
+	    (ip.family == AF_INET6 && memcmp(ip.bytes, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\1",
+					     16) == 0))
+		return true;
+	for (i = 0; i < ntrusted; i++) {
+		if (trusted[i] == NULL ||
+		    !mx_endpoint_parse(trusted[i], 0, true, host, sizeof(host), &tport, why,
+				       sizeof(why)) || !mx_ip_parse(host, &t))
+			continue;
+		mx_ip_unmap(&t, &t4);
+		if (mx_ip_equal(&t4, &v4) && (tport == 0 || tport == port))
+			return true;
+	}
+	return false;
+}
+
+/* servers_trusted - is every server of the lookup trusted (none known: no) */
+static bool
+servers_trusted(const struct mx_lookup *l)
+{
+	const struct ares_addr_port_node *n;
+
+	if (l->servers == NULL)
+		return false;
+	for (n = l->servers; n != NULL; n = n->next) {
+		char	addr[MX_IP_TEXT_MAX], text[MX_IP_TEXT_MAX + 10];
+
+		if (inet_ntop(n->family, &n->addr, addr, sizeof(addr)) == NULL)
+			return false;
+		/* port 0: c-ares' default, 53 */
+		snprintf(text, sizeof(text), n->family == AF_INET6 ? "[%s]:%d" : "%s:%d", addr,
+			 n->udp_port > 0 ? n->udp_port : 53);
+		if (!mx_resolver_server_trusted(text, l->opts.trusted, l->opts.ntrusted))
+			return false;
+	}
+	return true;
 }
 
 /* mx_resolver_library_init - once per process */
@@ -112,23 +187,109 @@ phase_budget_ms(const struct mx_lookup *l)
 	return (long long)l->opts.timeout_ms * l->opts.tries;
 }
 
-/* resend - send q (again) on channel [server] of its kind; it ends in query_done */
+/* random_id - a fresh random DNS ID */
+static uint16_t
+random_id(struct mx_lookup *l)
+{
+	if (l->nidpool == 0) {
+		if (getrandom(l->idpool, sizeof(l->idpool), GRND_NONBLOCK) ==
+		    (ssize_t)sizeof(l->idpool))
+			l->nidpool = (int)(sizeof(l->idpool) / sizeof(l->idpool[0]));
+		else
+			return (uint16_t)mx_rng_next(&l->rng);
+	}
+	return l->idpool[--l->nidpool];
+}
+
+/* take_id - an ID no other query of this lookup has in flight; marks it used */
+static uint16_t
+take_id(struct mx_lookup *l)
+{
+	uint16_t id;
+
+	do
+		id = random_id(l);
+	while (l->ids_used[id >> 3] & (1u << (id & 7)));
+	l->ids_used[id >> 3] |= (unsigned char)(1u << (id & 7));
+	return id;
+}
+
+/* release_id - the query's ID is free again */
+static void
+release_id(struct mx_lookup *l, struct query *q)
+{
+	if (q->has_id)
+		l->ids_used[q->id >> 3] &= (unsigned char)~(1u << (q->id & 7));
+	q->has_id = false;
+}
+
+/*
+ * resend - send q (again) on channel [server] of its kind, with the AD bit
+ * set; it ends in got_answer, then query_done
+ */
 static void
 resend(struct mx_lookup *l, struct query *q)
 {
 	ares_channel ch = channel(l, q->over_tcp, q->server);
+	unsigned char *msg = NULL;
+	int	len = 0, rc;
 
 	if (ch == NULL) {
 		query_done(q, ARES_ENOMEM, 0, NULL, 0);
 		return;
 	}
-	ares_query(ch, q->asked, C_IN, q->qtype, query_done, q);
+	q->id = take_id(l);
+	q->has_id = true;
+	/* as ares_query does: recursion desired, no EDNS (the channels set none) */
+	rc = ares_create_query(q->asked, C_IN, q->qtype, q->id, 1, &msg, &len, 0);
+	if (rc != ARES_SUCCESS || msg == NULL || len < 12) {
+		if (msg != NULL)
+			ares_free_string(msg);
+		release_id(l, q);
+		query_done(q, rc != ARES_SUCCESS ? rc : ARES_EBADQUERY, 0, NULL, 0);
+		return;
+	}
+	msg[3] |= 0x20;		/* AD: tell us whether the answer was validated */
+	ares_send(ch, msg, len, got_answer, q);
+	ares_free_string(msg);
 }
 
-/* send_query - start one query at the first server; it always ends in query_done */
+/*
+ * got_answer - ares_send's callback: the rcode as ares_query's callback
+ * turns it into a status (c-ares 1.18 qcallback), then query_done
+ */
+static void
+got_answer(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
+{
+	struct query *q = arg;
+
+	if (q != NULL)
+		release_id(q->l, q);
+	if (status == ARES_SUCCESS && abuf != NULL && alen >= 12) {
+		switch (abuf[3] & 0x0f) {
+		case 0:	/* NOERROR */
+			status = (abuf[6] << 8 | abuf[7]) > 0 ? ARES_SUCCESS : ARES_ENODATA;
+			break;
+		case 1: status = ARES_EFORMERR; break;
+		case 2: status = ARES_ESERVFAIL; break;
+		case 3: status = ARES_ENOTFOUND; break;
+		case 4: status = ARES_ENOTIMP; break;
+		case 5: status = ARES_EREFUSED; break;
+		default: break;	/* as c-ares: other rcodes stay ARES_SUCCESS */
+		}
+	} else if (status == ARES_SUCCESS) {
+		status = ARES_EBADRESP;
+	}
+	query_done(q, status, timeouts, abuf, alen);
+}
+
+/*
+ * send_query - start one query at the first server; it always ends in
+ * query_done. ad: every alias step that led to name had AD.
+ */
 static void
 send_query(struct mx_lookup *l, int qtype, const char *name, const char *set,
-	   int hops)
+	   int hops, bool ad)
 {
 	struct query *q = calloc(1, sizeof(*q));
 
@@ -140,6 +301,7 @@ send_query(struct mx_lookup *l, int qtype, const char *name, const char *set,
 	q->l = l;
 	q->qtype = qtype;
 	q->hops = hops;
+	q->ad = ad;
 	snprintf(q->asked, sizeof(q->asked), "%s", name);
 	snprintf(q->set, sizeof(q->set), "%s", set ? set : "");
 	l->pending++;
@@ -269,6 +431,33 @@ sort_families(struct mx_dns_addrset *s)
 		}
 }
 
+/*
+ * start_host - A and AAAA of one name and, when the MX answer was secure
+ * and DANE asked for, its TLSA records (R16), all at once
+ */
+static void
+start_host(struct mx_lookup *l, const char *name)
+{
+	struct mx_dns_result *r = l->result;
+	struct mx_dns_addrset *s = mx_dns_result_set(r, name);
+	char	tlsa[MX_DOMAIN_MAX + 2];
+
+	if (s == NULL)
+		return;
+	send_query(l, MX_DNS_T_A, name, name, 0, true);
+	send_query(l, MX_DNS_T_AAAA, name, name, 0, true);
+	if (l->opts.tlsa_port <= 0 || l->opts.tlsa_port > 65535 || !r->mx_secure)
+		return;
+	if (snprintf(tlsa, sizeof(tlsa), "_%d._tcp.%s", l->opts.tlsa_port, name) >
+	    MX_DOMAIN_MAX) {
+		s->tlsa_status = MX_DNS_FAIL;
+		set_detail(s->tlsa_detail, sizeof(s->tlsa_detail), "TLSA",
+			   "the TLSA name would be longer than 253 octets");
+		return;
+	}
+	send_query(l, MX_DNS_T_TLSA, tlsa, name, 0, true);
+}
+
 /* start_addresses - phase 2: A and AAAA for every exchange (or the domain), all at once */
 static void
 start_addresses(struct mx_lookup *l, bool implicit)
@@ -280,10 +469,7 @@ start_addresses(struct mx_lookup *l, bool implicit)
 	l->phase = PHASE_ADDR;
 	l->deadline_ms = mx_clock_mono_ms() + phase_budget_ms(l);
 	if (implicit) {
-		if (mx_dns_result_set(r, r->domain) != NULL) {
-			send_query(l, MX_DNS_T_A, r->domain, r->domain, 0);
-			send_query(l, MX_DNS_T_AAAA, r->domain, r->domain, 0);
-		}
+		start_host(l, r->domain);
 		return;
 	}
 	ex = mx_plan_exchanges(r, l->opts.max_mx_records, &n, &nnull, &ncapped);
@@ -293,18 +479,28 @@ start_addresses(struct mx_lookup *l, bool implicit)
 		if (mx_domain_is_ip_literal(ex[i].name) ||
 		    !mx_domain_normalise(ex[i].name, norm, sizeof(norm), why, sizeof(why)))
 			continue;	/* not a host name; the plan says so */
-		if (mx_dns_result_set(r, ex[i].name) == NULL)
-			continue;
-		send_query(l, MX_DNS_T_A, ex[i].name, ex[i].name, 0);
-		send_query(l, MX_DNS_T_AAAA, ex[i].name, ex[i].name, 0);
+		if (mx_dns_result_find_set(r, ex[i].name) == NULL)
+			start_host(l, ex[i].name);
 	}
 	free(ex);
+}
+
+/*
+ * answer_secure - does this answer count as secure: a trusted server set AD
+ * on it and on every alias step before it, and it is an answer (records,
+ * NODATA or NXDOMAIN), not a failure
+ */
+static bool
+answer_secure(const struct query *q, enum mx_dns_status st, bool ad)
+{
+	return q->l->result->dnssec_trusted && q->ad && ad &&
+	    (st == MX_DNS_OK || st == MX_DNS_NODATA || st == MX_DNS_NXDOMAIN);
 }
 
 /* handle_mx - the MX answer (or an alias of the domain) arrived */
 static void
 handle_mx(struct query *q, enum mx_dns_status st, const char *words,
-	  const struct mx_dnsmsg_answer *a)
+	  const struct mx_dnsmsg_answer *a, bool ad)
 {
 	struct mx_lookup *l = q->l;
 	struct mx_dns_result *r = l->result;
@@ -319,7 +515,7 @@ handle_mx(struct query *q, enum mx_dns_status st, const char *words,
 			return;
 		}
 		snprintf(r->canonical, sizeof(r->canonical), "%s", a->owner);
-		send_query(l, MX_DNS_T_MX, a->owner, NULL, q->hops + a->hops);
+		send_query(l, MX_DNS_T_MX, a->owner, NULL, q->hops + a->hops, q->ad && ad);
 		return;
 	}
 	if (st == MX_DNS_OK && a->hops + q->hops > 0)
@@ -338,6 +534,7 @@ handle_mx(struct query *q, enum mx_dns_status st, const char *words,
 		}
 	}
 	r->mx_status = st;
+	r->mx_secure = answer_secure(q, st, ad);
 	set_detail(r->mx_detail, sizeof(r->mx_detail), "", words);
 	if (st == MX_DNS_OK)
 		start_addresses(l, false);
@@ -348,7 +545,7 @@ handle_mx(struct query *q, enum mx_dns_status st, const char *words,
 /* handle_addr - an A or AAAA answer for an address set arrived */
 static void
 handle_addr(struct query *q, enum mx_dns_status st, const char *words,
-	    const struct mx_dnsmsg_answer *a)
+	    const struct mx_dnsmsg_answer *a, bool ad)
 {
 	struct mx_lookup *l = q->l;
 	struct mx_dns_addrset *s = mx_dns_result_find_set(l->result, q->set);
@@ -371,7 +568,7 @@ handle_addr(struct query *q, enum mx_dns_status st, const char *words,
 			*slot = MX_DNS_TIMEOUT;
 			return;
 		}
-		send_query(l, q->qtype, a->owner, q->set, q->hops + a->hops);
+		send_query(l, q->qtype, a->owner, q->set, q->hops + a->hops, q->ad && ad);
 		return;
 	}
 	if (st == MX_DNS_OK && a->hops + q->hops > 0)
@@ -387,8 +584,101 @@ handle_addr(struct query *q, enum mx_dns_status st, const char *words,
 			st = MX_DNS_NODATA;	/* e.g. only other types in the answer */
 	}
 	*slot = st;
+	*(q->qtype == MX_DNS_T_A ? &s->a_secure : &s->aaaa_secure) = answer_secure(q, st, ad);
 	set_detail(s->detail, sizeof(s->detail), q->qtype == MX_DNS_T_A ? "A" : "AAAA", words);
 	sort_families(s);
+}
+
+/* handle_tlsa - the TLSA answer for an address set's name arrived (R16) */
+static void
+handle_tlsa(struct query *q, enum mx_dns_status st, const char *words,
+	    const struct mx_dnsmsg_answer *a, bool ad)
+{
+	struct mx_lookup *l = q->l;
+	struct mx_dns_addrset *s = mx_dns_result_find_set(l->result, q->set);
+	size_t	i;
+
+	if (s == NULL)
+		return;
+	if (st == MX_DNS_OK && a->alias_only) {
+		if (a->hops + q->hops > MX_DNS_MAX_CNAME_HOPS) {
+			s->tlsa_status = MX_DNS_CNAME_LOOP;
+			set_detail(s->tlsa_detail, sizeof(s->tlsa_detail), "TLSA",
+				   "alias chain too long or looping");
+			return;
+		}
+		if (l->expired) {
+			s->tlsa_status = MX_DNS_TIMEOUT;
+			return;
+		}
+		send_query(l, MX_DNS_T_TLSA, a->owner, q->set, q->hops + a->hops, q->ad && ad);
+		return;
+	}
+	if (st == MX_DNS_OK) {
+		for (i = 0; i < a->ntlsa; i++)
+			if (!mx_dns_addrset_add_tlsa(s, a->tlsa[i].usage, a->tlsa[i].selector,
+						     a->tlsa[i].mtype, a->tlsa[i].data,
+						     a->tlsa[i].len)) {
+				st = MX_DNS_FAIL;
+				words = "out of memory";
+				break;
+			}
+		if (a->ntlsa == 0 && st == MX_DNS_OK)
+			st = MX_DNS_NODATA;
+	}
+	s->tlsa_status = st;
+	s->tlsa_secure = answer_secure(q, st, ad);
+	set_detail(s->tlsa_detail, sizeof(s->tlsa_detail), "TLSA", words);
+}
+
+/*
+ * handle_txt - the TXT answer at _mta-sts.DOMAIN arrived (R17): count the
+ * records that start "v=STSv1" (RFC 8461 3.1) and keep the one if alone
+ */
+static void
+handle_txt(struct query *q, enum mx_dns_status st, const char *words,
+	   const struct mx_dnsmsg_answer *a, bool ad)
+{
+	struct mx_lookup *l = q->l;
+	struct mx_dns_result *r = l->result;
+	const struct mx_dnsmsg_txt *one = NULL;
+	size_t	i;
+
+	if (st == MX_DNS_OK && a->alias_only) {
+		if (a->hops + q->hops > MX_DNS_MAX_CNAME_HOPS) {
+			r->sts_status = MX_DNS_CNAME_LOOP;
+			set_detail(r->sts_detail, sizeof(r->sts_detail), "",
+				   "alias chain too long or looping");
+			return;
+		}
+		if (l->expired) {
+			r->sts_status = MX_DNS_TIMEOUT;
+			return;
+		}
+		send_query(l, MX_DNS_T_TXT, a->owner, NULL, q->hops + a->hops, q->ad && ad);
+		return;
+	}
+	if (st == MX_DNS_OK) {
+		for (i = 0; i < a->ntxt; i++)
+			if (a->txt[i].len >= 7 && memcmp(a->txt[i].text, "v=STSv1", 7) == 0) {
+				r->sts_records++;
+				one = &a->txt[i];
+			}
+		if (a->ntxt == 0)
+			st = MX_DNS_NODATA;
+	}
+	if (r->sts_records == 1) {
+		if (one->len >= sizeof(r->sts_txt))
+			set_detail(r->sts_detail, sizeof(r->sts_detail), "",
+				   "the v=STSv1 record is too long to be used");
+		else if (memchr(one->text, '\0', one->len) != NULL)
+			set_detail(r->sts_detail, sizeof(r->sts_detail), "",
+				   "the v=STSv1 record holds a NUL octet");
+		else
+			memcpy(r->sts_txt, one->text, one->len + 1);
+	}
+	r->sts_status = st;
+	set_detail(r->sts_detail, sizeof(r->sts_detail), "", words);
 }
 
 /* query_done - c-ares callback: classify, parse, follow up */
@@ -401,6 +691,7 @@ query_done(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 	enum mx_dns_status st;
 	const char *words;
 	char	why[120];
+	bool	ad = abuf != NULL && alen >= 12 && (abuf[3] & 0x20) != 0;
 
 	(void)timeouts;
 	if (q == NULL)
@@ -442,10 +733,12 @@ query_done(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 			words = why;
 		}
 	}
-	if (q->qtype == MX_DNS_T_MX)
-		handle_mx(q, st, words, &a);
-	else
-		handle_addr(q, st, words, &a);
+	switch (q->qtype) {
+	case MX_DNS_T_MX: handle_mx(q, st, words, &a, ad); break;
+	case MX_DNS_T_TLSA: handle_tlsa(q, st, words, &a, ad); break;
+	case MX_DNS_T_TXT: handle_txt(q, st, words, &a, ad); break;
+	default: handle_addr(q, st, words, &a, ad); break;
+	}
 	mx_dnsmsg_answer_free(&a);
 	l->pending--;
 	if (l->pending == 0)
@@ -609,10 +902,12 @@ lookup_begin(const struct mx_resolver_opts *opts, const char *domain, bool addre
 		l->opts.tries = 2;
 	if (l->opts.max_mx_records <= 0)
 		l->opts.max_mx_records = MX_MAX_MX_DEFAULT;
+	mx_rng_seed_fresh(&l->rng);
 	if (!lookup_channels(l, err, errlen)) {
 		lookup_destroy(l);
 		return NULL;
 	}
+	l->result->dnssec_trusted = servers_trusted(l);
 	if (addresses_only) {
 		l->result->mx_status = MX_DNS_NODATA;	/* as for an implicit MX */
 		l->pending++;				/* hold the phase open while starting */
@@ -623,7 +918,22 @@ lookup_begin(const struct mx_resolver_opts *opts, const char *domain, bool addre
 	}
 	l->phase = PHASE_MX;
 	l->deadline_ms = mx_clock_mono_ms() + phase_budget_ms(l);
-	send_query(l, MX_DNS_T_MX, domain, NULL, 0);
+	l->pending++;		/* hold the phase open while starting */
+	send_query(l, MX_DNS_T_MX, domain, NULL, 0, true);
+	if (l->opts.mta_sts) {
+		char	sts[MX_DOMAIN_MAX + 2];
+
+		/* beside the MX query: no extra round trip (R17) */
+		if (snprintf(sts, sizeof(sts), "_mta-sts.%s", domain) > MX_DOMAIN_MAX) {
+			l->result->sts_status = MX_DNS_FAIL;
+			snprintf(l->result->sts_detail, sizeof(l->result->sts_detail),
+				 "the _mta-sts name would be longer than 253 octets");
+		} else {
+			send_query(l, MX_DNS_T_TXT, sts, NULL, 0, true);
+		}
+	}
+	if (--l->pending == 0)
+		l->phase = PHASE_DONE;
 	return l;
 }
 

@@ -63,6 +63,14 @@ struct mx_resolver_opts {
 void	mx_resolver_opts_from_config(const struct mx_config *cfg, char *const *override,
 				     size_t noverride, struct mx_resolver_opts *o);
 
+/*
+ * mx_resolver_server_trusted - may the AD bit of server ("ADDR", "ADDR:PORT",
+ * "[V6]:PORT"; port 53 when absent) count: it is on loopback (127.0.0.0/8,
+ * ::1, or IPv4-mapped loopback) or listed in trusted ("ADDR" for any port,
+ * "ADDR:PORT" for that port only). False for a server that does not parse.
+ */
+bool	mx_resolver_server_trusted(const char *server, char *const *trusted, size_t ntrusted);
+
 struct mx_lookup;
 
 /* mx_resolver_library_init - once per process, before any lookup; false on failure */

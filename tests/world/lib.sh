@@ -6,6 +6,8 @@
 #                              fault-injecting responder on a free port;
 #                              sets MXT_<NAME>=127.0.0.1:PORT, or [::1]:PORT
 #                              when WORLD_LISTEN=::1
+#   world_start_dnssec DIR VAR ZONE=FILE[:MODE]...
+#                              validating Unbound with signed zones (dnssec.sh)
 #   world_stop                 stops everything started here
 #
 # Servers are also bounded by a lifetime (timeout / -t), so they stop by
@@ -158,3 +160,6 @@ world_stop() {
 	done
 	WORLD_PIDS=()
 }
+
+# the validating Unbound with signed zones: world_start_dnssec (DANE tests)
+. "$(dirname "${BASH_SOURCE[0]}")/dnssec.sh"
