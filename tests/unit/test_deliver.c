@@ -160,6 +160,9 @@ struct world {
 	int64_t	attempt_ms;		/* how long each fake session takes */
 	int	max_rcpts;		/* > 0: every server 452s the recipients after this many */
 	bool	eight_bit_unannounced;	/* every session sent 8-bit without BODY=8BITMIME */
+	char	needs[256];		/* per session "NEED:NAMES:NTLSA", space separated */
+	const char *tls_fail_addr;	/* this address fails TLS with tls_fail_type */
+	const char *tls_fail_type;
 };
 
 static int64_t
@@ -180,11 +183,12 @@ fake_attempt(void *arg, const struct mx_smtp_opts *o, const struct mx_ip *ip, in
 	size_t	i, n;
 	int	accepted;
 
-	(void)o;
 	(void)port;
 	(void)host;
 	(void)sp;
 	mx_ip_format(ip, text, sizeof(text));
+	snprintf(w->needs + strlen(w->needs), sizeof(w->needs) - strlen(w->needs), "%s%d:%zu:%zu",
+		 w->needs[0] ? " " : "", (int)o->tls.need, o->tls.nnames, o->tls.ntlsa);
 	w->now += w->attempt_ms;
 	snprintf(w->order + strlen(w->order), sizeof(w->order) - strlen(w->order), "%s%s",
 		 w->order[0] ? " " : "", text);
@@ -207,6 +211,17 @@ fake_attempt(void *arg, const struct mx_smtp_opts *o, const struct mx_ip *ip, in
 	if (res->kind == MX_FAIL_LOST)
 		snprintf(res->detail, sizeof(res->detail), "lost connection");
 	res->eight_bit_unannounced = w->eight_bit_unannounced;
+	if (res->kind != MX_FAIL_CONNECT && o->tls.need != MX_TLSNEED_NONE)
+		res->tls_result = o->tls.need == MX_TLSNEED_DANE ? MX_TLSRES_DANE :
+		    o->tls.need == MX_TLSNEED_VERIFY ? MX_TLSRES_VERIFIED : MX_TLSRES_TLS;
+	if (w->tls_fail_addr != NULL && strcmp(w->tls_fail_addr, text) == 0) {
+		res->stage = MX_STAGE_STARTTLS;
+		res->kind = MX_FAIL_TLS;
+		res->tls_result = MX_TLSRES_TLS;
+		snprintf(res->tls_failure, sizeof(res->tls_failure), "%s", w->tls_fail_type);
+		snprintf(res->detail, sizeof(res->detail), "Server certificate not verified");
+		return;
+	}
 	if (res->stage < MX_STAGE_RCPT)
 		return;
 	for (i = 0, accepted = 0; i < env->nrcpts; i++) {
@@ -1299,6 +1314,95 @@ test_R14_8bit_without_8bitmime_noted(void **state)
 	mx_plan_free(pl);
 }
 
+/* --- R15-R17: TLS in the walk --------------------------------------------- */
+
+/* journal_tls - "tls/tls_failure ..." of a domain's rows, in order */
+static void
+journal_tls(struct world *w, const char *domain, char *out, size_t len)
+{
+	char	cmd[512];
+	FILE   *fp;
+
+	snprintf(cmd, sizeof(cmd), "sqlite3 %s/journal.db \"select group_concat(ifnull(tls, '-') "
+		 "|| '/' || ifnull(tls_failure, '-'), ' ') from (select * from attempts where "
+		 "domain = '%s' order by id)\"", w->dir, domain);
+	fp = popen(cmd, "r");
+	assert_non_null(fp);
+	out[0] = '\0';
+	if (fgets(out, (int)len, fp) == NULL)
+		out[0] = '\0';
+	pclose(fp);
+	out[strcspn(out, "\n")] = '\0';
+}
+
+static void
+test_R15_each_host_gets_its_tls_and_a_failed_check_moves_on(void **state)
+{
+	struct world *w = *state;
+	struct script s[] = {
+		{ "192.0.2.1", MX_STAGE_DOT, MX_FAIL_NONE, 250, {0}, 0 },
+		{ "192.0.2.2", MX_STAGE_DOT, MX_FAIL_NONE, 250, {0}, 0 },
+	};
+	struct mx_plan *pl = new_plan("example.test");
+	struct mx_journal *j = journal(w);
+	struct mx_deliver_result r;
+	struct mx_plan_host *blocked, *verify, *dane;
+	char	rows[512], tls[512], line[1600];
+
+	w->scripts = s;
+	w->nscripts = 2;
+	add_host(pl, 5, "old.example.test", "192.0.2.9", NULL);
+	add_host(pl, 10, "mx1.example.test", "192.0.2.1", NULL);
+	add_host(pl, 20, "mx2.example.test", "192.0.2.2", NULL);
+	blocked = &pl->tiers[0].hosts[0];
+	verify = &pl->tiers[1].hosts[0];
+	dane = &pl->tiers[2].hosts[0];
+	/* the plan ruled old.example.test out (MTA-STS enforce), as plan.c does */
+	blocked->usable = false;
+	blocked->why_unusable = MX_UNUSABLE_TEMP;
+	blocked->tls_blocked = true;
+	snprintf(blocked->tls_failure, sizeof(blocked->tls_failure), "validation-failure");
+	mx_notes_add(&blocked->notes, "not in the MTA-STS policy of example.test; not used");
+	verify->tls = MX_HOST_TLS_SECURE;
+	dane->tls = MX_HOST_TLS_DANE;
+	dane->tlsa = calloc(1, sizeof(*dane->tlsa));
+	dane->tlsa[0].usage = 3;
+	dane->tlsa[0].data = calloc(1, 32);
+	dane->tlsa[0].len = 32;
+	dane->ntlsa = 1;
+	w->tls_fail_addr = "192.0.2.1";
+	w->tls_fail_type = "certificate-expired";
+	w->needs[0] = '\0';
+	run(w, pl, one_rcpt, 1, j, &r);
+	/* never the ruled-out host; secure = VERIFY with 3 names; DANE with its record */
+	assert_string_equal(w->order, "192.0.2.1 192.0.2.2");
+	assert_string_equal(w->needs, "3:3:0 4:1:1");
+	assert_int_equal(r.exit_status, EX_OK);
+	assert_string_equal(r.rcpt[0].tls, "dane");
+	journal_rows(w, "example.test", rows, sizeof(rows));
+	assert_string_equal(rows, "-:skipped:next_host starttls:tempfail:next_tier dot:delivered:done");
+	journal_tls(w, "example.test", tls, sizeof(tls));
+	assert_string_equal(tls, "-/validation-failure tls/certificate-expired dane/-");
+	mx_deliver_log_line(&r, 0, "Q1", "user@example.test", 1.0, line, sizeof(line));
+	assert_non_null(strstr(line, ", tls=dane, status=sent"));
+	mx_deliver_result_free(&r);
+	/* the last host fails its check too: 4.7.5, kept by the MTA */
+	w->tls_fail_addr = "192.0.2.2";
+	w->tls_fail_type = "tlsa-invalid";
+	verify->tls = MX_HOST_TLS_MAY;
+	s[0].stage = MX_STAGE_CONNECT;
+	s[0].kind = MX_FAIL_CONNECT;
+	run(w, pl, one_rcpt, 1, j, &r);
+	assert_int_equal(r.exit_status, EX_TEMPFAIL);
+	assert_string_equal(r.rcpt[0].dsn, "4.7.5");
+	assert_string_equal(r.rcpt[0].tls_failure, "tlsa-invalid");
+	mx_deliver_log_line(&r, 0, "Q1", "user@example.test", 1.0, line, sizeof(line));
+	assert_non_null(strstr(line, ", tls=tls/tlsa-invalid, status=deferred"));
+	mx_deliver_result_free(&r);
+	mx_journal_close(j);
+	mx_plan_free(pl);
+}
+
 int
 main(void)
 {
@@ -1309,6 +1413,8 @@ main(void)
 		cmocka_unit_test(test_R11_qmail_preset_defers_after_connecting),
 		cmocka_unit_test(test_R11_5xx_after_mail_bounces_and_5xx_greeting_is_temporary),
 		cmocka_unit_test(test_R11_starttls_stage_under_every_preset),
+		cmocka_unit_test_setup_teardown(test_R15_each_host_gets_its_tls_and_a_failed_check_moves_on,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_R11_primary_refused_goes_to_backup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_R11_greylisting_primary_per_preset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_R11_421_greeting_per_preset, setup, teardown),
