@@ -29,7 +29,10 @@
 #define PIPELINE_MAX_CMDS	32
 #define PIPELINE_MAX_BYTES	4096
 
-static SSL_CTX *tls_ctx;
+static SSL_CTX *tls_ctx;		/* unauthenticated: MAY, ENCRYPT */
+static SSL_CTX *tls_vctx;		/* verifying: VERIFY, DANE, MAY with check_names */
+static char *vctx_file, *vctx_path;	/* what tls_vctx was made with */
+static int vctx_min;
 
 struct conn {
 	int	fd;
@@ -72,8 +75,46 @@ mx_smtp_opts_from_config(const struct mx_config *cfg, const char *helo_name,
 	o->deadline_ms = cfg->smtp.time_limit > 0 ? mx_clock_mono_ms() + cfg->smtp.time_limit * 1000LL : 0;
 }
 
-/* mx_smtp_tls_init - the client context: any certificate (opportunistic);
- * made once, on the first handshake unless called earlier */
+/* mx_tls_result_name - the journal's words for a session's TLS */
+const char *
+mx_tls_result_name(enum mx_tls_result r)
+{
+	switch (r) {
+	case MX_TLSRES_NONE: return "none";
+	case MX_TLSRES_TLS: return "tls";
+	case MX_TLSRES_VERIFIED: return "verified";
+	case MX_TLSRES_DANE: return "dane";
+	}
+	return "none";
+}
+
+/* ctx_new - a client context: the minimum version, the write mode, no aborts */
+static SSL_CTX *
+ctx_new(int min_version, char *err, size_t errlen)
+{
+	SSL_CTX *ctx = mx_tls.SSL_CTX_new(mx_tls.TLS_client_method());
+
+	if (ctx == NULL) {
+		snprintf(err, errlen, "TLS: %s",
+			 mx_tls.ERR_reason_error_string(mx_tls.ERR_get_error()));
+		return NULL;
+	}
+	/* SSL_CTX_set_min_proto_version and SSL_CTX_set_mode, which are macros */
+	mx_tls.SSL_CTX_ctrl(ctx, SSL_CTRL_SET_MIN_PROTO_VERSION, min_version, NULL);
+	/*
+	 * Never abort the handshake on a bad certificate: the verifying
+	 * context judges SSL_get_verify_result() afterwards, so that the
+	 * failure has its reason and the session can say QUIT
+	 */
+	mx_tls.SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+	mx_tls.SSL_CTX_ctrl(ctx, SSL_CTRL_MODE, SSL_MODE_ENABLE_PARTIAL_WRITE |
+			    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER, NULL);
+	return ctx;
+}
+
+/* mx_smtp_tls_init - the unauthenticated client context: any certificate,
+ * TLS 1.0 and later (opportunistic and encrypt); made once, on the first
+ * handshake unless called earlier */
 bool
 mx_smtp_tls_init(char *err, size_t errlen)
 {
@@ -81,27 +122,92 @@ mx_smtp_tls_init(char *err, size_t errlen)
 		return true;
 	if (!mx_tlslib_load(err, errlen))
 		return false;
-	tls_ctx = mx_tls.SSL_CTX_new(mx_tls.TLS_client_method());
-	if (tls_ctx == NULL) {
-		snprintf(err, errlen, "TLS: %s",
-			 mx_tls.ERR_reason_error_string(mx_tls.ERR_get_error()));
-		return false;
-	}
-	/* SSL_CTX_set_min_proto_version and SSL_CTX_set_mode, which are macros */
-	mx_tls.SSL_CTX_ctrl(tls_ctx, SSL_CTRL_SET_MIN_PROTO_VERSION, TLS1_VERSION, NULL);
-	mx_tls.SSL_CTX_set_verify(tls_ctx, SSL_VERIFY_NONE, NULL);
-	mx_tls.SSL_CTX_ctrl(tls_ctx, SSL_CTRL_MODE, SSL_MODE_ENABLE_PARTIAL_WRITE |
-			    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER, NULL);
-	return true;
+	tls_ctx = ctx_new(TLS1_VERSION, err, errlen);
+	return tls_ctx != NULL;
 }
 
-/* mx_smtp_tls_free - free the context */
+/* opt_str - "" and NULL are both "not set" */
+static const char *
+opt_str(const char *s)
+{
+	return s != NULL && *s != '\0' ? s : NULL;
+}
+
+/* same_str - two optional strings are equal */
+static bool
+same_str(const char *a, const char *b)
+{
+	return a == NULL ? b == NULL : b != NULL && strcmp(a, b) == 0;
+}
+
+/*
+ * verify_ctx - the verifying context: the CAs of ca_file / ca_path (the
+ * system's when neither is set), o->min_version (TLS 1.2 when 0), DANE
+ * enabled. Made on first need and again when the settings change (tests
+ * do that; a delivery never does); NULL and err on failure
+ */
+static SSL_CTX *
+verify_ctx(const struct mx_smtp_opts *o, char *err, size_t errlen)
+{
+	const char *file = opt_str(o->ca_file), *path = opt_str(o->ca_path);
+	int	min = o->min_version > 0 ? o->min_version : TLS1_2_VERSION;
+	SSL_CTX *ctx;
+
+	if (tls_vctx != NULL && same_str(file, vctx_file) && same_str(path, vctx_path) &&
+	    min == vctx_min)
+		return tls_vctx;
+	if (!mx_tlslib_load(err, errlen))
+		return NULL;
+	if ((ctx = ctx_new(min, err, errlen)) == NULL)
+		return NULL;
+	if (file != NULL || path != NULL) {
+		if (mx_tls.SSL_CTX_load_verify_locations(ctx, file, path) != 1) {
+			unsigned long code = mx_tls.ERR_get_error();
+
+			snprintf(err, errlen, "cannot load the CA certificates of %s: %s",
+				 file != NULL ? file : path,
+				 code ? mx_tls.ERR_reason_error_string(code) : "unknown error");
+			goto fail;
+		}
+	} else if (mx_tls.SSL_CTX_set_default_verify_paths(ctx) != 1) {
+		snprintf(err, errlen, "cannot load the system's CA certificates");
+		goto fail;
+	}
+	if (mx_tls.SSL_CTX_dane_enable(ctx) <= 0) {
+		snprintf(err, errlen, "TLS: DANE is not available");
+		goto fail;
+	}
+	free(vctx_file);
+	free(vctx_path);
+	vctx_file = file != NULL ? strdup(file) : NULL;
+	vctx_path = path != NULL ? strdup(path) : NULL;
+	if ((file != NULL && vctx_file == NULL) || (path != NULL && vctx_path == NULL)) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	vctx_min = min;
+	if (tls_vctx != NULL)
+		mx_tls.SSL_CTX_free(tls_vctx);
+	tls_vctx = ctx;
+	return ctx;
+fail:
+	mx_tls.ERR_clear_error();
+	mx_tls.SSL_CTX_free(ctx);
+	return NULL;
+}
+
+/* mx_smtp_tls_free - free the contexts */
 void
 mx_smtp_tls_free(void)
 {
 	if (tls_ctx != NULL)
 		mx_tls.SSL_CTX_free(tls_ctx);
-	tls_ctx = NULL;
+	if (tls_vctx != NULL)
+		mx_tls.SSL_CTX_free(tls_vctx);
+	tls_ctx = tls_vctx = NULL;
+	free(vctx_file);
+	free(vctx_path);
+	vctx_file = vctx_path = NULL;
 }
 
 /* wait_fd - poll for events until the deadline; 1 ready, 0 timeout, -1 error */
@@ -357,46 +463,6 @@ conn_close(struct conn *c)
 	c->len = c->pos = 0;
 }
 
-/* tls_start - the TLS handshake after 220 to STARTTLS */
-static bool
-tls_start(struct conn *c, const char *host)
-{
-	c->len = c->pos = 0;		/* no plaintext survives STARTTLS */
-	/* the context is made on first use: creating it costs more CPU than
-	 * the rest of a delivery, and a server that offers no STARTTLS never
-	 * needs it */
-	if (!mx_smtp_tls_init(c->why, sizeof(c->why)))
-		return false;
-	if ((c->ssl = mx_tls.SSL_new(tls_ctx)) == NULL) {
-		snprintf(c->why, sizeof(c->why), "TLS not available");
-		return false;
-	}
-	mx_tls.SSL_set_fd(c->ssl, c->fd);
-	if (host != NULL && host[0] != '\0')
-		mx_tls.SSL_ctrl(c->ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
-				(void *)host);	/* SSL_set_tlsext_host_name */
-	for (;;) {
-		int	rc = mx_tls.SSL_connect(c->ssl), e, w;
-
-		if (rc == 1)
-			return true;
-		e = mx_tls.SSL_get_error(c->ssl, rc);
-		if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
-			unsigned long code = mx_tls.ERR_get_error();
-
-			snprintf(c->why, sizeof(c->why), "TLS handshake failed: %s",
-				 code ? mx_tls.ERR_reason_error_string(code) : "connection closed");
-			mx_tls.ERR_clear_error();
-			return false;
-		}
-		w = wait_fd(c, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT);
-		if (w <= 0) {
-			snprintf(c->why, sizeof(c->why), "TLS handshake timed out");
-			return false;
-		}
-	}
-}
-
 /* has_non_ascii - does s need SMTPUTF8 */
 static bool
 has_non_ascii(const char *s)
@@ -417,6 +483,235 @@ fail_at(struct mx_smtp_result *res, enum mx_stage stage, enum mx_failure_kind ki
 	if (reply != NULL)
 		res->reply = *reply;
 	snprintf(res->detail, sizeof(res->detail), "%s", detail ? detail : "");
+}
+
+/* usable_tlsa - RFC 7672 3.1: DANE-TA(2) or DANE-EE(3), selector 0 or 1, matching type 0-2 */
+static bool
+usable_tlsa(const struct mx_dns_tlsa *t)
+{
+	return (t->usage == 2 || t->usage == 3) && t->selector <= 1 && t->mtype <= 2 &&
+	    t->data != NULL && t->len > 0;
+}
+
+/*
+ * effective_need - what the session must have: DANE without a usable TLSA
+ * record is mandatory unauthenticated TLS (RFC 7672 2.2)
+ */
+static enum mx_tls_need
+effective_need(const struct mx_smtp_tls *t)
+{
+	size_t	i;
+
+	if (t->need != MX_TLSNEED_DANE)
+		return t->need;
+	for (i = 0; i < t->ntlsa; i++)
+		if (usable_tlsa(&t->tlsa[i]))
+			return MX_TLSNEED_DANE;
+	return MX_TLSNEED_ENCRYPT;
+}
+
+/* verify_failure - the RFC 8460 result type for a certificate verification error */
+static const char *
+verify_failure(long vr)
+{
+	switch (vr) {
+	case X509_V_ERR_HOSTNAME_MISMATCH:
+		return "certificate-host-mismatch";
+	case X509_V_ERR_CERT_HAS_EXPIRED:
+	case X509_V_ERR_CERT_NOT_YET_VALID:
+		return "certificate-expired";
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+		return "certificate-not-trusted";
+	default:
+		return "validation-failure";
+	}
+}
+
+/* is_ip - an address literal, which is never a TLS name (RFC 6066 3) */
+static bool
+is_ip(const char *host)
+{
+	struct mx_ip ip;
+
+	return mx_ip_parse(host, &ip);
+}
+
+/*
+ * add_names - the names the certificate may carry: tls.names, or the
+ * host when there are none; the first replaces what was set unless
+ * add_only (DANE: SSL_dane_enable set the base domain first)
+ */
+static bool
+add_names(SSL *ssl, const struct mx_smtp_tls *t, const char *host, bool add_only)
+{
+	size_t	i;
+
+	mx_tls.SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+	if (t->nnames == 0)
+		return add_only || mx_tls.SSL_set1_host(ssl, host) == 1;
+	for (i = 0; i < t->nnames; i++) {
+		int	ok = i == 0 && !add_only ? mx_tls.SSL_set1_host(ssl, t->names[i]) :
+			    mx_tls.SSL_add1_host(ssl, t->names[i]);
+
+		if (ok != 1)
+			return false;
+	}
+	return true;
+}
+
+/* dane_setup - DANE for this session: the base domain, the names, the usable records; how many */
+static int
+dane_setup(SSL *ssl, const struct mx_smtp_tls *t, const char *host)
+{
+	size_t	i;
+	int	added = 0;
+
+	if (mx_tls.SSL_dane_enable(ssl, host) <= 0)
+		return -1;
+	/* DANE-EE(3) binds the key, not a name (RFC 7672 3.1.1) */
+	mx_tls.SSL_dane_set_flags(ssl, DANE_FLAG_NO_DANE_EE_NAMECHECKS);
+	if (!add_names(ssl, t, host, true))
+		return -1;
+	for (i = 0; i < t->ntlsa; i++) {
+		const struct mx_dns_tlsa *r = &t->tlsa[i];
+
+		/* a malformed record is unusable, not an error (RFC 7671 4.1) */
+		if (usable_tlsa(r) && mx_tls.SSL_dane_tlsa_add(ssl, r->usage, r->selector, r->mtype,
+							       r->data, r->len) > 0)
+			added++;
+	}
+	mx_tls.ERR_clear_error();
+	return added;
+}
+
+/* What came of STARTTLS's handshake. */
+enum tls_outcome {
+	TLS_UP,			/* encrypted, and authenticated as the need asks */
+	TLS_BROKEN,		/* no TLS session: c->why */
+	TLS_UNAUTHENTICATED	/* encrypted but short of the need: res says why */
+};
+
+/* judge - the handshake is done: does the session meet its need? res says */
+static enum tls_outcome
+judge(SSL *ssl, enum mx_tls_need need, bool check_names, bool dane,
+      struct mx_smtp_result *res)
+{
+	long	vr = mx_tls.SSL_get_verify_result(ssl);
+	const char *type;
+	char	detail[sizeof(res->detail)];
+
+	res->tls_result = MX_TLSRES_TLS;
+	if (need == MX_TLSNEED_DANE && dane) {
+		if (vr == X509_V_OK && mx_tls.SSL_get0_dane_authority(ssl, NULL, NULL) >= 0) {
+			res->tls_result = MX_TLSRES_DANE;
+			return TLS_UP;
+		}
+		/* DANE-TA(2) checks the name; an expired chain is not a TLSA mismatch */
+		type = vr == X509_V_ERR_HOSTNAME_MISMATCH || vr == X509_V_ERR_CERT_HAS_EXPIRED ||
+		    vr == X509_V_ERR_CERT_NOT_YET_VALID ? verify_failure(vr) : "tlsa-invalid";
+		if (strcmp(type, "tlsa-invalid") == 0)
+			snprintf(detail, sizeof(detail), "TLSA records did not match the server "
+				 "certificate (%s)", vr == X509_V_OK ? "no DANE authority" :
+				 mx_tls.X509_verify_cert_error_string(vr));
+		else
+			snprintf(detail, sizeof(detail), "Server certificate not verified: %s",
+				 mx_tls.X509_verify_cert_error_string(vr));
+	} else if (need == MX_TLSNEED_VERIFY || (need == MX_TLSNEED_MAY && check_names)) {
+		if (vr == X509_V_OK) {
+			res->tls_result = MX_TLSRES_VERIFIED;
+			return TLS_UP;
+		}
+		type = verify_failure(vr);
+		if (need == MX_TLSNEED_MAY) {
+			/* MTA-STS testing: noted, not enforced */
+			snprintf(res->tls_failure, sizeof(res->tls_failure), "%s", type);
+			return TLS_UP;
+		}
+		snprintf(detail, sizeof(detail), "Server certificate not verified: %s",
+			 mx_tls.X509_verify_cert_error_string(vr));
+	} else
+		return TLS_UP;
+	fail_at(res, MX_STAGE_STARTTLS, MX_FAIL_TLS, NULL, detail);
+	snprintf(res->tls_failure, sizeof(res->tls_failure), "%s", type);
+	return TLS_UNAUTHENTICATED;
+}
+
+/*
+ * tls_start - the TLS handshake after 220 to STARTTLS, with ctx (the
+ * unauthenticated context when NULL), then the judgement of the certificate
+ */
+static enum tls_outcome
+tls_start(struct conn *c, const struct mx_smtp_opts *o, enum mx_tls_need need, SSL_CTX *ctx,
+	  const char *host, struct mx_smtp_result *res)
+{
+	bool	sni = host != NULL && host[0] != '\0' && !is_ip(host), dane = false;
+
+	c->len = c->pos = 0;		/* no plaintext survives STARTTLS */
+	/* the context is made on first use: creating it costs more CPU than
+	 * the rest of a delivery, and a server that offers no STARTTLS never
+	 * needs it */
+	if (ctx == NULL) {
+		if (!mx_smtp_tls_init(c->why, sizeof(c->why)))
+			return TLS_BROKEN;
+		ctx = tls_ctx;
+	}
+	if ((c->ssl = mx_tls.SSL_new(ctx)) == NULL) {
+		snprintf(c->why, sizeof(c->why), "TLS not available");
+		return TLS_BROKEN;
+	}
+	mx_tls.SSL_set_fd(c->ssl, c->fd);
+	if (sni)
+		mx_tls.SSL_ctrl(c->ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+				(void *)host);	/* SSL_set_tlsext_host_name */
+	if (need == MX_TLSNEED_DANE) {
+		int	n = dane_setup(c->ssl, &o->tls, host != NULL ? host : "");
+
+		if (n < 0) {
+			snprintf(c->why, sizeof(c->why), "TLS: cannot set up DANE");
+			mx_tls.ERR_clear_error();
+			return TLS_BROKEN;
+		}
+		dane = n > 0;	/* none taken: unauthenticated TLS (RFC 7672 2.2) */
+	} else if (need == MX_TLSNEED_VERIFY || (need == MX_TLSNEED_MAY && o->tls.check_names)) {
+		if (!add_names(c->ssl, &o->tls, host != NULL ? host : "", false)) {
+			snprintf(c->why, sizeof(c->why), "TLS: cannot set the names to verify");
+			mx_tls.ERR_clear_error();
+			return TLS_BROKEN;
+		}
+	}
+	for (;;) {
+		int	rc = mx_tls.SSL_connect(c->ssl), e, w;
+
+		if (rc == 1)
+			break;
+		e = mx_tls.SSL_get_error(c->ssl, rc);
+		if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
+			unsigned long code = mx_tls.ERR_get_error();
+
+			snprintf(c->why, sizeof(c->why), "TLS handshake failed: %s",
+				 code ? mx_tls.ERR_reason_error_string(code) : "connection closed");
+			mx_tls.ERR_clear_error();
+			return TLS_BROKEN;
+		}
+		w = wait_fd(c, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT);
+		if (w <= 0) {
+			snprintf(c->why, sizeof(c->why), "TLS handshake timed out");
+			return TLS_BROKEN;
+		}
+	}
+	res->tls = true;
+	{
+		const SSL_CIPHER *cipher = mx_tls.SSL_get_current_cipher(c->ssl);
+
+		snprintf(res->tls_info, sizeof(res->tls_info), "%s with cipher %s",
+			 mx_tls.SSL_get_version(c->ssl),
+			 cipher != NULL ? mx_tls.SSL_CIPHER_get_name(cipher) : "(none)");
+	}
+	return judge(c->ssl, need, o->tls.check_names, dane, res);
 }
 
 /* command - send a line and read its reply within the stage's deadline */
@@ -489,6 +784,7 @@ session(const struct mx_smtp_opts *o, const struct mx_ip *ip, int port, const ch
 	size_t	i, naccepted = 0, cap, mailcap, next = 0, group[PIPELINE_MAX_CMDS];
 	bool	esmtp = false, pipelining, utf8 = has_non_ascii(env->sender), again = true;
 	bool	eightbit, mail_done = false, data_sent = false;
+	enum mx_tls_need need = effective_need(&o->tls);
 	long long size_limit;
 	int	stage;
 
@@ -530,8 +826,18 @@ session(const struct mx_smtp_opts *o, const struct mx_ip *ip, int port, const ch
 	if (!ehlo(&c, o, reply, &esmtp, res))
 		goto quit_if_open;
 
-	if (o->tls.need != MX_TLSNEED_NONE && allow_tls) {
+	if (need != MX_TLSNEED_NONE && allow_tls) {
 		if (esmtp && mx_smtp_reply_has(reply, "STARTTLS")) {
+			SSL_CTX *ctx = NULL;	/* the unauthenticated one */
+			char	why[sizeof(res->detail)];
+
+			if (need >= MX_TLSNEED_VERIFY || (need == MX_TLSNEED_MAY && o->tls.check_names)) {
+				/* before STARTTLS: a local problem is not the server's */
+				if ((ctx = verify_ctx(o, why, sizeof(why))) == NULL) {
+					fail_at(res, MX_STAGE_STARTTLS, MX_FAIL_LOCAL, NULL, why);
+					goto quit;
+				}
+			}
 			if (!command(&c, o, MX_STAGE_STARTTLS, "STARTTLS\r\n", tlsreply)) {
 				fail_at(res, MX_STAGE_STARTTLS, c.fail, NULL, c.why);
 				goto out;
@@ -542,26 +848,42 @@ session(const struct mx_smtp_opts *o, const struct mx_ip *ip, int port, const ch
 				goto out;
 			}
 			if (tlsreply->code != 220) {
-				if (o->tls.need >= MX_TLSNEED_ENCRYPT) {
-					fail_at(res, MX_STAGE_STARTTLS, MX_FAIL_REPLY, tlsreply, "");
+				if (need >= MX_TLSNEED_ENCRYPT) {
+					snprintf(why, sizeof(why), "TLS is required, but host %.80s refused "
+						 "to start TLS: %d %.100s", host, tlsreply->code,
+						 tlsreply->text);
+					fail_at(res, MX_STAGE_STARTTLS, MX_FAIL_TLS, tlsreply, why);
+					snprintf(res->tls_failure, sizeof(res->tls_failure),
+						 "starttls-not-supported");
 					goto quit;
 				}
 				/* opportunistic: carry on in plaintext on this connection */
 			} else {
 				set_deadline(&c, o->timeout_ms[MX_STAGE_STARTTLS]);
-				if (!tls_start(&c, host)) {
+				switch (tls_start(&c, o, need, ctx, host, res)) {
+				case TLS_BROKEN:
 					fail_at(res, MX_STAGE_STARTTLS, MX_FAIL_TLS, NULL, c.why);
 					/* opportunistic TLS falls back to a plaintext session */
-					again = o->tls.need >= MX_TLSNEED_ENCRYPT;
+					again = need >= MX_TLSNEED_ENCRYPT;
+					if (again)
+						snprintf(res->tls_failure, sizeof(res->tls_failure),
+							 "validation-failure");
 					goto out;
+				case TLS_UNAUTHENTICATED:
+					goto quit;	/* QUIT, over TLS: nothing else */
+				case TLS_UP:
+					break;
 				}
-				res->tls = true;
 				if (!ehlo(&c, o, reply, &esmtp, res))
 					goto quit_if_open;
 			}
-		} else if (o->tls.need >= MX_TLSNEED_ENCRYPT) {
-			fail_at(res, MX_STAGE_STARTTLS, MX_FAIL_TLS, NULL,
-				"STARTTLS is required (smtp.starttls = require) but not offered");
+		} else if (need >= MX_TLSNEED_ENCRYPT) {
+			char	why[sizeof(res->detail)];
+
+			snprintf(why, sizeof(why), "TLS is required, but was not offered by host %.150s",
+				 host);
+			fail_at(res, MX_STAGE_STARTTLS, MX_FAIL_TLS, NULL, why);
+			snprintf(res->tls_failure, sizeof(res->tls_failure), "starttls-not-supported");
 			goto quit;
 		}
 	}
@@ -786,6 +1108,9 @@ mx_smtp_attempt(const struct mx_smtp_opts *o, const struct mx_ip *ip, int port,
 		session(o, ip, port, host, env, pending, sp, rcpt, res, false);
 		if (res->kind != MX_FAIL_NONE && res->detail[0] == '\0')
 			snprintf(res->detail, sizeof(res->detail), "after %.160s, in plaintext", first);
+		/* MTA-STS testing mode reports the failed handshake */
+		if (o->tls.check_names && res->tls_failure[0] == '\0')
+			snprintf(res->tls_failure, sizeof(res->tls_failure), "validation-failure");
 	}
 	res->duration_ms = mx_clock_mono_ms() - start;
 }

@@ -13,9 +13,17 @@
  * where the session ended, how, with which reply, and what happened to each
  * recipient. No policy here: fallback.c decides what comes next.
  *
+ * TLS per o->tls.need: MAY and ENCRYPT take any certificate; VERIFY checks
+ * the chain against the CAs (ca_file / ca_path, else the system's) and the
+ * name against tls.names; DANE authenticates by the TLSA records (RFC 7672,
+ * OpenSSL's DANE). When a required TLS is not offered, refused, broken or
+ * not authenticated, the session ends at STARTTLS with MX_FAIL_TLS and an
+ * RFC 8460 tls_failure; nothing but QUIT is sent after that.
+ *
  * Ownership: the caller owns every struct passed in; mx_smtp_tls_init()
- * makes the process's TLS context (the first STARTTLS does it when nobody
- * did before), freed with mx_smtp_tls_free().
+ * makes the process's unauthenticated TLS context (the first STARTTLS does
+ * it when nobody did before); the verifying context is made by the first
+ * session that needs it; mx_smtp_tls_free() frees both.
  */
 #ifndef MXTIER_SMTP_H
 #define MXTIER_SMTP_H
@@ -132,10 +140,10 @@ struct mx_smtp_result {
 void	mx_smtp_opts_from_config(const struct mx_config *cfg, const char *helo_name,
 				 struct mx_smtp_opts *o);
 
-/* mx_smtp_tls_init - the client TLS context (once); false and err on failure */
+/* mx_smtp_tls_init - the unauthenticated client TLS context (once); false and err on failure */
 bool	mx_smtp_tls_init(char *err, size_t errlen);
 
-/* mx_smtp_tls_free - free the TLS context */
+/* mx_smtp_tls_free - free the TLS contexts */
 void	mx_smtp_tls_free(void);
 
 /*

@@ -28,6 +28,12 @@ static const struct {
 	ENTRY(SSL_ctrl), ENTRY(SSL_set_fd), ENTRY(SSL_connect), ENTRY(SSL_read),
 	ENTRY(SSL_write), ENTRY(SSL_get_error), ENTRY(ERR_get_error),
 	ENTRY(ERR_reason_error_string), ENTRY(ERR_clear_error),
+	ENTRY(SSL_CTX_load_verify_locations), ENTRY(SSL_CTX_set_default_verify_paths),
+	ENTRY(SSL_set1_host), ENTRY(SSL_add1_host), ENTRY(SSL_set_hostflags),
+	ENTRY(SSL_get_verify_result), ENTRY(X509_verify_cert_error_string),
+	ENTRY(SSL_CTX_dane_enable), ENTRY(SSL_dane_enable), ENTRY(SSL_dane_tlsa_add),
+	ENTRY(SSL_dane_set_flags), ENTRY(SSL_get0_dane_authority), ENTRY(SSL_get_version),
+	ENTRY(SSL_get_current_cipher), ENTRY(SSL_CIPHER_get_name),
 };
 #undef ENTRY
 

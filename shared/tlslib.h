@@ -8,7 +8,10 @@
  * mx_tlslib_load() dlopen()s libssl.so.N (N: the major version of the
  * OpenSSL headers mxtier was built with) on first use and fills mx_tls with
  * the functions smtp.c calls, each typed from the OpenSSL headers, so a
- * mismatch is a compile error. The packaging must depend on libssl3.
+ * mismatch is a compile error. libcrypto's functions are found through
+ * libssl's handle (dlsym searches the dependencies of the library it
+ * was given). Many SSL_* "functions" are macros over SSL_ctrl and
+ * SSL_CTX_ctrl: callers call those. The packaging must depend on libssl3.
  *
  * Ownership: the library handle lives until the process exits (OpenSSL is
  * never unloaded; its own exit handler cleans up).
@@ -21,6 +24,8 @@
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #define MX_TLS_FN(name) __typeof__(name) *name
 struct mx_tls_api {
@@ -40,6 +45,24 @@ struct mx_tls_api {
 	MX_TLS_FN(ERR_get_error);
 	MX_TLS_FN(ERR_reason_error_string);
 	MX_TLS_FN(ERR_clear_error);
+	/* certificate verification (R15) */
+	MX_TLS_FN(SSL_CTX_load_verify_locations);
+	MX_TLS_FN(SSL_CTX_set_default_verify_paths);
+	MX_TLS_FN(SSL_set1_host);
+	MX_TLS_FN(SSL_add1_host);
+	MX_TLS_FN(SSL_set_hostflags);
+	MX_TLS_FN(SSL_get_verify_result);
+	MX_TLS_FN(X509_verify_cert_error_string);	/* libcrypto */
+	/* DANE (R16, RFC 7672) */
+	MX_TLS_FN(SSL_CTX_dane_enable);
+	MX_TLS_FN(SSL_dane_enable);
+	MX_TLS_FN(SSL_dane_tlsa_add);
+	MX_TLS_FN(SSL_dane_set_flags);
+	MX_TLS_FN(SSL_get0_dane_authority);
+	/* what the session came to: "TLSv1.3 with cipher ..." */
+	MX_TLS_FN(SSL_get_version);
+	MX_TLS_FN(SSL_get_current_cipher);
+	MX_TLS_FN(SSL_CIPHER_get_name);
 };
 #undef MX_TLS_FN
 

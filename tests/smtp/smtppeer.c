@@ -3,7 +3,7 @@
  *
  * SYNOPSIS
  *	smtppeer -l ADDR -p PORT -s SCRIPT [-S LATER_SCRIPT] [-t LIFETIME]
- *		 [-n MAXCONN] [-c CERT.pem -k KEY.pem] [-d DUMPFILE] [-L LOGFILE]
+ *		 [-n MAXCONN] [-c CERT.pem -k KEY.pem [-V 1.2|1.3]] [-d DUMPFILE] [-L LOGFILE]
  *
  * DESCRIPTION
  *	smtppeer plays the server side of an SMTP session from a script, for
@@ -26,6 +26,8 @@
  *	-n N	 exit after N connections (default 20)
  *	-c FILE	 certificate chain (PEM) for starttls
  *	-k FILE	 private key (PEM) for starttls
+ *	-V VER	 the newest TLS version to speak: 1.2 or 1.3 (default: what
+ *		 OpenSSL offers); lets a test refuse a client's minimum
  *	-d FILE	 the messages that "data" receives are appended here, exactly
  *		 as received after un-stuffing the dots: CRLF stays CRLF.
  *		 Each message adds exactly the octets its transcript line
@@ -868,9 +870,14 @@ listen_on(const char *addr, long port, long *bound)
 
 /* tls_setup - the server context from -c and -k */
 static void
-tls_setup(const char *cert, const char *key)
+tls_setup(const char *cert, const char *key, int max_version)
 {
 	tls_ctx = SSL_CTX_new(TLS_server_method());
+	if (tls_ctx != NULL && max_version != 0 &&
+	    SSL_CTX_set_max_proto_version(tls_ctx, max_version) != 1) {
+		fprintf(stderr, "smtppeer: cannot limit TLS to version %#x\n", max_version);
+		exit(2);
+	}
 	if (tls_ctx == NULL ||
 	    SSL_CTX_use_certificate_chain_file(tls_ctx, cert) != 1 ||
 	    SSL_CTX_use_PrivateKey_file(tls_ctx, key, SSL_FILETYPE_PEM) != 1 ||
@@ -927,9 +934,9 @@ main(int argc, char **argv)
 	struct script sc_first, sc_later;
 	long	port = -1, lifetime = 60, maxconn = 20, bound = 0;
 	struct sigaction sa;
-	int	opt, lfd, nconn = 0;
+	int	opt, lfd, nconn = 0, max_version = 0;
 
-	while ((opt = getopt(argc, argv, "l:p:s:S:t:n:c:k:d:L:")) != -1) {
+	while ((opt = getopt(argc, argv, "l:p:s:S:t:n:c:k:V:d:L:")) != -1) {
 		switch (opt) {
 		case 'l': addr = optarg; break;
 		case 'p': port = number(optarg, 65535); if (port < 0) usage(); break;
@@ -939,6 +946,14 @@ main(int argc, char **argv)
 		case 'n': maxconn = number(optarg, 1000000); if (maxconn <= 0) usage(); break;
 		case 'c': cert = optarg; break;
 		case 'k': key = optarg; break;
+		case 'V':
+			if (strcmp(optarg, "1.2") == 0)
+				max_version = TLS1_2_VERSION;
+			else if (strcmp(optarg, "1.3") == 0)
+				max_version = TLS1_3_VERSION;
+			else
+				usage();
+			break;
 		case 'd': dump_path = optarg; break;
 		case 'L': log_path = optarg; break;
 		default: usage();
@@ -952,7 +967,7 @@ main(int argc, char **argv)
 	else
 		sc_later = sc_first;
 	if (cert != NULL)
-		tls_setup(cert, key);
+		tls_setup(cert, key, max_version);
 	if (log_path != NULL && (logfp = fopen(log_path, "a")) == NULL)
 		die("%s: %s", log_path, strerror(errno));
 

@@ -11,10 +11,13 @@
  *		 directory) for what smtp-sink cannot do; ready when it prints
  *		 "smtppeer ready PORT". Its transcript (-L) shows what the
  *		 client sent; its dump (-d) holds each message exactly.
- * Each peer listens on its own 127.0.0.1xx address. The TLS certificate
- * is made with the openssl command when the group starts and removed with
- * the temporary folder at the end ($MXT_KEEP=1 keeps it). Messages reach
- * mx_smtp_attempt() through a memory spool read from a pipe.
+ * Each peer listens on its own 127.0.0.1xx address. The TLS certificates
+ * (a test CA, good ones for mx.test and mx.sub.example.test, a wrong-name,
+ * an expired and a self-signed one, and their TLSA data) are made by
+ * tests/tls/certs.sh ($MXT_CERTS_SH) with the openssl command when the group
+ * starts and removed with the temporary folder at the end ($MXT_KEEP=1
+ * keeps it). Messages reach mx_smtp_attempt() through a memory spool read
+ * from a pipe.
  *
  * Timing is never asserted: the timeout tests check where and how the
  * session ended; a client that ignored its deadline would hang until the
@@ -67,6 +70,7 @@ struct peer {
 
 struct fixture {
 	char	dir[DIR_MAX];		/* this test's folder */
+	const char *host;		/* the MX host name the attempts give: "mx.test" */
 	struct peer peers[MAX_PEERS];
 	int	npeers;
 	int	nfiles;
@@ -79,8 +83,8 @@ struct run {
 };
 
 static char topdir[TOP_MAX];
-static char certfile[FILE_MAX], keyfile[FILE_MAX];
-static const char *peer_bin, *sink_bin;
+static char certdir[DIR_MAX], certfile[FILE_MAX], cafile[FILE_MAX];
+static const char *peer_bin, *sink_bin, *certs_sh;
 static pid_t children[MAX_CHILDREN];
 static int ntests, next_addr;
 
@@ -374,14 +378,18 @@ sink_start(struct fixture *fx, ...)
 }
 
 /*
- * peer_start - smtppeer running script (and later for the connections after
- * the first, if not NULL), with TLS when tls
+ * peer_start_cert - smtppeer running script (and later for the connections
+ * after the first, if not NULL), with TLS when cert is not NULL: the
+ * certificate cert.pem and key cert.key of certs.sh ("mx.test", "expired"),
+ * speaking TLS versions up to maxver ("1.2") when not NULL
  */
 static struct peer *
-peer_start(struct fixture *fx, const char *script, const char *later, bool tls)
+peer_start_cert(struct fixture *fx, const char *script, const char *later, const char *cert,
+		const char *maxver)
 {
 	struct peer *pr = new_peer(fx);
 	char   *argv[32], spath[FILE_MAX], lpath[FILE_MAX], line[128];
+	char	cpath[FILE_MAX], kpath[FILE_MAX];
 	size_t	len = 0;
 	int	n = 0, fd;
 	long long until;
@@ -408,11 +416,17 @@ peer_start(struct fixture *fx, const char *script, const char *later, bool tls)
 	argv[n++] = pr->dump;
 	argv[n++] = "-L";
 	argv[n++] = pr->log;
-	if (tls) {
+	if (cert != NULL) {
+		snprintf(cpath, sizeof(cpath), "%s/%s.pem", certdir, cert);
+		snprintf(kpath, sizeof(kpath), "%s/%s.key", certdir, cert);
 		argv[n++] = "-c";
-		argv[n++] = certfile;
+		argv[n++] = cpath;
 		argv[n++] = "-k";
-		argv[n++] = keyfile;
+		argv[n++] = kpath;
+	}
+	if (maxver != NULL) {
+		argv[n++] = "-V";
+		argv[n++] = (char *)maxver;
 	}
 	argv[n] = NULL;
 	pr->pid = spawn(argv, &fd, false);
@@ -435,6 +449,13 @@ peer_start(struct fixture *fx, const char *script, const char *later, bool tls)
 	if (sscanf(line, "smtppeer ready %d", &pr->port) != 1 || pr->port <= 0)
 		fail_msg("smtppeer said \"%s\"", line);
 	return pr;
+}
+
+/* peer_start - peer_start_cert with the good mx.test certificate when tls */
+static struct peer *
+peer_start(struct fixture *fx, const char *script, const char *later, bool tls)
+{
+	return peer_start_cert(fx, script, later, tls ? "mx.test" : NULL, NULL);
 }
 
 /* peers_stop - stop every peer of the test (their files stay) */
@@ -641,7 +662,7 @@ attempt(struct fixture *fx, const struct peer *pr, const struct mx_smtp_opts *o,
 	assert_true(n <= 4);
 	assert_true(mx_ip_parse(pr->addr, &ip));
 	memset(r, 0x5A, sizeof(*r));	/* the attempt must set everything it reports */
-	mx_smtp_attempt(o, &ip, pr->port, "mx.test", &env, pending ? pending : all, sp, r->rcpt,
+	mx_smtp_attempt(o, &ip, pr->port, fx->host, &env, pending ? pending : all, sp, r->rcpt,
 			&r->res);
 	mx_spool_free(sp);
 }
@@ -739,9 +760,7 @@ static int
 group_setup(void **state)
 {
 	const char *tmp = getenv("TMPDIR");
-	char   *req[] = { "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
-			  "-subj", "/CN=mx.test", "-days", "2", "-keyout", keyfile,
-			  "-out", certfile, NULL };
+	char   *certs[] = { "bash", NULL, certdir, "mx.test", "mx.sub.example.test", NULL };
 
 	(void)state;
 	atexit(kill_children);
@@ -749,6 +768,10 @@ group_setup(void **state)
 	peer_bin = getenv("MXT_SMTPPEER");
 	if (peer_bin == NULL || *peer_bin == '\0')
 		peer_bin = "tests/smtp/smtppeer";
+	certs_sh = getenv("MXT_CERTS_SH");
+	if (certs_sh == NULL || *certs_sh == '\0')
+		certs_sh = "tests/tls/certs.sh";
+	certs[1] = (char *)certs_sh;
 	sink_bin = getenv("MXT_SMTP_SINK");
 	if (sink_bin == NULL || *sink_bin == '\0')
 		sink_bin = "/usr/sbin/smtp-sink";
@@ -769,10 +792,11 @@ group_setup(void **state)
 		fprintf(stderr, "test_smtp: mkdtemp %s: %s\n", topdir, strerror(errno));
 		return -1;
 	}
-	snprintf(certfile, sizeof(certfile), "%s/cert.pem", topdir);
-	snprintf(keyfile, sizeof(keyfile), "%s/key.pem", topdir);
-	if (!run_quiet(req) || access(certfile, R_OK) != 0) {
-		fprintf(stderr, "test_smtp: openssl req could not make a test certificate\n");
+	snprintf(certdir, sizeof(certdir), "%s/certs", topdir);
+	snprintf(certfile, sizeof(certfile), "%s/mx.test.pem", certdir);
+	snprintf(cafile, sizeof(cafile), "%s/ca.pem", certdir);
+	if (!run_quiet(certs) || access(certfile, R_OK) != 0 || access(cafile, R_OK) != 0) {
+		fprintf(stderr, "test_smtp: %s could not make the test certificates\n", certs_sh);
 		return -1;
 	}
 	/* no mx_smtp_tls_init() here: the first STARTTLS must load OpenSSL */
@@ -804,6 +828,7 @@ setup(void **state)
 	if (fx == NULL)
 		return -1;
 	snprintf(fx->dir, sizeof(fx->dir), "%s/t%03d", topdir, ++ntests % 1000);
+	fx->host = "mx.test";
 	if (mkdir(fx->dir, 0700) != 0) {
 		free(fx);
 		return -1;
@@ -1105,6 +1130,8 @@ test_smtp_starttls_required_not_offered(void **state)
 	expect_outcome(fx, &r, MX_STAGE_STARTTLS, MX_FAIL_TLS);
 	assert_true(r.res.reached_greeting);
 	assert_false(r.res.tls);
+	assert_int_equal(r.res.tls_result, MX_TLSRES_NONE);
+	assert_string_equal(r.res.tls_failure, "starttls-not-supported");
 	assert_false(r.rcpt[0].tried);
 	assert_non_null(strstr(r.res.detail, "not offered"));
 	expect_no_message(fx, pr, "hello");
@@ -1794,6 +1821,18 @@ test_smtp_ehlo_4xx_no_helo(void **state)
 			"send 250-mx.test\\r\\n250-PIPELINING\\r\\n250 STARTTLS\\r\\n\n" \
 			"expect STARTTLS\nsend 220 2.0.0 ready\\r\\n\n"
 
+/* expect_tls_info - "TLSv1.x with cipher NAME" */
+static void
+expect_tls_info(const struct run *r, const char *version)
+{
+	char	want[32];
+
+	snprintf(want, sizeof(want), "%s with cipher ", version);
+	if (strncmp(r->res.tls_info, want, strlen(want)) != 0 ||
+	    strlen(r->res.tls_info) <= strlen(want))
+		fail_msg("tls_info \"%s\", wanted \"%s...\"", r->res.tls_info, want);
+}
+
 /*
  * test_smtp_openssl_not_loaded_without_starttls - runs first: the sessions
  * of the earlier tests (none) and this plaintext delivery leave OpenSSL out
@@ -1834,6 +1873,9 @@ test_smtp_starttls_opportunistic(void **state)
 	attempt(fx, pr, &o, "a@b", one_rcpt, 1, NULL, msg, sizeof(msg) - 1, &r);
 	expect_delivered(fx, &r, 1);
 	assert_true(r.res.tls);
+	assert_int_equal(r.res.tls_result, MX_TLSRES_TLS);
+	assert_string_equal(r.res.tls_failure, "");
+	expect_tls_info(&r, "TLSv1.3");
 	/* OpenSSL came in with the first STARTTLS (tlslib.h) */
 	assert_true(mx_tlslib_loaded());
 	log = peer_log(fx, pr);
@@ -1862,6 +1904,9 @@ test_smtp_starttls_bad_handshake_falls_back(void **state)
 	attempt_simple(fx, pr, &o, &r);
 	expect_delivered(fx, &r, 1);
 	assert_false(r.res.tls);
+	assert_int_equal(r.res.tls_result, MX_TLSRES_NONE);
+	assert_string_equal(r.res.tls_failure, "");
+	assert_string_equal(r.res.tls_info, "");
 	log = peer_log(fx, pr);
 	assert_int_equal(count_prefix(log, "# connection"), 2);
 	assert_int_equal(count_prefix(log, "C: STARTTLS"), 1);
@@ -1884,6 +1929,7 @@ test_smtp_starttls_required_bad_handshake(void **state)
 	attempt_simple(fx, pr, &o, &r);
 	expect_outcome(fx, &r, MX_STAGE_STARTTLS, MX_FAIL_TLS);
 	assert_false(r.res.tls);
+	assert_string_equal(r.res.tls_failure, "validation-failure");
 	assert_false(r.rcpt[0].tried);
 	assert_non_null(strstr(r.res.detail, "TLS"));
 	log = peer_log(fx, pr);
@@ -1932,7 +1978,9 @@ test_smtp_starttls_refused_required(void **state)
 
 	opts(&o, MX_TLSNEED_ENCRYPT);
 	attempt_simple(fx, pr, &o, &r);
-	expect_outcome(fx, &r, MX_STAGE_STARTTLS, MX_FAIL_REPLY);
+	/* a TLS failure of this host, the refusal kept as its reply */
+	expect_outcome(fx, &r, MX_STAGE_STARTTLS, MX_FAIL_TLS);
+	assert_string_equal(r.res.tls_failure, "starttls-not-supported");
 	assert_int_equal(r.res.reply.code, 454);
 	assert_false(r.rcpt[0].tried);
 	log = peer_log(fx, pr);
@@ -1983,6 +2031,434 @@ test_smtp_starttls_none_ignores_offer(void **state)
 	log = peer_log(fx, pr);
 	expect_script_done(log, 1);
 	free(log);
+}
+
+/* --- authenticated TLS (R15, R16) -------------------------------------------- */
+
+/* A TLS session that goes on to deliver, and one that may only say QUIT. */
+#define TLS_ACCEPT	GREET EHLO_TLS "starttls\n" \
+			"expect EHLO client.test\nsend 250 mx.test\\r\\n\n" ACCEPT_ONE BYE
+#define TLS_QUIT	GREET EHLO_TLS "starttls\n" BYE
+
+/* opts_ca - opts with the test CA as tls.ca_file */
+static void
+opts_ca(struct mx_smtp_opts *o, enum mx_tls_need tls)
+{
+	opts(o, tls);
+	o->ca_file = cafile;
+}
+
+/* tlsa_of - the record certs.sh wrote in NAME.tlsa ("3 1 1 HEX"); data goes in buf */
+static void
+tlsa_of(const char *name, struct mx_dns_tlsa *t, unsigned char buf[32])
+{
+	char	path[FILE_MAX], hex[80], *text;
+	unsigned u, s, m, b;
+	size_t	i;
+
+	snprintf(path, sizeof(path), "%s/%s.tlsa", certdir, name);
+	text = slurp(path, NULL);
+	assert_non_null(text);
+	if (sscanf(text, "%u %u %u %79s", &u, &s, &m, hex) != 4 || strlen(hex) != 64)
+		fail_msg("%s: \"%s\" is not a TLSA record with a SHA-256", path, text);
+	free(text);
+	for (i = 0; i < 32; i++) {
+		assert_int_equal(sscanf(hex + 2 * i, "%2x", &b), 1);
+		buf[i] = (unsigned char)b;
+	}
+	t->usage = (uint8_t)u;
+	t->selector = (uint8_t)s;
+	t->mtype = (uint8_t)m;
+	t->data = buf;
+	t->len = 32;
+}
+
+/*
+ * expect_tls_refused - the session ended at STARTTLS for want (RFC 8460
+ * type) with detail naming why, and the peer saw the handshake and QUIT,
+ * never a MAIL FROM
+ */
+static void
+expect_tls_refused(struct fixture *fx, const struct peer *pr, const struct run *r,
+		   const char *want, const char *why)
+{
+	char   *log;
+
+	expect_outcome(fx, r, MX_STAGE_STARTTLS, MX_FAIL_TLS);
+	assert_string_equal(r->res.tls_failure, want);
+	if (why != NULL && strstr(r->res.detail, why) == NULL)
+		fail_msg("detail \"%s\" does not say \"%s\"", r->res.detail, why);
+	assert_false(r->rcpt[0].tried);
+	expect_nothing_delivered(r, 1);
+	log = peer_log(fx, pr);
+	assert_int_equal(count_prefix(log, "C: MAIL"), 0);
+	assert_int_equal(count_prefix(log, "C: RCPT"), 0);
+	expect_script_done(log, 1);	/* STARTTLS, the handshake, QUIT: no retry */
+	free(log);
+}
+
+static void
+test_smtp_verify_good_chain(void **state)
+{
+	struct fixture *fx = *state;
+	struct peer *pr = peer_start_cert(fx, TLS_ACCEPT, NULL, "mx.test", NULL);
+	struct mx_smtp_opts o;
+	struct run r;
+	char   *log;
+
+	opts_ca(&o, MX_TLSNEED_VERIFY);
+	attempt_simple(fx, pr, &o, &r);
+	expect_delivered(fx, &r, 1);
+	assert_true(r.res.tls);
+	assert_int_equal(r.res.tls_result, MX_TLSRES_VERIFIED);
+	assert_string_equal(mx_tls_result_name(r.res.tls_result), "verified");
+	assert_string_equal(r.res.tls_failure, "");
+	expect_tls_info(&r, "TLSv1.3");
+	log = peer_log(fx, pr);
+	expect_script_done(log, 1);
+	free(log);
+}
+
+static void
+test_smtp_verify_wrong_name(void **state)
+{
+	struct fixture *fx = *state;
+	struct peer *pr = peer_start_cert(fx, TLS_QUIT, NULL, "wrongname", NULL);
+	struct mx_smtp_opts o;
+	struct run r;
+
+	opts_ca(&o, MX_TLSNEED_VERIFY);
+	attempt_simple(fx, pr, &o, &r);
+	assert_true(r.res.tls);
+	assert_int_equal(r.res.tls_result, MX_TLSRES_TLS);
+	expect_tls_refused(fx, pr, &r, "certificate-host-mismatch",
+			   "Server certificate not verified: hostname mismatch");
+}
+
+static void
+test_smtp_verify_expired(void **state)
+{
+	struct fixture *fx = *state;
+	struct peer *pr = peer_start_cert(fx, TLS_QUIT, NULL, "expired", NULL);
+	struct mx_smtp_opts o;
+	struct run r;
+
+	opts_ca(&o, MX_TLSNEED_VERIFY);
+	attempt_simple(fx, pr, &o, &r);
+	expect_tls_refused(fx, pr, &r, "certificate-expired", "certificate has expired");
+}
+
+static void
+test_smtp_verify_self_signed(void **state)
+{
+	struct fixture *fx = *state;
+	struct peer *pr = peer_start_cert(fx, TLS_QUIT, NULL, "selfsigned", NULL);
+	struct mx_smtp_opts o;
+	struct run r;
+
+	opts_ca(&o, MX_TLSNEED_VERIFY);
+	attempt_simple(fx, pr, &o, &r);
+	expect_tls_refused(fx, pr, &r, "certificate-not-trusted", "self-signed");
+}
+
+/* without tls.ca_file the system's CAs decide, and they do not know the test CA */
+static void
+test_smtp_verify_system_cas(void **state)
+{
+	struct fixture *fx = *state;
+	struct peer *pr = peer_start_cert(fx, TLS_QUIT, NULL, "mx.test", NULL);
+	struct mx_smtp_opts o;
+	struct run r;
+
+	opts(&o, MX_TLSNEED_VERIFY);
+	attempt_simple(fx, pr, &o, &r);
+	expect_tls_refused(fx, pr, &r, "certificate-not-trusted", "not verified");
+}
+
+/*
+ * test_smtp_verify_dot_name - ".example.test" stands for any name below it
+ * (X509_check_host, Postfix's dot-nexthop), "mx.sub.example.test" too; a
+ * name that is not first in tls.names counts as well
+ */
+static void
+test_smtp_verify_dot_name(void **state)
+{
+	struct fixture *fx = *state;
+	static const char *const good[] = { "other.test", ".example.test" };
+	static const char *const bad[] = { "example.test", ".sub.other.test" };
+	struct peer *p1 = peer_start_cert(fx, TLS_ACCEPT, NULL, "mx.sub.example.test", NULL);
+	struct peer *p2 = peer_start_cert(fx, TLS_QUIT, NULL, "mx.sub.example.test", NULL);
+	struct mx_smtp_opts o;
+	struct run r;
+	char   *log;
+
+	fx->host = "mx.sub.example.test";
+	opts_ca(&o, MX_TLSNEED_VERIFY);
+	o.tls.names = good;
+	o.tls.nnames = 2;
+	attempt_simple(fx, p1, &o, &r);
+	expect_delivered(fx, &r, 1);
+	assert_int_equal(r.res.tls_result, MX_TLSRES_VERIFIED);
+
+	/* "example.test" is that name only; the host name itself is not added */
+	o.tls.names = bad;
+	attempt_simple(fx, p2, &o, &r);
+	expect_tls_refused(fx, p2, &r, "certificate-host-mismatch", "hostname mismatch");
+	log = slurp(p1->log, NULL);
+	assert_non_null(log);
+	expect_script_done(log, 1);
+	free(log);
+}
+
+/* test_smtp_dane_ee_self_signed - DANE-EE(3) authenticates a key: no CA, no name */
+static void
+test_smtp_dane_ee_self_signed(void **state)
+{
+	struct fixture *fx = *state;
+	struct peer *pr = peer_start_cert(fx, TLS_ACCEPT, NULL, "selfsigned", NULL);
+	struct mx_dns_tlsa t[2] = { { .usage = 1, .selector = 1, .mtype = 1 } };
+	unsigned char data[2][32];
+	struct mx_smtp_opts o;
+	struct run r;
+	char   *log;
+
+	/* a PKIX-EE(1) record first: unusable for SMTP (RFC 7672 3.1.3), ignored */
+	tlsa_of("mx.test", &t[0], data[0]);
+	t[0].usage = 1;
+	tlsa_of("selfsigned", &t[1], data[1]);
+	assert_int_equal(t[1].usage, 3);
+	opts(&o, MX_TLSNEED_DANE);
+	o.tls.tlsa = t;
+	o.tls.ntlsa = 2;
+	attempt_simple(fx, pr, &o, &r);
+	expect_delivered(fx, &r, 1);
+	assert_int_equal(r.res.tls_result, MX_TLSRES_DANE);
+	assert_string_equal(mx_tls_result_name(r.res.tls_result), "dane");
+	assert_string_equal(r.res.tls_failure, "");
+	expect_tls_info(&r, "TLSv1.3");
+	log = peer_log(fx, pr);
+	expect_script_done(log, 1);
+	free(log);
+}
+
+static void
+test_smtp_dane_no_match(void **state)
+{
+	struct fixture *fx = *state;
+	struct peer *pr = peer_start_cert(fx, TLS_QUIT, NULL, "selfsigned", NULL);
+	struct mx_dns_tlsa t;
+	unsigned char data[32];
+	struct mx_smtp_opts o;
+	struct run r;
+
+	tlsa_of("mx.test", &t, data);		/* another key */
+	opts(&o, MX_TLSNEED_DANE);
+	o.tls.tlsa = &t;
+	o.tls.ntlsa = 1;
+	attempt_simple(fx, pr, &o, &r);
+	assert_int_equal(r.res.tls_result, MX_TLSRES_TLS);
+	expect_tls_refused(fx, pr, &r, "tlsa-invalid",
+			   "TLSA records did not match the server certificate");
+}
+
+/* test_smtp_dane_ta - DANE-TA(2) of the CA: the chain from it and the name count */
+static void
+test_smtp_dane_ta(void **state)
+{
+	struct fixture *fx = *state;
+	struct peer *p1 = peer_start_cert(fx, TLS_ACCEPT, NULL, "mx.test", NULL);
+	struct peer *p2 = peer_start_cert(fx, TLS_QUIT, NULL, "wrongname", NULL);
+	struct mx_dns_tlsa t;
+	unsigned char data[32];
+	struct mx_smtp_opts o;
+	struct run r;
+	char   *log;
+
+	tlsa_of("ca", &t, data);
+	assert_int_equal(t.usage, 2);
+	opts(&o, MX_TLSNEED_DANE);	/* no ca_file: the TLSA record is the trust anchor */
+	o.tls.tlsa = &t;
+	o.tls.ntlsa = 1;
+	attempt_simple(fx, p1, &o, &r);
+	expect_delivered(fx, &r, 1);
+	assert_int_equal(r.res.tls_result, MX_TLSRES_DANE);
+
+	attempt_simple(fx, p2, &o, &r);
+	expect_tls_refused(fx, p2, &r, "certificate-host-mismatch", "hostname mismatch");
+	log = slurp(p1->log, NULL);
+	assert_non_null(log);
+	expect_script_done(log, 1);
+	free(log);
+}
+
+/* test_smtp_dane_unusable_is_encrypt - no usable record: TLS, unauthenticated (RFC 7672 2.2) */
+static void
+test_smtp_dane_unusable_is_encrypt(void **state)
+{
+	struct fixture *fx = *state;
+	struct peer *pr = peer_start_cert(fx, TLS_ACCEPT, NULL, "selfsigned", NULL);
+	struct mx_dns_tlsa t;
+	unsigned char data[32];
+	struct mx_smtp_opts o;
+	struct run r;
+
+	tlsa_of("selfsigned", &t, data);
+	t.usage = 0;			/* PKIX-TA: not for SMTP */
+	opts(&o, MX_TLSNEED_DANE);
+	o.tls.tlsa = &t;
+	o.tls.ntlsa = 1;
+	attempt_simple(fx, pr, &o, &r);
+	expect_delivered(fx, &r, 1);
+	assert_int_equal(r.res.tls_result, MX_TLSRES_TLS);
+	assert_string_equal(r.res.tls_failure, "");
+}
+
+/*
+ * test_smtp_starttls_stripped - an active attacker removes STARTTLS from
+ * the EHLO reply: verify and dane must not go on in clear
+ */
+static void
+test_smtp_starttls_stripped(void **state)
+{
+	struct fixture *fx = *state;
+	struct peer *p1 = peer_start(fx, GREET EHLO_PLAIN BYE, NULL, true);
+	struct peer *p2 = peer_start(fx, GREET EHLO_PLAIN BYE, NULL, true);
+	struct mx_dns_tlsa t;
+	unsigned char data[32];
+	struct mx_smtp_opts o;
+	struct run r;
+	char   *log;
+
+	opts_ca(&o, MX_TLSNEED_VERIFY);
+	attempt_simple(fx, p1, &o, &r);
+	expect_outcome(fx, &r, MX_STAGE_STARTTLS, MX_FAIL_TLS);
+	assert_string_equal(r.res.tls_failure, "starttls-not-supported");
+	assert_non_null(strstr(r.res.detail, "not offered"));
+	assert_false(r.res.tls);
+
+	tlsa_of("mx.test", &t, data);
+	opts(&o, MX_TLSNEED_DANE);
+	o.tls.tlsa = &t;
+	o.tls.ntlsa = 1;
+	attempt_simple(fx, p2, &o, &r);
+	expect_outcome(fx, &r, MX_STAGE_STARTTLS, MX_FAIL_TLS);
+	assert_string_equal(r.res.tls_failure, "starttls-not-supported");
+	assert_int_equal(r.res.tls_result, MX_TLSRES_NONE);
+
+	peers_stop(fx);
+	log = slurp(p1->log, NULL);
+	assert_non_null(log);
+	assert_int_equal(count_prefix(log, "C: MAIL"), 0);
+	expect_script_done(log, 1);
+	free(log);
+	log = slurp(p2->log, NULL);
+	assert_non_null(log);
+	assert_int_equal(count_prefix(log, "C: MAIL"), 0);
+	expect_script_done(log, 1);
+	free(log);
+}
+
+/* STARTTLS refused under verify: the reply is kept, nothing goes in clear */
+static void
+test_smtp_verify_starttls_refused(void **state)
+{
+	struct fixture *fx = *state;
+	struct peer *pr = peer_start(fx, GREET
+		"expect EHLO client.test\nsend 250-mx.test\\r\\n250 STARTTLS\\r\\n\n"
+		"expect STARTTLS\nsend 554 5.7.3 no TLS for you\\r\\n\n" BYE, NULL, true);
+	struct mx_smtp_opts o;
+	struct run r;
+
+	opts_ca(&o, MX_TLSNEED_VERIFY);
+	attempt_simple(fx, pr, &o, &r);
+	assert_int_equal(r.res.reply.code, 554);
+	assert_false(r.res.tls);
+	expect_tls_refused(fx, pr, &r, "starttls-not-supported", "refused to start TLS");
+}
+
+/*
+ * test_smtp_may_check_names - MTA-STS testing mode: a wrong name is
+ * reported, the message goes over TLS all the same; a right one is verified
+ */
+static void
+test_smtp_may_check_names(void **state)
+{
+	struct fixture *fx = *state;
+	static const char *const names[] = { "mx.test" };
+	struct peer *p1 = peer_start_cert(fx, TLS_ACCEPT, NULL, "wrongname", NULL);
+	struct peer *p2 = peer_start_cert(fx, TLS_ACCEPT, NULL, "mx.test", NULL);
+	struct mx_smtp_opts o;
+	struct run r;
+	char   *log;
+
+	opts_ca(&o, MX_TLSNEED_MAY);
+	o.tls.check_names = true;
+	o.tls.names = names;
+	o.tls.nnames = 1;
+	attempt_simple(fx, p1, &o, &r);
+	expect_delivered(fx, &r, 1);
+	assert_true(r.res.tls);
+	assert_int_equal(r.res.tls_result, MX_TLSRES_TLS);
+	assert_string_equal(r.res.tls_failure, "certificate-host-mismatch");
+
+	attempt_simple(fx, p2, &o, &r);
+	expect_delivered(fx, &r, 1);
+	assert_int_equal(r.res.tls_result, MX_TLSRES_VERIFIED);
+	assert_string_equal(r.res.tls_failure, "");
+	peers_stop(fx);
+	log = slurp(p1->log, NULL);
+	assert_non_null(log);
+	expect_script_done(log, 1);
+	free(log);
+}
+
+/* test_smtp_min_version - tls.min_version against a server that stops at TLS 1.2 */
+static void
+test_smtp_min_version(void **state)
+{
+	struct fixture *fx = *state;
+	struct peer *p1 = peer_start_cert(fx, TLS_ACCEPT, NULL, "mx.test", "1.2");
+	struct peer *p2 = peer_start_cert(fx, TLS_QUIT, NULL, "mx.test", "1.2");
+	struct mx_smtp_opts o;
+	struct run r;
+	char   *log;
+
+	opts_ca(&o, MX_TLSNEED_VERIFY);	/* min_version 0: TLS 1.2 */
+	attempt_simple(fx, p1, &o, &r);
+	expect_delivered(fx, &r, 1);
+	assert_int_equal(r.res.tls_result, MX_TLSRES_VERIFIED);
+	expect_tls_info(&r, "TLSv1.2");
+
+	o.min_version = TLS1_3_VERSION;
+	attempt_simple(fx, p2, &o, &r);
+	expect_outcome(fx, &r, MX_STAGE_STARTTLS, MX_FAIL_TLS);
+	assert_string_equal(r.res.tls_failure, "validation-failure");
+	assert_non_null(strstr(r.res.detail, "TLS handshake failed"));
+	assert_false(r.res.tls);
+	peers_stop(fx);
+	log = slurp(p2->log, NULL);
+	assert_non_null(log);
+	assert_int_equal(count_prefix(log, "# connection"), 1);	/* no plaintext retry */
+	assert_int_equal(count_prefix(log, "C: MAIL"), 0);
+	free(log);
+}
+
+/* test_smtp_encrypt_any_certificate - encrypt takes a certificate nobody vouches for */
+static void
+test_smtp_encrypt_any_certificate(void **state)
+{
+	struct fixture *fx = *state;
+	struct peer *pr = peer_start_cert(fx, TLS_ACCEPT, NULL, "expired", NULL);
+	struct mx_smtp_opts o;
+	struct run r;
+
+	opts_ca(&o, MX_TLSNEED_ENCRYPT);
+	attempt_simple(fx, pr, &o, &r);
+	expect_delivered(fx, &r, 1);
+	assert_int_equal(r.res.tls_result, MX_TLSRES_TLS);
+	assert_string_equal(mx_tls_result_name(r.res.tls_result), "tls");
+	assert_string_equal(r.res.tls_failure, "");
+	expect_tls_info(&r, "TLSv1.3");
 }
 
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -2036,6 +2512,21 @@ main(void)
 		T(test_smtp_starttls_refused_required),
 		T(test_smtp_421_to_starttls),
 		T(test_smtp_starttls_none_ignores_offer),
+		T(test_smtp_verify_good_chain),
+		T(test_smtp_verify_wrong_name),
+		T(test_smtp_verify_expired),
+		T(test_smtp_verify_self_signed),
+		T(test_smtp_verify_system_cas),
+		T(test_smtp_verify_dot_name),
+		T(test_smtp_dane_ee_self_signed),
+		T(test_smtp_dane_no_match),
+		T(test_smtp_dane_ta),
+		T(test_smtp_dane_unusable_is_encrypt),
+		T(test_smtp_starttls_stripped),
+		T(test_smtp_verify_starttls_refused),
+		T(test_smtp_may_check_names),
+		T(test_smtp_min_version),
+		T(test_smtp_encrypt_any_certificate),
 	};
 
 	return cmocka_run_group_tests_name("smtp (client sessions against peers on loopback)",
