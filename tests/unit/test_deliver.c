@@ -1208,7 +1208,7 @@ test_R14_every_attempt_journalled_with_decision(void **state)
 
 		mx_deliver_log_line(&r, 0, "Q1", one_rcpt[0], 1.5, log, sizeof(log));
 		assert_string_equal(log, "Q1: to=<user@example.test>, relay=backup.journal.test"
-				    "[192.0.2.3]:25, delay=1.50, dsn=2.0.0, status=sent "
+				    "[192.0.2.3]:25, delay=1.50, dsn=2.0.0, tls=none, status=sent "
 				    "(backup.journal.test[192.0.2.3]:25 said: 250 rcpt 250)");
 	}
 	mx_deliver_result_free(&r);

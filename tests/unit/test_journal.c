@@ -239,7 +239,7 @@ test_journal_open_creates_file(void **state)
 	db = raw_open(fx->path);
 	raw_text(db, "PRAGMA journal_mode", mode, sizeof(mode));
 	assert_string_equal(mode, "wal");
-	assert_int_equal(raw_int(db, "PRAGMA user_version"), 2);
+	assert_int_equal(raw_int(db, "PRAGMA user_version"), 3);
 	sqlite3_close(db);
 	mx_journal_close(j);
 
@@ -306,6 +306,16 @@ test_journal_schema_columns(void **state)
 		{ "decision", "TEXT", 0, 0 },
 		{ "reason", "TEXT", 0, 0 },
 		{ "duration_ms", "INTEGER", 0, 0 },
+		{ "tls", "TEXT", 0, 0 },
+		{ "tls_failure", "TEXT", 0, 0 },
+	};
+	static const struct column sts[] = {
+		{ "domain", "TEXT", 1, 1 },
+		{ "id", "TEXT", 1, 0 },
+		{ "mode", "TEXT", 1, 0 },
+		{ "max_age", "INTEGER", 1, 0 },
+		{ "mx", "TEXT", 1, 0 },
+		{ "fetched", "INTEGER", 1, 0 },
 	};
 	static const struct column domains[] = {
 		{ "domain", "TEXT", 1, 1 },
@@ -324,10 +334,11 @@ test_journal_schema_columns(void **state)
 	sqlite3	*db = raw_open(fx->path);
 	char	idx[128];
 
-	check_columns(db, "attempts", attempts, 17);
+	check_columns(db, "attempts", attempts, 19);
 	check_columns(db, "backoff", backoff, 6);
 	check_columns(db, "domains", domains, 2);
-	assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"), 3);
+	check_columns(db, "sts_policies", sts, 6);
+	assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"), 4);
 	assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'"
 				 " AND tbl_name = 'attempts'"), 1);
 	raw_text(db, "SELECT group_concat(name, ',') FROM pragma_index_info('domains_last_ts')",
@@ -804,13 +815,13 @@ test_journal_newer_schema(void **state)
 
 	mx_journal_close(j);
 	db = raw_open(fx->path);
-	raw_exec(db, "PRAGMA user_version = 3");
+	raw_exec(db, "PRAGMA user_version = 4");
 	sqlite3_close(db);
 	assert_null(mx_journal_open(fx->path, false, err, sizeof(err)));
-	assert_non_null(strstr(err, "schema version 3 is newer than 2"));
+	assert_non_null(strstr(err, "schema version 4 is newer than 3"));
 	err[0] = '\0';
 	assert_null(mx_journal_open(fx->path, true, err, sizeof(err)));
-	assert_non_null(strstr(err, "schema version 3 is newer than 2"));
+	assert_non_null(strstr(err, "schema version 4 is newer than 3"));
 }
 
 /* domains_of - mx_journal_recent_domains as one string "a b c" */
@@ -921,7 +932,7 @@ test_journal_migrates_v1(void **state)
 	assert_string_equal(got, "old.example new.example");
 	mx_journal_close(j);
 	db = raw_open(fx->path);
-	assert_int_equal(raw_int(db, "PRAGMA user_version"), 2);
+	assert_int_equal(raw_int(db, "PRAGMA user_version"), 3);
 	assert_int_equal(raw_int(db, "SELECT last_ts FROM domains WHERE domain = 'old.example'"), 4000);
 	assert_int_equal(raw_int(db, "SELECT last_ts FROM domains WHERE domain = 'new.example'"), 3000);
 	assert_int_equal(raw_int(db, "SELECT count(*) FROM attempts"), 4);
@@ -1194,9 +1205,9 @@ test_journal_concurrent_create(void **state)
 	db = raw_open(fx->path);
 	raw_text(db, "PRAGMA journal_mode", mode, sizeof(mode));
 	assert_string_equal(mode, "wal");
-	assert_int_equal(raw_int(db, "PRAGMA user_version"), 2);
-	/* 3 tables, 3 indexes, backoff's key, the trigger */
-	assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_master"), 8);
+	assert_int_equal(raw_int(db, "PRAGMA user_version"), 3);
+	/* 4 tables, 3 indexes, backoff's key, the trigger (sts_policies is WITHOUT ROWID) */
+	assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_master"), 9);
 	sqlite3_close(db);
 }
 
