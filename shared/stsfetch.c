@@ -161,8 +161,8 @@ ip_text(const struct mx_ip *ip, char *out, size_t len)
 
 /* describe - why in words for a libcurl failure */
 static enum mx_sts_fetch_result
-describe(CURL *c, CURLcode rc, const char *host, int port, int timeout_ms,
-	 const struct body *b, const char *errbuf, char *why, size_t whylen)
+describe(CURL *c, CURLcode rc, const char *host, const char *addrs, int port,
+	 int timeout_ms, const struct body *b, const char *errbuf, char *why, size_t whylen)
 {
 	char   *ip = NULL;
 	long	oserr = 0;
@@ -174,7 +174,7 @@ describe(CURL *c, CURLcode rc, const char *host, int port, int timeout_ms,
 	if (ip != NULL && *ip != '\0')
 		snprintf(where, sizeof(where), "%s[%s]:%d", host, ip, port);
 	else
-		snprintf(where, sizeof(where), "%s:%d", host, port);
+		snprintf(where, sizeof(where), "%s[%.60s]:%d", host, addrs, port);
 	switch (rc) {
 	case CURLE_PEER_FAILED_VERIFICATION:
 #if LIBCURL_VERSION_NUM < 0x073e00
@@ -222,7 +222,7 @@ mx_sts_fetch(const struct mx_sts_fetch_opts *o, const char *domain,
 	int	port = o != NULL && o->port > 0 ? o->port : 443;
 	int	timeout_ms = o != NULL && o->timeout_ms > 0 ? o->timeout_ms : STS_DEFAULT_TIMEOUT_MS;
 	long	status = 0;
-	size_t	i, off;
+	size_t	i, off, addrs_off;
 	CURLcode rc;
 	CURL   *c;
 
@@ -247,6 +247,7 @@ mx_sts_fetch(const struct mx_sts_fetch_opts *o, const char *domain,
 	else
 		snprintf(url, sizeof(url), "https://%s:%d/.well-known/mta-sts.txt", host, port);
 	off = (size_t)snprintf(resolve, sizeof(resolve), "%s:%d:", host, port);
+	addrs_off = off;
 	for (i = 0; i < nips && i < 8; i++) {
 		ip_text(&ips[i], a, sizeof(a));
 		off += (size_t)snprintf(resolve + off, sizeof(resolve) - off, "%s%s",
@@ -287,7 +288,8 @@ mx_sts_fetch(const struct mx_sts_fetch_opts *o, const char *domain,
 	curl.easy_setopt(c, CURLOPT_USERAGENT, "mxtier/" PACKAGE_VERSION);
 	rc = curl.easy_perform(c);
 	if (rc != CURLE_OK) {
-		res = describe(c, rc, host, port, timeout_ms, &b, errbuf, why, whylen);
+		res = describe(c, rc, host, resolve + addrs_off, port, timeout_ms, &b, errbuf,
+			       why, whylen);
 		goto done;
 	}
 	curl.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
