@@ -131,6 +131,7 @@ echo "== golden tests of mxtier-pipe --route"
 . "$top/tests/deliver/body.sh"
 . "$top/tests/fault/matrix.sh"
 . "$top/tests/hostile/hostile.sh"
+. "$top/tests/tls/tls.sh"
 
 echo "== golden tests of mxtier --report (journals of the scenarios above)"
 . "$top/tests/golden/run-report-golden.sh"

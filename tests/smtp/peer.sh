@@ -20,11 +20,13 @@
 # peer_accepted DIR NAME - how many messages the peer took (peer_deliveries)
 PEER_PIDS=()
 PEER_PORT=
+PEER_EXTRA=()		# more smtppeer options for the next peer_start (-c CERT -k KEY)
 
 peer_start() {
 	local dir=$1 name=$2 addr=$3 port=$4 fifo=$1/$2.fifo line pid
 	rm -f "$fifo"; mkfifo "$fifo"
 	"$top/tests/smtp/smtppeer" -l "$addr" -p "$port" -s "$5" ${6:+-S "$6"} -t 120 -n 64 \
+		"${PEER_EXTRA[@]}" \
 		-d "$dir/$name.dump" -L "$dir/$name.log" >"$fifo" 2>"$dir/$name.err" 198>&- &
 	pid=$!
 	if IFS= read -r -t 10 line <"$fifo" && [[ $line == "smtppeer ready "* ]]; then
