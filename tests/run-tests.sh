@@ -25,6 +25,7 @@ cleanup() {
 	if declare -F fm_cleanup >/dev/null; then fm_cleanup; fi
 	if declare -F hs_cleanup >/dev/null; then hs_cleanup; fi
 	if declare -F peer_stop_all >/dev/null; then peer_stop_all; fi
+	if declare -F https_stop_all >/dev/null; then https_stop_all; fi
 	world_stop
 	if [[ $failed -eq 0 ]]; then rm -rf "$run"; fi
 }
@@ -131,6 +132,7 @@ echo "== golden tests of mxtier-pipe --route"
 . "$top/tests/deliver/body.sh"
 . "$top/tests/fault/matrix.sh"
 . "$top/tests/hostile/hostile.sh"
+. "$top/tests/tls/stsfetch.sh"
 . "$top/tests/tls/tls.sh"
 
 echo "== golden tests of mxtier --report (journals of the scenarios above)"
