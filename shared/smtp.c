@@ -850,7 +850,7 @@ session(const struct mx_smtp_opts *o, const struct mx_ip *ip, int port, const ch
 			if (tlsreply->code != 220) {
 				if (need >= MX_TLSNEED_ENCRYPT) {
 					snprintf(why, sizeof(why), "TLS is required, but host %.80s refused "
-						 "to start TLS: %d %.100s", host, tlsreply->code,
+						 "STARTTLS: %d %.100s", host, tlsreply->code,
 						 tlsreply->text);
 					fail_at(res, MX_STAGE_STARTTLS, MX_FAIL_TLS, tlsreply, why);
 					snprintf(res->tls_failure, sizeof(res->tls_failure),
@@ -880,7 +880,7 @@ session(const struct mx_smtp_opts *o, const struct mx_ip *ip, int port, const ch
 		} else if (need >= MX_TLSNEED_ENCRYPT) {
 			char	why[sizeof(res->detail)];
 
-			snprintf(why, sizeof(why), "TLS is required, but was not offered by host %.150s",
+			snprintf(why, sizeof(why), "TLS is required, but STARTTLS was not offered by host %.150s",
 				 host);
 			fail_at(res, MX_STAGE_STARTTLS, MX_FAIL_TLS, NULL, why);
 			snprintf(res->tls_failure, sizeof(res->tls_failure), "starttls-not-supported");
