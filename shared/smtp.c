@@ -849,9 +849,9 @@ session(const struct mx_smtp_opts *o, const struct mx_ip *ip, int port, const ch
 			}
 			if (tlsreply->code != 220) {
 				if (need >= MX_TLSNEED_ENCRYPT) {
-					snprintf(why, sizeof(why), "TLS is required, but host %.80s refused "
-						 "STARTTLS: %d %.100s", host, tlsreply->code,
-						 tlsreply->text);
+					/* deliver.c names the host */
+					snprintf(why, sizeof(why), "TLS is required, but STARTTLS was "
+						 "refused: %d %.180s", tlsreply->code, tlsreply->text);
 					fail_at(res, MX_STAGE_STARTTLS, MX_FAIL_TLS, tlsreply, why);
 					snprintf(res->tls_failure, sizeof(res->tls_failure),
 						 "starttls-not-supported");
@@ -878,11 +878,8 @@ session(const struct mx_smtp_opts *o, const struct mx_ip *ip, int port, const ch
 					goto quit_if_open;
 			}
 		} else if (need >= MX_TLSNEED_ENCRYPT) {
-			char	why[sizeof(res->detail)];
-
-			snprintf(why, sizeof(why), "TLS is required, but STARTTLS was not offered by host %.150s",
-				 host);
-			fail_at(res, MX_STAGE_STARTTLS, MX_FAIL_TLS, NULL, why);
+			fail_at(res, MX_STAGE_STARTTLS, MX_FAIL_TLS, NULL,
+				"TLS is required, but STARTTLS was not offered");
 			snprintf(res->tls_failure, sizeof(res->tls_failure), "starttls-not-supported");
 			goto quit;
 		}

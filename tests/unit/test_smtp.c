@@ -2373,7 +2373,7 @@ test_smtp_verify_starttls_refused(void **state)
 	attempt_simple(fx, pr, &o, &r);
 	assert_int_equal(r.res.reply.code, 554);
 	assert_false(r.res.tls);
-	expect_tls_refused(fx, pr, &r, "starttls-not-supported", "refused to start TLS");
+	expect_tls_refused(fx, pr, &r, "starttls-not-supported", "STARTTLS was refused: 554");
 }
 
 /*
