@@ -13,8 +13,7 @@
  *     octet readable); a non-zero count comes with an array; TTLs at most
  *     2^31 - 1; at most MX_DNS_MAX_CNAME_HOPS aliases followed; alias_only
  *     only after an alias and with no records; owner and exchange names
- *     NUL-terminated
- *     within MX_DOMAIN_MAX octets of printable ASCII
+ *     NUL-terminated within MX_DOMAIN_MAX octets of printable ASCII
  *   - parsing is deterministic: a second parse gives the same answer
  */
 #include <arpa/inet.h>
