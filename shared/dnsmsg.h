@@ -62,7 +62,7 @@ struct mx_dnsmsg_tlsa {
 struct mx_dnsmsg_answer {
 	int	rcode;
 	bool	truncated;			/* TC bit */
-	bool	ad;				/* AD bit (RFC 4035 3.2.3): the server validated it */
+	bool	ad;				/* AD bit: the server validated it */
 	char	owner[MX_DOMAIN_MAX + 1];	/* name the records belong to (end of chain) */
 	int	hops;				/* CNAMEs followed inside the answer */
 	bool	alias_only;			/* chain ends in a CNAME with no records of the type */

@@ -81,7 +81,7 @@ struct query {
 	int	said_status;			/* last SERVFAIL/REFUSED/NOTIMP before, or 0 */
 	char	said[64];			/* what the servers before said, in order */
 	char	words[200];			/* the words of a failure that names them */
-	bool	ad;				/* every alias step before this query had AD */
+	bool	ad;				/* every alias step before had AD */
 	uint16_t id;				/* DNS ID of the message in flight */
 	bool	has_id;
 };

@@ -103,8 +103,9 @@ world_start_unbound "$run/unbound" || { note_result "world: unbound" fail; }
 world_start_faultdns "$run/faultdns" FAULTDNS || { note_result "world: faultdns" fail; }
 world_start_faultdns "$run/slowdns" SLOWDNS -d 200 || { note_result "world: slow faultdns" fail; }
 WORLD_LISTEN=::1 world_start_faultdns "$run/faultdns6" FAULTDNS6 || { note_result "world: faultdns on ::1" fail; }
+world_start_dnssec_test "$run/dnssec" || { note_result "world: validating unbound" fail; }
 export MXT_DEADDNS=127.0.0.1:9
-echo "   unbound ${MXT_DNS:-?}  faultdns ${MXT_FAULTDNS:-?} ${MXT_FAULTDNS6:-?}  slow ${MXT_SLOWDNS:-?}"
+echo "   unbound ${MXT_DNS:-?}  faultdns ${MXT_FAULTDNS:-?} ${MXT_FAULTDNS6:-?}  slow ${MXT_SLOWDNS:-?}  dnssec ${MXT_DNSSEC:-?}"
 
 for t in tests/unit/test_input tests/unit/test_plan tests/unit/test_config tests/unit/test_resolve \
 	tests/unit/test_deliver tests/unit/test_spool tests/unit/test_journal \

@@ -132,9 +132,10 @@ def dname(n, table=None, at=None):
 
 
 class Msg:
-    def __init__(self, qname, qtype, rcode=0, tc=False, aa=True):
+    def __init__(self, qname, qtype, rcode=0, tc=False, aa=True, ad=False):
         self.qname, self.qtype = qname, qtype
-        self.flags = 0x8000 | (0x0400 if aa else 0) | (0x0200 if tc else 0) | 0x0100 | rcode
+        self.flags = (0x8000 | (0x0400 if aa else 0) | (0x0200 if tc else 0) | 0x0100 |
+                      (0x0020 if ad else 0) | rcode)
         self.answers, self.authority = [], []
 
     def rr(self, section, owner, rtype, ttl, rdata):
@@ -167,7 +168,7 @@ class Msg:
         return hdr + body
 
 
-A, CNAME, MX, AAAA, SOA = 1, 5, 15, 28, 6
+A, CNAME, MX, AAAA, SOA, TXT, TLSA = 1, 5, 15, 28, 6, 16, 52
 
 
 def ipv4(s):
@@ -223,6 +224,24 @@ write("dnsmsg", "nxdomain", m.build())
 m = Msg("example.org", A, tc=True)
 m.rr(m.answers, "example.org", A, 300, ipv4("192.0.2.1"))
 write("dnsmsg", "truncated", m.build()[:-3])
+
+# TXT (R17): character-strings joined; an STS record in two strings, an empty one
+m = Msg("example.org", TXT, ad=True)
+m.rr(m.answers, "example.org", TXT, 300, b"\x09v=STSv1; \x0cid=20240101;")
+m.rr(m.answers, "example.org", TXT, 300, b"\x00")
+m.rr(m.answers, "example.org", TXT, 300, b"\x05hello\x00\x05world")
+write("dnsmsg", "txt", m.build())
+
+# TLSA (R16): usage, selector, matching type, data; one behind an alias
+m = Msg("example.org", TLSA, ad=True)
+m.rr(m.answers, "example.org", CNAME, 300, name_rdata("_25._tcp.mx.example.net"))
+m.rr(m.answers, "_25._tcp.mx.example.net", TLSA, 300, bytes([3, 1, 1]) + bytes(range(32)))
+m.rr(m.answers, "_25._tcp.mx.example.net", TLSA, 300, bytes([2, 0, 2]) + b"\xee" * 64)
+write("dnsmsg", "tlsa-cname", m.build())
+
+m = Msg("example.org", TLSA)
+m.rr(m.answers, "example.org", TLSA, 300, bytes([3, 0, 0]))
+write("dnsmsg", "tlsa-empty-data", m.build())
 
 # a compression pointer that points at itself
 loop = bytearray(Msg("example.org", A).build())

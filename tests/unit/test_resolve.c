@@ -6,9 +6,15 @@
  *   MXT_FAULTDNS  tests/dns/faultdns serving tests/world/faults.rules
  *   MXT_SLOWDNS   the same rules, every answer delayed by 200 ms
  *   MXT_DEADDNS   a loopback port where nothing answers
+ *   MXT_DNSSEC    a validating Unbound serving tests/world/dnssec/ (signed
+ *                 dnssec.test with a bogus TLSA, insecure insec.test, bogus
+ *                 bogus.test; tests/world/dnssec.sh)
  * Lookups given several servers take them in the order of the variables
  * named (lookup_at).
  * A missing variable fails the test (it is never skipped).
+ *
+ * Also the TXT and TLSA parsing of shared/dnsmsg on hand-built messages
+ * (the A, AAAA and MX parsing is tested in test_input.c).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,6 +31,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "config.h"
+#include "dnsmsg.h"
 #include "resolve.h"
 
 /* server - an address from the environment, or fail */
@@ -43,7 +51,9 @@ static struct mx_dns_result *
 lookup(const char *var, const char *domain, int timeout_ms, int tries)
 {
 	char   *servers[1] = { server(var) };
-	struct mx_resolver_opts o = { servers, 1, timeout_ms, tries, 100 };
+	struct mx_resolver_opts o = { .servers = servers, .nservers = 1,
+				      .timeout_ms = timeout_ms, .tries = tries,
+				      .max_mx_records = 100 };
 	char	err[256] = "";
 	struct mx_dns_result *r = mx_resolve(&o, domain, err, sizeof(err));
 
@@ -57,7 +67,8 @@ static struct mx_dns_result *
 lookup_at(const char *var1, const char *var2, const char *domain, bool addresses_only)
 {
 	char   *servers[2] = { server(var1), server(var2) };
-	struct mx_resolver_opts o = { servers, 2, 2000, 1, 100 };
+	struct mx_resolver_opts o = { .servers = servers, .nservers = 2, .timeout_ms = 2000,
+				      .tries = 1, .max_mx_records = 100 };
 	char	err[256] = "";
 	struct mx_dns_result *r = addresses_only ?
 	    mx_resolve_addresses(&o, domain, err, sizeof(err)) :
@@ -477,7 +488,8 @@ test_resolve_healthy_first_server_only(void **state)
 	static const char *domains[] = { "failover.mxt.test", "big.mxt.test",
 					 "nosuch.mxt.test" };
 	char	second[32], *servers[2] = { server("MXT_DNS"), second };
-	struct mx_resolver_opts o = { servers, 2, 2000, 1, 100 };
+	struct mx_resolver_opts o = { .servers = servers, .nservers = 2, .timeout_ms = 2000,
+				      .tries = 1, .max_mx_records = 100 };
 	int	udp, tcp;
 	size_t	i;
 
@@ -501,12 +513,730 @@ static void
 test_resolve_bad_server_rejected(void **state)
 {
 	char   *servers[1] = { "dns.example.test:53" };
-	struct mx_resolver_opts o = { servers, 1, 1000, 1, 100 };
+	struct mx_resolver_opts o = { .servers = servers, .nservers = 1, .timeout_ms = 1000,
+				      .tries = 1, .max_mx_records = 100 };
 	char	err[256] = "";
 
 	(void)state;
 	assert_null(mx_resolve(&o, "healthy.mxt.test", err, sizeof(err)));
 	assert_non_null(strstr(err, "not an IP address"));
+}
+
+/* ------------------------------------------------------------------ */
+/* DNSSEC, TLSA and MTA-STS lookups (R16, R17)                         */
+/* ------------------------------------------------------------------ */
+
+/*
+ * lookup_dane - resolve domain at the servers given (NULL-terminated list of
+ * environment variables or literal "ADDR:PORT" when it has a colon), with
+ * TLSA at tlsa_port, the _mta-sts TXT when sts, and the trusted list
+ */
+static struct mx_dns_result *
+lookup_dane(const char *const *where, const char *domain, int tlsa_port, bool sts,
+	    char *const *trusted, size_t ntrusted)
+{
+	char   *servers[4];
+	size_t	n;
+	struct mx_resolver_opts o = { .nservers = 0, .timeout_ms = 2000, .tries = 1,
+				      .max_mx_records = 100, .trusted = trusted,
+				      .ntrusted = ntrusted, .tlsa_port = tlsa_port,
+				      .mta_sts = sts };
+	char	err[256] = "";
+	struct mx_dns_result *r;
+
+	for (n = 0; where[n] != NULL && n < 4; n++)
+		servers[n] = strchr(where[n], ':') ? (char *)where[n] : server(where[n]);
+	o.servers = servers;
+	o.nservers = n;
+	r = mx_resolve(&o, domain, err, sizeof(err));
+	if (r == NULL)
+		fail_msg("mx_resolve(%s): %s", domain, err);
+	return r;
+}
+
+static const char *const at_dnssec[] = { "MXT_DNSSEC", NULL };
+
+/* tlsa_find - the TLSA record of a set with this usage, which must exist */
+static const struct mx_dns_tlsa *
+tlsa_find(const struct mx_dns_addrset *s, uint8_t usage)
+{
+	size_t	i;
+
+	for (i = 0; i < s->ntlsa; i++)
+		if (s->tlsa[i].usage == usage)
+			return &s->tlsa[i];
+	fail_msg("%s: no TLSA record with usage %u", s->name, usage);
+	return NULL;
+}
+
+/* hex_is - data of len octets is the hex text */
+static void
+hex_is(const unsigned char *data, size_t len, const char *hex)
+{
+	char	buf[2 * 64 + 1];
+	size_t	i;
+
+	assert_int_equal(len * 2, strlen(hex));
+	assert_true(len <= 64);
+	for (i = 0; i < len; i++)
+		snprintf(buf + 2 * i, 3, "%02x", data[i]);
+	assert_string_equal(buf, hex);
+}
+
+/* The secure domain: AD on every answer from a loopback (trusted) server. */
+static void
+test_resolve_dnssec_secure_domain(void **state)
+{
+	struct mx_dns_result *r = lookup_dane(at_dnssec, "dnssec.test", 25, true, NULL, 0);
+	const struct mx_dns_addrset *s;
+	const struct mx_dns_tlsa *t;
+
+	(void)state;
+	assert_int_equal(r->mx_status, MX_DNS_OK);
+	assert_true(r->dnssec_trusted);
+	assert_true(r->mx_secure);
+	assert_int_equal(r->nmx, 2);
+	s = set(r, "mx1.dnssec.test");
+	assert_int_equal(s->a_status, MX_DNS_OK);
+	assert_true(s->a_secure);
+	assert_true(s->aaaa_secure);
+	if (s->tlsa_status != MX_DNS_OK)
+		fail_msg("TLSA of mx1: %s (%s)", mx_dns_status_name(s->tlsa_status),
+			 s->tlsa_detail);
+	assert_true(s->tlsa_secure);
+	assert_int_equal(s->ntlsa, 2);
+	t = tlsa_find(s, 3);
+	assert_int_equal(t->selector, 1);
+	assert_int_equal(t->mtype, 1);
+	hex_is(t->data, t->len, "0123456789abcdef0123456789abcdef"
+	       "0123456789abcdef0123456789abcdef");
+	t = tlsa_find(s, 2);
+	assert_int_equal(t->selector, 0);
+	assert_int_equal(t->mtype, 2);
+	assert_int_equal(t->len, 64);			/* SHA2-512 */
+	assert_int_equal(t->data[0], 0xfe);
+	assert_int_equal(t->data[63], 0x10);
+	/* mx2 has no TLSA records: a secure denial (NSEC3) */
+	s = set(r, "mx2.dnssec.test");
+	assert_true(s->a_secure);
+	assert_true(s->aaaa_secure);			/* secure NODATA */
+	assert_int_equal(s->aaaa_status, MX_DNS_NODATA);
+	assert_int_equal(s->tlsa_status, MX_DNS_NXDOMAIN);
+	assert_true(s->tlsa_secure);
+	assert_int_equal(s->ntlsa, 0);
+	/* the _mta-sts TXT, asked beside the MX query */
+	assert_int_equal(r->sts_status, MX_DNS_OK);
+	assert_int_equal(r->sts_records, 1);		/* "not an STS record" is not one */
+	assert_string_equal(r->sts_txt, "v=STSv1; id=20240101T000000;");
+	assert_string_equal(r->sts_detail, "");
+	mx_dns_result_free(r);
+}
+
+/* Alias steps: secure when every step is; TLSA and A follow the CNAME chain. */
+static void
+test_resolve_dnssec_aliases(void **state)
+{
+	struct mx_dns_result *r = lookup_dane(at_dnssec, "cnamedom.dnssec.test", 25, true,
+					      NULL, 0);
+	const struct mx_dns_addrset *s;
+
+	(void)state;
+	assert_int_equal(r->mx_status, MX_DNS_OK);
+	assert_string_equal(r->canonical, "dnssec.test");
+	assert_true(r->mx_secure);
+	assert_int_equal(set(r, "mx1.dnssec.test")->ntlsa, 2);
+	/* the policy domain is the one asked, not the alias target (RFC 8461 3.1) */
+	assert_int_equal(r->sts_status, MX_DNS_NXDOMAIN);
+	assert_int_equal(r->sts_records, 0);
+	assert_string_equal(r->sts_txt, "");
+	mx_dns_result_free(r);
+
+	r = lookup_dane(at_dnssec, "viaalias.dnssec.test", 25, false, NULL, 0);
+	assert_true(r->mx_secure);
+	s = set(r, "alias.dnssec.test");
+	assert_string_equal(s->canonical, "mx1.dnssec.test");
+	assert_true(s->a_secure);
+	if (s->tlsa_status != MX_DNS_OK)
+		fail_msg("TLSA via an alias: %s (%s)", mx_dns_status_name(s->tlsa_status),
+			 s->tlsa_detail);
+	assert_true(s->tlsa_secure);
+	assert_int_equal(s->ntlsa, 2);
+	assert_int_equal(tlsa_find(s, 3)->selector, 1);
+	assert_int_equal(r->sts_status, MX_DNS_PENDING);	/* not asked */
+	mx_dns_result_free(r);
+}
+
+/* Implicit MX: a secure NODATA MX answer leads to TLSA of the domain itself. */
+static void
+test_resolve_dnssec_implicit_mx(void **state)
+{
+	struct mx_dns_result *r = lookup_dane(at_dnssec, "implicit.dnssec.test", 25, false,
+					      NULL, 0);
+	const struct mx_dns_addrset *s;
+	const struct mx_dns_tlsa *t;
+
+	(void)state;
+	assert_int_equal(r->mx_status, MX_DNS_NODATA);
+	assert_true(r->mx_secure);
+	s = set(r, "implicit.dnssec.test");
+	assert_true(s->a_secure);
+	assert_int_equal(s->tlsa_status, MX_DNS_OK);
+	assert_true(s->tlsa_secure);
+	assert_int_equal(s->ntlsa, 1);
+	t = tlsa_find(s, 3);
+	assert_int_equal(t->selector, 0);
+	assert_int_equal(t->mtype, 1);
+	hex_is(t->data, t->len, "aabbccddeeff00112233445566778899"
+	       "aabbccddeeff00112233445566778899");
+	mx_dns_result_free(r);
+}
+
+/* TLSA is asked only for DANE (tlsa_port > 0) and a secure MX answer. */
+static void
+test_resolve_dnssec_tlsa_only_when_wanted(void **state)
+{
+	static const char *const untrusted[] = { "MXT_DNSSEC", "192.0.2.53:53", NULL };
+	char   *trusted[] = { "192.0.2.53" };
+	struct mx_dns_result *r;
+	const struct mx_dns_addrset *s;
+	size_t	i;
+
+	(void)state;
+	/* no DANE: no TLSA query, no TXT query */
+	r = lookup_dane(at_dnssec, "dnssec.test", 0, false, NULL, 0);
+	assert_true(r->mx_secure);
+	for (i = 0; i < r->nsets; i++) {
+		assert_int_equal(r->sets[i].tlsa_status, MX_DNS_PENDING);
+		assert_int_equal(r->sets[i].ntlsa, 0);
+	}
+	assert_int_equal(r->sts_status, MX_DNS_PENDING);
+	mx_dns_result_free(r);
+
+	/* insecure zone: AD never set, so no TLSA; MTA-STS does not need DNSSEC */
+	r = lookup_dane(at_dnssec, "insec.test", 25, true, NULL, 0);
+	assert_int_equal(r->mx_status, MX_DNS_OK);
+	assert_true(r->dnssec_trusted);
+	assert_false(r->mx_secure);
+	s = set(r, "mx.insec.test");
+	assert_int_equal(s->a_status, MX_DNS_OK);
+	assert_false(s->a_secure);
+	assert_false(s->aaaa_secure);
+	assert_int_equal(s->tlsa_status, MX_DNS_PENDING);
+	assert_int_equal(r->sts_status, MX_DNS_OK);
+	assert_string_equal(r->sts_txt, "v=STSv1; id=insecure;");
+	mx_dns_result_free(r);
+
+	/* the plain Unbound (local-data, no validator) never says AD */
+	r = lookup_dane((const char *const[]){ "MXT_DNS", NULL }, "healthy.mxt.test", 25,
+			false, NULL, 0);
+	assert_true(r->dnssec_trusted);
+	assert_false(r->mx_secure);
+	assert_false(set(r, "mx1.healthy.mxt.test")->a_secure);
+	assert_int_equal(set(r, "mx1.healthy.mxt.test")->tlsa_status, MX_DNS_PENDING);
+	mx_dns_result_free(r);
+
+	/*
+	 * a server in use that is not trusted (never asked here: the first one
+	 * answers) makes every AD bit worthless, and TLSA is not asked
+	 */
+	r = lookup_dane(untrusted, "dnssec.test", 25, false, NULL, 0);
+	assert_int_equal(r->mx_status, MX_DNS_OK);
+	assert_false(r->dnssec_trusted);
+	assert_false(r->mx_secure);
+	s = set(r, "mx1.dnssec.test");
+	assert_false(s->a_secure);
+	assert_int_equal(s->tlsa_status, MX_DNS_PENDING);
+	mx_dns_result_free(r);
+	/* ... unless it is listed in resolver.trusted */
+	r = lookup_dane(untrusted, "dnssec.test", 25, false, trusted, 1);
+	assert_true(r->dnssec_trusted);
+	assert_true(r->mx_secure);
+	assert_int_equal(set(r, "mx1.dnssec.test")->ntlsa, 2);
+	mx_dns_result_free(r);
+}
+
+/* Bogus answers are SERVFAIL: temporary, for the MX and for one TLSA. */
+static void
+test_resolve_dnssec_bogus(void **state)
+{
+	struct mx_dns_result *r = lookup_dane(at_dnssec, "bogus.test", 25, true, NULL, 0);
+	const struct mx_dns_addrset *s;
+
+	(void)state;
+	assert_int_equal(r->mx_status, MX_DNS_SERVFAIL);
+	assert_true(mx_dns_status_is_temporary(r->mx_status));
+	assert_false(r->mx_secure);
+	assert_int_equal(r->nsets, 0);
+	assert_int_equal(r->sts_status, MX_DNS_SERVFAIL);	/* the zone is bogus */
+	assert_non_null(strstr(r->sts_detail, "SERVFAIL"));
+	mx_dns_result_free(r);
+
+	r = lookup_dane(at_dnssec, "badtlsa.dnssec.test", 25, false, NULL, 0);
+	assert_true(r->mx_secure);
+	s = set(r, "mx.badtlsa.dnssec.test");
+	assert_int_equal(s->a_status, MX_DNS_OK);
+	assert_true(s->a_secure);
+	assert_int_equal(s->tlsa_status, MX_DNS_SERVFAIL);
+	assert_true(mx_dns_status_is_temporary(s->tlsa_status));
+	assert_false(s->tlsa_secure);
+	assert_int_equal(s->ntlsa, 0);
+	assert_non_null(strstr(s->tlsa_detail, "SERVFAIL"));
+	mx_dns_result_free(r);
+}
+
+/* _mta-sts TXT: none, and two v=STSv1 records (no policy, RFC 8461 3.1). */
+static void
+test_resolve_mta_sts_txt(void **state)
+{
+	struct mx_dns_result *r = lookup_dane(at_dnssec, "two.dnssec.test", 0, true, NULL, 0);
+
+	(void)state;
+	assert_int_equal(r->sts_status, MX_DNS_OK);
+	assert_int_equal(r->sts_records, 2);
+	assert_string_equal(r->sts_txt, "");
+	mx_dns_result_free(r);
+
+	r = lookup_dane(at_dnssec, "nosts.dnssec.test", 0, true, NULL, 0);
+	assert_int_equal(r->mx_status, MX_DNS_OK);
+	assert_int_equal(r->sts_status, MX_DNS_NXDOMAIN);
+	assert_int_equal(r->sts_records, 0);
+	assert_string_equal(r->sts_txt, "");
+	mx_dns_result_free(r);
+
+	/* the plain Unbound: a TXT that is not an STS record */
+	r = lookup_dane((const char *const[]){ "MXT_DNS", NULL }, "implicit.mxt.test", 0, true,
+			NULL, 0);
+	assert_int_equal(r->sts_status, MX_DNS_NXDOMAIN);	/* static zone: no such name */
+	assert_int_equal(r->sts_records, 0);
+	mx_dns_result_free(r);
+}
+
+/*
+ * The queries on the wire: the AD bit set, distinct IDs, and the TXT query
+ * sent with the MX query, before any answer (no extra round trip). The
+ * server is a socket of this test that never answers.
+ */
+static void
+test_resolve_queries_ask_for_ad(void **state)
+{
+	char	where[32], *servers[1] = { where };
+	struct mx_resolver_opts o = { .servers = servers, .nservers = 1, .timeout_ms = 2000,
+				      .tries = 1, .max_mx_records = 100, .mta_sts = true };
+	struct timeval tv = { 2, 0 };
+	unsigned char q[2][512];
+	ssize_t	n[2];
+	char	err[256] = "", name[2][64];
+	bool	saw_mx = false, saw_txt = false;
+	struct mx_lookup *l;
+	int	udp, tcp, i;
+
+	(void)state;
+	snprintf(where, sizeof(where), "127.0.0.1:%d", sink_open(&udp, &tcp));
+	assert_int_equal(setsockopt(udp, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+	l = mx_lookup_start(&o, "example.test", err, sizeof(err));
+	if (l == NULL)
+		fail_msg("mx_lookup_start: %s", err);
+	for (i = 0; i < 2; i++) {
+		size_t	off = 12, k = 0;
+
+		n[i] = recv(udp, q[i], sizeof(q[i]), 0);	/* bounded by SO_RCVTIMEO */
+		if (n[i] < 12)
+			fail_msg("query %d did not arrive before any answer", i + 1);
+		assert_true((q[i][2] & 0x80) == 0);	/* a query */
+		assert_true((q[i][2] & 0x01) != 0);	/* RD, as ares_query */
+		assert_true((q[i][3] & 0x20) != 0);	/* AD: RFC 6840 5.7 */
+		assert_int_equal(q[i][4] << 8 | q[i][5], 1);
+		/* the question name in text */
+		while (off < (size_t)n[i] && q[i][off] != 0 && k + q[i][off] + 1 < sizeof(name[i])) {
+			if (k > 0)
+				name[i][k++] = '.';
+			memcpy(name[i] + k, q[i] + off + 1, q[i][off]);
+			k += q[i][off];
+			off += q[i][off] + 1u;
+		}
+		name[i][k] = '\0';
+		assert_true(off + 5 <= (size_t)n[i]);
+		if (strcmp(name[i], "example.test") == 0 && q[i][off + 2] == MX_DNS_T_MX)
+			saw_mx = true;
+		if (strcmp(name[i], "_mta-sts.example.test") == 0 && q[i][off + 2] == MX_DNS_T_TXT)
+			saw_txt = true;
+	}
+	assert_true(saw_mx);
+	assert_true(saw_txt);
+	assert_true(q[0][0] != q[1][0] || q[0][1] != q[1][1]);	/* IDs differ */
+	assert_false(mx_lookup_done(l));
+	mx_lookup_free(l);
+	close(udp);
+	close(tcp);
+}
+
+/* Which servers' AD bit counts. */
+static void
+test_resolve_server_trusted(void **state)
+{
+	char   *trusted[] = { "192.0.2.53", "198.51.100.7:5353", "[2001:db8::53]:53",
+			      "not an address", "2001:db8::99" };
+	size_t	nt = sizeof(trusted) / sizeof(trusted[0]);
+
+	(void)state;
+	/* loopback always */
+	assert_true(mx_resolver_server_trusted("127.0.0.1", NULL, 0));
+	assert_true(mx_resolver_server_trusted("127.0.0.53:53", NULL, 0));
+	assert_true(mx_resolver_server_trusted("127.9.9.9:20053", NULL, 0));
+	assert_true(mx_resolver_server_trusted("::1", NULL, 0));
+	assert_true(mx_resolver_server_trusted("[::1]:5353", NULL, 0));
+	assert_true(mx_resolver_server_trusted("[::ffff:127.0.0.1]:53", NULL, 0));
+	/* others only when listed */
+	assert_false(mx_resolver_server_trusted("192.0.2.53", NULL, 0));
+	assert_false(mx_resolver_server_trusted("128.0.0.1", trusted, nt));
+	assert_false(mx_resolver_server_trusted("[::2]:53", trusted, nt));
+	assert_true(mx_resolver_server_trusted("192.0.2.53", trusted, nt));
+	assert_true(mx_resolver_server_trusted("192.0.2.53:5300", trusted, nt));	/* any port */
+	assert_true(mx_resolver_server_trusted("[::ffff:192.0.2.53]:53", trusted, nt));
+	assert_true(mx_resolver_server_trusted("198.51.100.7:5353", trusted, nt));
+	assert_false(mx_resolver_server_trusted("198.51.100.7", trusted, nt));	/* port 53 */
+	assert_true(mx_resolver_server_trusted("2001:db8::53", trusted, nt));
+	assert_true(mx_resolver_server_trusted("[2001:db8::53]:53", trusted, nt));
+	assert_false(mx_resolver_server_trusted("[2001:db8::53]:54", trusted, nt));
+	assert_true(mx_resolver_server_trusted("[2001:db8::99]:8053", trusted, nt));
+	assert_false(mx_resolver_server_trusted("2001:db8::98", trusted, nt));
+	/* not an address: never */
+	assert_false(mx_resolver_server_trusted("localhost", trusted, nt));
+	assert_false(mx_resolver_server_trusted("", trusted, nt));
+}
+
+/* The options from the config: trusted, TLSA port for DANE levels, MTA-STS. */
+static void
+test_resolve_opts_from_config(void **state)
+{
+	static const struct { const char *text; int tlsa_port; bool sts; } cases[] = {
+		{ "smtp { tls_level = \"dane\"  port = 2525 }", 2525, true },
+		{ "smtp { tls_level = \"dane-only\" }  tls { mta_sts = false }", 25, false },
+		{ "smtp { tls_level = \"verify\"  port = 2525 }", 0, true },
+		{ "smtp { tls_level = \"may\" }", 0, true },
+	};
+	char   *override[] = { "127.0.0.1:5353" };
+	size_t	i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct mx_config cfg;
+		struct mx_resolver_opts o;
+		char	text[512], err[256] = "";
+
+		snprintf(text, sizeof(text), "resolver { servers = { \"192.0.2.1\" }  trusted = "
+			 "{ \"192.0.2.1\", \"[2001:db8::1]:53\" } }\n%s\n", cases[i].text);
+		if (!mx_config_load_buf(text, "test.conf", &cfg, err, sizeof(err)))
+			fail_msg("%s: %s", text, err);
+		mx_resolver_opts_from_config(&cfg, override, 1, &o);
+		assert_int_equal(o.nservers, 1);
+		assert_string_equal(o.servers[0], "127.0.0.1:5353");
+		assert_int_equal(o.ntrusted, 2);
+		assert_string_equal(o.trusted[0], "192.0.2.1");
+		assert_string_equal(o.trusted[1], "[2001:db8::1]:53");
+		if (o.tlsa_port != cases[i].tlsa_port || o.mta_sts != cases[i].sts)
+			fail_msg("%s: tlsa_port %d mta_sts %d", cases[i].text, o.tlsa_port,
+				 o.mta_sts);
+		mx_config_free(&cfg);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* dnsmsg: TXT and TLSA on hand-built messages                         */
+/* ------------------------------------------------------------------ */
+
+#define QNAME_OFF 12
+#define FLAGS_OK 0x8180		/* QR RD RA, NOERROR */
+#define FLAGS_AD 0x81a0		/* QR RD RA AD */
+
+/* A DNS message under construction. */
+struct msg {
+	unsigned char b[1024];
+	size_t	len;
+};
+
+static void
+msg_u8(struct msg *m, unsigned v)
+{
+	assert_true(m->len + 1 <= sizeof(m->b));
+	m->b[m->len++] = (unsigned char)v;
+}
+
+static void
+msg_u16(struct msg *m, unsigned v)
+{
+	msg_u8(m, (v >> 8) & 0xff);
+	msg_u8(m, v & 0xff);
+}
+
+static void
+msg_bytes(struct msg *m, const void *p, size_t n)
+{
+	assert_true(m->len + n <= sizeof(m->b));
+	memcpy(m->b + m->len, p, n);
+	m->len += n;
+}
+
+/* msg_name - a full uncompressed name */
+static void
+msg_name(struct msg *m, const char *name)
+{
+	while (*name != '\0') {
+		const char *dot = strchr(name, '.');
+		size_t	n = dot ? (size_t)(dot - name) : strlen(name);
+
+		msg_u8(m, (unsigned)n);
+		msg_bytes(m, name, n);
+		name += n + (dot != NULL);
+	}
+	msg_u8(m, 0);
+}
+
+/* msg_start - header with flags and an answer count, one question */
+static void
+msg_start(struct msg *m, unsigned flags, unsigned an, const char *qname, unsigned qtype)
+{
+	m->len = 0;
+	msg_u16(m, 0x4242);
+	msg_u16(m, flags);
+	msg_u16(m, 1);
+	msg_u16(m, an);
+	msg_u16(m, 0);
+	msg_u16(m, 0);
+	msg_name(m, qname);
+	msg_u16(m, qtype);
+	msg_u16(m, 1);
+}
+
+/* msg_rr - owner (NULL: the question name), type, IN, TTL 300, rdata as given */
+static void
+msg_rr(struct msg *m, const char *owner, unsigned type, const void *rdata, size_t rdlen)
+{
+	if (owner == NULL)
+		msg_u16(m, 0xc000 | QNAME_OFF);
+	else
+		msg_name(m, owner);
+	msg_u16(m, type);
+	msg_u16(m, 1);
+	msg_u16(m, 0);
+	msg_u16(m, 300);
+	msg_u16(m, (unsigned)rdlen);
+	msg_bytes(m, rdata, rdlen);
+}
+
+/* parse_msg - parse an exact-size heap copy; on failure nothing is left allocated */
+static bool
+parse_msg(const struct msg *m, size_t len, const char *qname, int qtype,
+	  struct mx_dnsmsg_answer *a)
+{
+	unsigned char *copy = malloc(len ? len : 1);
+	char	why[256] = "";
+	bool	ok;
+
+	assert_non_null(copy);
+	memcpy(copy, m->b, len);
+	ok = mx_dnsmsg_parse(copy, len, qname, qtype, a, why, sizeof(why));
+	free(copy);
+	if (!ok) {
+		assert_true(why[0] != '\0');
+		assert_null(a->txt);
+		assert_null(a->tlsa);
+		assert_int_equal(a->ntxt + a->ntlsa, 0);
+	}
+	return ok;
+}
+
+static void
+test_dnsmsg_txt(void **state)
+{
+	static const unsigned char sts[] = "\x09v=STSv1; \x13id=20240101T000000;";
+	static const unsigned char other[] = "\x05hello\x00\x05world";
+	static const unsigned char empty[] = "\x00";
+	struct msg m;
+	struct mx_dnsmsg_answer a;
+
+	(void)state;
+	msg_start(&m, FLAGS_AD, 4, "_mta-sts.example.org", MX_DNS_T_TXT);
+	msg_rr(&m, NULL, MX_DNS_T_TXT, sts, sizeof(sts) - 1);
+	msg_rr(&m, NULL, MX_DNS_T_TXT, other, sizeof(other) - 1);
+	msg_rr(&m, NULL, MX_DNS_T_TXT, empty, 1);
+	msg_rr(&m, "other.example.org", MX_DNS_T_TXT, sts, sizeof(sts) - 1);	/* not ours */
+	assert_true(parse_msg(&m, m.len, "_mta-sts.example.org", MX_DNS_T_TXT, &a));
+	assert_true(a.ad);
+	assert_int_equal(a.ntxt, 3);
+	assert_int_equal(a.txt[0].len, 28);
+	assert_string_equal(a.txt[0].text, "v=STSv1; id=20240101T000000;");	/* joined */
+	assert_int_equal(a.txt[1].len, 10);
+	assert_memory_equal(a.txt[1].text, "helloworld", 10);	/* an empty string between */
+	assert_int_equal(a.txt[2].len, 0);
+	assert_string_equal(a.txt[2].text, "");
+	assert_int_equal(a.nmx + a.naddrs + a.ntlsa, 0);
+	mx_dnsmsg_answer_free(&a);
+	assert_null(a.txt);
+	assert_int_equal(a.ntxt, 0);
+
+	/* no AD bit; a TXT record behind an alias */
+	msg_start(&m, FLAGS_OK, 2, "_mta-sts.example.org", MX_DNS_T_TXT);
+	msg_rr(&m, NULL, MX_DNS_T_CNAME, "\x03sts\x07" "example\x03net\x00", 17);
+	msg_rr(&m, "sts.example.net", MX_DNS_T_TXT, sts, sizeof(sts) - 1);
+	assert_true(parse_msg(&m, m.len, "_mta-sts.example.org", MX_DNS_T_TXT, &a));
+	assert_false(a.ad);
+	assert_int_equal(a.hops, 1);
+	assert_string_equal(a.owner, "sts.example.net");
+	assert_int_equal(a.ntxt, 1);
+	mx_dnsmsg_answer_free(&a);
+}
+
+static void
+test_dnsmsg_txt_malformed(void **state)
+{
+	static const struct { const char *what; const char *rdata; size_t len; } bad[] = {
+		{ "no string at all", "", 0 },
+		{ "a string longer than the record", "\x05hell", 5 },
+		{ "the second string cut", "\x02hi\x03yo", 6 },
+		{ "a lone length octet past the first string", "\x01" "a\x01", 3 },
+	};
+	static const unsigned char good[] = "\x02hi\x02yo";
+	struct msg m;
+	struct mx_dnsmsg_answer a;
+	size_t	i, cut;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		msg_start(&m, FLAGS_OK, 2, "t.example.org", MX_DNS_T_TXT);
+		msg_rr(&m, NULL, MX_DNS_T_TXT, good, sizeof(good) - 1);	/* one good first */
+		msg_rr(&m, NULL, MX_DNS_T_TXT, bad[i].rdata, bad[i].len);
+		if (parse_msg(&m, m.len, "t.example.org", MX_DNS_T_TXT, &a)) {
+			mx_dnsmsg_answer_free(&a);
+			fail_msg("TXT with %s parsed", bad[i].what);
+		}
+	}
+	/* the message cut anywhere inside the record: never read past the end */
+	msg_start(&m, FLAGS_OK, 1, "t.example.org", MX_DNS_T_TXT);
+	msg_rr(&m, NULL, MX_DNS_T_TXT, good, sizeof(good) - 1);
+	for (cut = 12; cut < m.len; cut++) {
+		if (parse_msg(&m, cut, "t.example.org", MX_DNS_T_TXT, &a)) {
+			assert_int_equal(a.ntxt, 0);
+			mx_dnsmsg_answer_free(&a);
+		}
+	}
+}
+
+static void
+test_dnsmsg_tlsa(void **state)
+{
+	unsigned char rd[3 + 32], big[3 + 64];
+	struct msg m;
+	struct mx_dnsmsg_answer a;
+	size_t	i;
+
+	(void)state;
+	rd[0] = 3;
+	rd[1] = 1;
+	rd[2] = 1;
+	for (i = 0; i < 32; i++)
+		rd[3 + i] = (unsigned char)(0xa0 + i);
+	big[0] = 2;
+	big[1] = 0;
+	big[2] = 2;
+	memset(big + 3, 0xee, 64);
+	msg_start(&m, FLAGS_AD, 4, "_25._tcp.mx.example.org", MX_DNS_T_TLSA);
+	msg_rr(&m, NULL, MX_DNS_T_CNAME, "\x04_25x\x04_tcp\x07" "example\x03net\x00", 23);
+	msg_rr(&m, "_25x._tcp.example.net", MX_DNS_T_TLSA, rd, sizeof(rd));
+	msg_rr(&m, "_25x._tcp.example.net", MX_DNS_T_TLSA, big, sizeof(big));
+	msg_rr(&m, "_25x._tcp.example.net", MX_DNS_T_TLSA, "\xff\xfe\xfd", 3);	/* no data */
+	assert_true(parse_msg(&m, m.len, "_25._tcp.mx.example.org", MX_DNS_T_TLSA, &a));
+	assert_true(a.ad);
+	assert_int_equal(a.hops, 1);
+	assert_int_equal(a.ntlsa, 3);
+	assert_int_equal(a.tlsa[0].usage, 3);
+	assert_int_equal(a.tlsa[0].selector, 1);
+	assert_int_equal(a.tlsa[0].mtype, 1);
+	assert_int_equal(a.tlsa[0].len, 32);
+	assert_memory_equal(a.tlsa[0].data, rd + 3, 32);
+	assert_int_equal(a.tlsa[1].usage, 2);
+	assert_int_equal(a.tlsa[1].mtype, 2);
+	assert_int_equal(a.tlsa[1].len, 64);
+	assert_memory_equal(a.tlsa[1].data, big + 3, 64);
+	assert_int_equal(a.tlsa[2].usage, 255);
+	assert_int_equal(a.tlsa[2].selector, 254);
+	assert_int_equal(a.tlsa[2].mtype, 253);
+	assert_int_equal(a.tlsa[2].len, 0);
+	assert_null(a.tlsa[2].data);
+	assert_int_equal(a.ntxt + a.nmx + a.naddrs, 0);
+	mx_dnsmsg_answer_free(&a);
+	assert_null(a.tlsa);
+	assert_int_equal(a.ntlsa, 0);
+
+	/* only an alias: the caller asks again */
+	msg_start(&m, FLAGS_OK, 1, "_25._tcp.mx.example.org", MX_DNS_T_TLSA);
+	msg_rr(&m, NULL, MX_DNS_T_CNAME, "\x04_25x\x04_tcp\x07" "example\x03net\x00", 23);
+	assert_true(parse_msg(&m, m.len, "_25._tcp.mx.example.org", MX_DNS_T_TLSA, &a));
+	assert_true(a.alias_only);
+	assert_int_equal(a.ntlsa, 0);
+	mx_dnsmsg_answer_free(&a);
+}
+
+static void
+test_dnsmsg_tlsa_malformed(void **state)
+{
+	static const unsigned char rd[] = { 3, 1, 1, 0xaa, 0xbb };
+	struct msg m;
+	struct mx_dnsmsg_answer a;
+	size_t	len, cut;
+
+	(void)state;
+	for (len = 0; len < 3; len++) {
+		msg_start(&m, FLAGS_OK, 2, "_25._tcp.mx.example.org", MX_DNS_T_TLSA);
+		msg_rr(&m, NULL, MX_DNS_T_TLSA, rd, sizeof(rd));
+		msg_rr(&m, NULL, MX_DNS_T_TLSA, rd, len);
+		if (parse_msg(&m, m.len, "_25._tcp.mx.example.org", MX_DNS_T_TLSA, &a)) {
+			mx_dnsmsg_answer_free(&a);
+			fail_msg("TLSA record of %zu octets parsed", len);
+		}
+	}
+	/* an RDATA length past the end of the message */
+	msg_start(&m, FLAGS_OK, 1, "_25._tcp.mx.example.org", MX_DNS_T_TLSA);
+	msg_rr(&m, NULL, MX_DNS_T_TLSA, rd, sizeof(rd));
+	m.b[m.len - sizeof(rd) - 1] += 1;
+	assert_false(parse_msg(&m, m.len, "_25._tcp.mx.example.org", MX_DNS_T_TLSA, &a));
+	m.b[m.len - sizeof(rd) - 1] -= 1;
+	/* cut anywhere: never read past the end */
+	for (cut = 12; cut < m.len; cut++) {
+		if (parse_msg(&m, cut, "_25._tcp.mx.example.org", MX_DNS_T_TLSA, &a)) {
+			assert_int_equal(a.ntlsa, 0);
+			mx_dnsmsg_answer_free(&a);
+		}
+	}
+	/* with TC set, a cut record is expected and left out */
+	m.b[2] |= 0x02;
+	assert_true(parse_msg(&m, m.len - 1, "_25._tcp.mx.example.org", MX_DNS_T_TLSA, &a));
+	assert_true(a.truncated);
+	assert_int_equal(a.ntlsa, 0);
+	mx_dnsmsg_answer_free(&a);
+}
+
+/* The addrset keeps its own copy of TLSA data; the result frees it. */
+static void
+test_dnsdata_add_tlsa(void **state)
+{
+	struct mx_dns_result *r = mx_dns_result_new("example.org");
+	struct mx_dns_addrset *s;
+	unsigned char data[3] = { 1, 2, 3 };
+
+	(void)state;
+	assert_non_null(r);
+	s = mx_dns_result_set(r, "mx.example.org");
+	assert_non_null(s);
+	assert_true(mx_dns_addrset_add_tlsa(s, 3, 1, 1, data, sizeof(data)));
+	assert_true(mx_dns_addrset_add_tlsa(s, 2, 0, 0, NULL, 0));
+	data[0] = 9;
+	assert_int_equal(s->ntlsa, 2);
+	assert_int_equal(s->tlsa[0].len, 3);
+	assert_int_equal(s->tlsa[0].data[0], 1);
+	assert_int_equal(s->tlsa[1].usage, 2);
+	assert_null(s->tlsa[1].data);
+	mx_dns_result_free(r);		/* valgrind (make check-valgrind) checks the rest */
 }
 
 static int
@@ -540,6 +1270,20 @@ main(void)
 		cmocka_unit_test(test_resolve_every_server_failing),
 		cmocka_unit_test(test_resolve_healthy_first_server_only),
 		cmocka_unit_test(test_resolve_bad_server_rejected),
+		cmocka_unit_test(test_resolve_dnssec_secure_domain),
+		cmocka_unit_test(test_resolve_dnssec_aliases),
+		cmocka_unit_test(test_resolve_dnssec_implicit_mx),
+		cmocka_unit_test(test_resolve_dnssec_tlsa_only_when_wanted),
+		cmocka_unit_test(test_resolve_dnssec_bogus),
+		cmocka_unit_test(test_resolve_mta_sts_txt),
+		cmocka_unit_test(test_resolve_queries_ask_for_ad),
+		cmocka_unit_test(test_resolve_server_trusted),
+		cmocka_unit_test(test_resolve_opts_from_config),
+		cmocka_unit_test(test_dnsmsg_txt),
+		cmocka_unit_test(test_dnsmsg_txt_malformed),
+		cmocka_unit_test(test_dnsmsg_tlsa),
+		cmocka_unit_test(test_dnsmsg_tlsa_malformed),
+		cmocka_unit_test(test_dnsdata_add_tlsa),
 	};
 
 	return cmocka_run_group_tests_name("resolve (real DNS on loopback)", tests, setup, NULL);
