@@ -8,7 +8,9 @@
 # plain.test unsigned; one scripted SMTP peer per host on 127.0.3.N, each
 # with its certificate (or none: the peer that strips STARTTLS); and an
 # HTTPS server (tests/tls/https.sh) at 127.0.3.20:443 serving the MTA-STS
-# policy of sts.plain.test (enforce, mx: mx2.sts.plain.test only).
+# policy of sts.plain.test (enforce, mx: mx2.sts.plain.test only) and one
+# at 127.0.3.21:443 serving that of stst.plain.test (testing, naming its MX
+# host, whose certificate carries the wrong name).
 #
 # Each row delivers one message as an MTA would (as nobody when root) at one
 # smtp.tls_level and checks: the exit status, the first line, which peers got
@@ -84,6 +86,8 @@ tl_zones() {
 		printf 'sts IN MX 10 mx1.sts\nsts IN MX 20 mx2.sts\n'
 		printf 'mx1.sts IN A 127.0.3.12\nmx2.sts IN A 127.0.3.13\n'
 		printf '_mta-sts.sts IN TXT "v=STSv1; id=tls1;"\nmta-sts.sts IN A 127.0.3.20\n'
+		printf 'stst IN MX 10 mx.wrong\n'
+		printf '_mta-sts.stst IN TXT "v=STSv1; id=tls2;"\nmta-sts.stst IN A 127.0.3.21\n'
 	} >"$tl_dir/plain.test.zone"
 }
 
@@ -91,7 +95,7 @@ tl_zones() {
 # sets tl_port; false (why on stderr) when something did not start
 tl_setup() {
 	local p name addr cert names=()
-	mkdir -p "$tl_dir/www/.well-known"
+	mkdir -p "$tl_dir/www/.well-known" "$tl_dir/www2/.well-known"
 	for p in "${tl_peers[@]}"; do
 		read -r name addr cert <<<"$p"
 		case $cert in
@@ -100,7 +104,8 @@ tl_setup() {
 		*) names+=("${cert%%-*}:$name") ;;
 		esac
 	done
-	tls_certs "$tl_dir/certs" "${names[@]}" mta-sts.sts.plain.test >/dev/null || return 1
+	tls_certs "$tl_dir/certs" "${names[@]}" mta-sts.sts.plain.test mta-sts.stst.plain.test \
+		>/dev/null || return 1
 	chmod a+r "$tl_dir/certs"/*.pem
 	PEER_EXTRA=()
 	tl_port=
@@ -125,6 +130,10 @@ tl_setup() {
 	https_start_www "$tl_dir" 127.0.3.20 443 "$tl_dir/certs/mta-sts.sts.plain.test.pem" \
 		"$tl_dir/certs/mta-sts.sts.plain.test.key" "$tl_dir/www" 300 || return 1
 	tl_https_pid=$HTTPS_PID
+	printf 'version: STSv1\r\nmode: testing\r\nmx: mx.wrong.plain.test\r\nmax_age: 86400\r\n' \
+		>"$tl_dir/www2/.well-known/mta-sts.txt"
+	https_start_www "$tl_dir" 127.0.3.21 443 "$tl_dir/certs/mta-sts.stst.plain.test.pem" \
+		"$tl_dir/certs/mta-sts.stst.plain.test.key" "$tl_dir/www2" 300 || return 1
 }
 
 # tl_conf FILE LEVEL JOURNALDIR - the row's config
@@ -249,6 +258,10 @@ tl_main() {
 	report_result "tls sts_fetched_once" "$([[ $f2 -eq $((f1 + 1)) ]] || echo "the policy was fetched $((f2 - f1)) times, want 1")"
 	tl_row sts_cached            may       sts.plain.test      0  '^2\.0\.0 ' mx2.sts.plain.test    '-/validation-failure verified/-'
 	report_result "tls sts_cache_fetches_nothing" "$([[ $(tl_https_fetches) -eq $f2 ]] || echo "a delivery with a current cached policy fetched it again")"
+	# MTA-STS testing: the certificate is checked and its failure journalled, not enforced
+	tl_row sts_testing           may       stst.plain.test     0  '^2\.0\.0 ' mx.wrong.plain.test   'tls/certificate-host-mismatch'
+	tl_route route_sts_testing   may       stst.plain.test \
+		'.mta_sts.mode == "testing" and .mta_sts.mx == ["mx.wrong.plain.test"] and .tiers[0].hosts[0].tls.sts_match == true and .tiers[0].hosts[0].usable == true'
 	https_stop "$tl_https_pid"
 	tl_row sts_server_dead       may       sts.plain.test      0  '^2\.0\.0 ' mx2.sts.plain.test    '-/validation-failure verified/-'
 	tl_report report_names_sts   may       sts.plain.test sts_enforce "mx1.sts.plain.test (pref 10) is not in the MTA-STS policy of sts.plain.test"
