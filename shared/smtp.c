@@ -5,7 +5,12 @@
  * most what is left of the stage's deadline, so a silent or dripping
  * server cannot hold the session past its timeout. TLS (OpenSSL) runs on
  * the same socket after STARTTLS; anything the server sent before the TLS
- * handshake is thrown away (RFC 3207 6).
+ * handshake is thrown away (RFC 3207 6). Two client contexts, each made on
+ * first need: an unauthenticated one (MAY, ENCRYPT: any certificate, TLS
+ * 1.0 and later) and a verifying one (VERIFY, DANE, MAY with check_names:
+ * the CAs, tls.min_version, DANE enabled). Neither aborts a handshake over
+ * a certificate: judge() reads the verification result afterwards, so a
+ * refusal has its reason and ends with a QUIT, over TLS, and nothing else.
  */
 #include <arpa/inet.h>
 #include <errno.h>
