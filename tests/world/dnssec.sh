@@ -114,7 +114,6 @@ world_start_dnssec() {
 		command -v "$tool" >/dev/null ||
 			{ echo "world: $tool is not installed (apt-get install unbound ldnsutils)" >&2; return 1; }
 	done
-	rm -rf "$dir"
 	mkdir -p "$dir"
 	dir=$(cd "$dir" && pwd)
 	echo "server:" >"$dir/zones.conf"
