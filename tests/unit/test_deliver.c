@@ -373,16 +373,17 @@ journal(struct world *w)
 	return j;
 }
 
-/* journal_rows - "stage:outcome:decision ..." of a domain's rows, in order, as matrix.sh reads them */
+/* journal_column - EXPR of a domain's rows, in order, joined with SEP (sqlite3) */
 static void
-journal_rows(struct world *w, const char *domain, char *out, size_t len)
+journal_column(struct world *w, const char *domain, const char *expr, const char *sep,
+	       char *out, size_t len)
 {
 	char	cmd[512];
 	FILE   *fp;
 
-	snprintf(cmd, sizeof(cmd), "sqlite3 %s/journal.db \"select group_concat(ifnull(stage, '-') "
-		 "|| ':' || outcome || ':' || decision, ' ') from (select * from attempts where "
-		 "domain = '%s' order by id)\"", w->dir, domain);
+	snprintf(cmd, sizeof(cmd), "sqlite3 %s/journal.db \"select group_concat(%s, '%s') "
+		 "from (select * from attempts where domain = '%s' order by id)\"", w->dir, expr,
+		 sep, domain);
 	fp = popen(cmd, "r");
 	assert_non_null(fp);
 	out[0] = '\0';
@@ -392,22 +393,19 @@ journal_rows(struct world *w, const char *domain, char *out, size_t len)
 	out[strcspn(out, "\n")] = '\0';
 }
 
+/* journal_rows - "stage:outcome:decision ..." of a domain's rows, in order, as matrix.sh reads them */
+static void
+journal_rows(struct world *w, const char *domain, char *out, size_t len)
+{
+	journal_column(w, domain, "ifnull(stage, '-') || ':' || outcome || ':' || decision", " ",
+		       out, len);
+}
+
 /* journal_reasons - the reason column of a domain's rows, joined with " | " */
 static void
 journal_reasons(struct world *w, const char *domain, char *out, size_t len)
 {
-	char	cmd[512];
-	FILE   *fp;
-
-	snprintf(cmd, sizeof(cmd), "sqlite3 %s/journal.db \"select group_concat(reason, ' | ') "
-		 "from (select * from attempts where domain = '%s' order by id)\"", w->dir, domain);
-	fp = popen(cmd, "r");
-	assert_non_null(fp);
-	out[0] = '\0';
-	if (fgets(out, (int)len, fp) == NULL)
-		out[0] = '\0';
-	pclose(fp);
-	out[strcspn(out, "\n")] = '\0';
+	journal_column(w, domain, "reason", " | ", out, len);
 }
 
 /* --- R11 in the walk ----------------------------------------------------- */
@@ -1320,19 +1318,8 @@ test_R14_8bit_without_8bitmime_noted(void **state)
 static void
 journal_tls(struct world *w, const char *domain, char *out, size_t len)
 {
-	char	cmd[512];
-	FILE   *fp;
-
-	snprintf(cmd, sizeof(cmd), "sqlite3 %s/journal.db \"select group_concat(ifnull(tls, '-') "
-		 "|| '/' || ifnull(tls_failure, '-'), ' ') from (select * from attempts where "
-		 "domain = '%s' order by id)\"", w->dir, domain);
-	fp = popen(cmd, "r");
-	assert_non_null(fp);
-	out[0] = '\0';
-	if (fgets(out, (int)len, fp) == NULL)
-		out[0] = '\0';
-	pclose(fp);
-	out[strcspn(out, "\n")] = '\0';
+	journal_column(w, domain, "ifnull(tls, '-') || '/' || ifnull(tls_failure, '-')", " ",
+		       out, len);
 }
 
 static void
