@@ -102,7 +102,12 @@ check_loaded(const struct mx_config *c)
 	check(memchr(c->smtp.helo_name, '\0', sizeof(c->smtp.helo_name)) != NULL);
 	if (c->smtp.helo_name[0] != '\0')
 		check_normal(c->smtp.helo_name);
-	check(in_range((int)c->smtp.starttls, 0, 2));
+	check(in_range((int)c->smtp.tls_level, MX_TLS_NONE, MX_TLS_DANE_ONLY));
+	check(c->policy.tls_level == c->smtp.tls_level);
+	check(memchr(c->tls.ca_file, '\0', sizeof(c->tls.ca_file)) != NULL);
+	check(c->tls.ca_file[0] == '\0' || c->tls.ca_file[0] == '/');
+	check(c->tls.min_version >= 0x0301 && c->tls.min_version <= 0x0304);
+	check(in_range(c->tls.mta_sts_timeout, 1, 300));
 	check(in_range(c->smtp.connect_timeout, 1, 3600));
 	check(in_range(c->smtp.greeting_timeout, 1, 3600));
 	check(in_range(c->smtp.helo_timeout, 1, 3600));

@@ -48,9 +48,9 @@ sources_of() {
 	case $1 in
 	smtpreply) echo shared/smtpreply.c ;;
 	config) echo shared/config.c shared/addr.c shared/domain.c shared/plan.c \
-		shared/notes.c shared/dnsdata.c shared/rng.c ;;
+		shared/notes.c shared/dnsdata.c shared/rng.c shared/sts.c ;;
 	plan) echo shared/plan.c shared/planfmt.c shared/json.c shared/notes.c \
-		shared/dnsdata.c shared/addr.c shared/domain.c shared/rng.c ;;
+		shared/dnsdata.c shared/addr.c shared/domain.c shared/rng.c shared/sts.c ;;
 	dnsmsg) echo shared/dnsmsg.c ;;
 	domain) echo shared/domain.c shared/addr.c ;;
 	sts) echo shared/sts.c shared/domain.c shared/addr.c ;;
