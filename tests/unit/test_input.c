@@ -5,7 +5,8 @@
  * shared/addr (IP, CIDR and endpoint parsing and printing), shared/rng
  * (splitmix64 determinism, range and uniformity of mx_rng_below) and
  * shared/dnsmsg (DNS answer parsing on hand-built wire messages, including
- * malformed, truncated and hostile ones).
+ * malformed, truncated and hostile ones, and the TXT and TLSA records of
+ * MTA-STS and DANE) and the TLSA records of shared/dnsdata.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,6 +22,7 @@
 #include <sys/socket.h>
 
 #include "addr.h"
+#include "dnsdata.h"
 #include "dnsmsg.h"
 #include "domain.h"
 #include "rng.h"
@@ -2041,6 +2043,237 @@ test_dnsmsg_mutations_do_not_crash(void **state)
 	}
 }
 
+/* ------------------------------------------------------------------ */
+/* dnsmsg: TXT and TLSA                                                */
+/* ------------------------------------------------------------------ */
+
+#define FLAGS_AD	0x81a0	/* QR RD RA AD */
+
+/* msg_rr - owner (NULL: the question name), type, IN, TTL 300, rdata as given */
+static void
+msg_rr(struct msg *m, const char *owner, unsigned type, const void *rdata, size_t rdlen)
+{
+	size_t	at = msg_rr_begin(m, owner, type, CLASS_IN, 300);
+
+	msg_bytes(m, rdata, rdlen);
+	msg_rr_end(m, at);
+}
+
+/* parse_msg - parse an exact-size heap copy; on failure nothing is left allocated */
+static bool
+parse_msg(const struct msg *m, size_t len, const char *qname, int qtype,
+	  struct mx_dnsmsg_answer *a)
+{
+	unsigned char *copy = malloc(len ? len : 1);
+	char	why[256] = "";
+	bool	ok;
+
+	assert_non_null(copy);
+	memcpy(copy, m->b, len);
+	ok = mx_dnsmsg_parse(copy, len, qname, qtype, a, why, sizeof(why));
+	free(copy);
+	if (!ok) {
+		assert_true(why[0] != '\0');
+		assert_null(a->txt);
+		assert_null(a->tlsa);
+		assert_int_equal(a->ntxt + a->ntlsa, 0);
+	}
+	return ok;
+}
+
+static void
+test_dnsmsg_txt(void **state)
+{
+	static const unsigned char sts[] = "\x09v=STSv1; \x13id=20240101T000000;";
+	static const unsigned char other[] = "\x05hello\x00\x05world";
+	static const unsigned char empty[] = "\x00";
+	struct msg m;
+	struct mx_dnsmsg_answer a;
+
+	(void)state;
+	msg_start(&m, FLAGS_AD, 4, "_mta-sts.example.org", MX_DNS_T_TXT);
+	msg_rr(&m, NULL, MX_DNS_T_TXT, sts, sizeof(sts) - 1);
+	msg_rr(&m, NULL, MX_DNS_T_TXT, other, sizeof(other) - 1);
+	msg_rr(&m, NULL, MX_DNS_T_TXT, empty, 1);
+	msg_rr(&m, "other.example.org", MX_DNS_T_TXT, sts, sizeof(sts) - 1);	/* not ours */
+	assert_true(parse_msg(&m, m.len, "_mta-sts.example.org", MX_DNS_T_TXT, &a));
+	assert_true(a.ad);
+	assert_int_equal(a.ntxt, 3);
+	assert_int_equal(a.txt[0].len, 28);
+	assert_string_equal(a.txt[0].text, "v=STSv1; id=20240101T000000;");	/* joined */
+	assert_int_equal(a.txt[1].len, 10);
+	assert_memory_equal(a.txt[1].text, "helloworld", 10);	/* an empty string between */
+	assert_int_equal(a.txt[2].len, 0);
+	assert_string_equal(a.txt[2].text, "");
+	assert_int_equal(a.nmx + a.naddrs + a.ntlsa, 0);
+	mx_dnsmsg_answer_free(&a);
+	assert_null(a.txt);
+	assert_int_equal(a.ntxt, 0);
+
+	/* no AD bit; a TXT record behind an alias */
+	msg_start(&m, FLAGS_OK, 2, "_mta-sts.example.org", MX_DNS_T_TXT);
+	msg_rr(&m, NULL, MX_DNS_T_CNAME, "\x03sts\x07" "example\x03net\x00", 17);
+	msg_rr(&m, "sts.example.net", MX_DNS_T_TXT, sts, sizeof(sts) - 1);
+	assert_true(parse_msg(&m, m.len, "_mta-sts.example.org", MX_DNS_T_TXT, &a));
+	assert_false(a.ad);
+	assert_int_equal(a.hops, 1);
+	assert_string_equal(a.owner, "sts.example.net");
+	assert_int_equal(a.ntxt, 1);
+	mx_dnsmsg_answer_free(&a);
+}
+
+static void
+test_dnsmsg_txt_malformed(void **state)
+{
+	static const struct { const char *what; const char *rdata; size_t len; } bad[] = {
+		{ "no string at all", "", 0 },
+		{ "a string longer than the record", "\x05hell", 5 },
+		{ "the second string cut", "\x02hi\x03yo", 6 },
+		{ "a lone length octet past the first string", "\x01" "a\x01", 3 },
+	};
+	static const unsigned char good[] = "\x02hi\x02yo";
+	struct msg m;
+	struct mx_dnsmsg_answer a;
+	size_t	i, cut;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		msg_start(&m, FLAGS_OK, 2, "t.example.org", MX_DNS_T_TXT);
+		msg_rr(&m, NULL, MX_DNS_T_TXT, good, sizeof(good) - 1);	/* one good first */
+		msg_rr(&m, NULL, MX_DNS_T_TXT, bad[i].rdata, bad[i].len);
+		if (parse_msg(&m, m.len, "t.example.org", MX_DNS_T_TXT, &a)) {
+			mx_dnsmsg_answer_free(&a);
+			fail_msg("TXT with %s parsed", bad[i].what);
+		}
+	}
+	/* the message cut anywhere inside the record: never read past the end */
+	msg_start(&m, FLAGS_OK, 1, "t.example.org", MX_DNS_T_TXT);
+	msg_rr(&m, NULL, MX_DNS_T_TXT, good, sizeof(good) - 1);
+	for (cut = 12; cut < m.len; cut++) {
+		if (parse_msg(&m, cut, "t.example.org", MX_DNS_T_TXT, &a)) {
+			assert_int_equal(a.ntxt, 0);
+			mx_dnsmsg_answer_free(&a);
+		}
+	}
+}
+
+static void
+test_dnsmsg_tlsa(void **state)
+{
+	unsigned char rd[3 + 32], big[3 + 64];
+	struct msg m;
+	struct mx_dnsmsg_answer a;
+	size_t	i;
+
+	(void)state;
+	rd[0] = 3;
+	rd[1] = 1;
+	rd[2] = 1;
+	for (i = 0; i < 32; i++)
+		rd[3 + i] = (unsigned char)(0xa0 + i);
+	big[0] = 2;
+	big[1] = 0;
+	big[2] = 2;
+	memset(big + 3, 0xee, 64);
+	msg_start(&m, FLAGS_AD, 4, "_25._tcp.mx.example.org", MX_DNS_T_TLSA);
+	msg_rr(&m, NULL, MX_DNS_T_CNAME, "\x04_25x\x04_tcp\x07" "example\x03net\x00", 23);
+	msg_rr(&m, "_25x._tcp.example.net", MX_DNS_T_TLSA, rd, sizeof(rd));
+	msg_rr(&m, "_25x._tcp.example.net", MX_DNS_T_TLSA, big, sizeof(big));
+	msg_rr(&m, "_25x._tcp.example.net", MX_DNS_T_TLSA, "\xff\xfe\xfd", 3);	/* no data */
+	assert_true(parse_msg(&m, m.len, "_25._tcp.mx.example.org", MX_DNS_T_TLSA, &a));
+	assert_true(a.ad);
+	assert_int_equal(a.hops, 1);
+	assert_int_equal(a.ntlsa, 3);
+	assert_int_equal(a.tlsa[0].usage, 3);
+	assert_int_equal(a.tlsa[0].selector, 1);
+	assert_int_equal(a.tlsa[0].mtype, 1);
+	assert_int_equal(a.tlsa[0].len, 32);
+	assert_memory_equal(a.tlsa[0].data, rd + 3, 32);
+	assert_int_equal(a.tlsa[1].usage, 2);
+	assert_int_equal(a.tlsa[1].mtype, 2);
+	assert_int_equal(a.tlsa[1].len, 64);
+	assert_memory_equal(a.tlsa[1].data, big + 3, 64);
+	assert_int_equal(a.tlsa[2].usage, 255);
+	assert_int_equal(a.tlsa[2].selector, 254);
+	assert_int_equal(a.tlsa[2].mtype, 253);
+	assert_int_equal(a.tlsa[2].len, 0);
+	assert_null(a.tlsa[2].data);
+	assert_int_equal(a.ntxt + a.nmx + a.naddrs, 0);
+	mx_dnsmsg_answer_free(&a);
+	assert_null(a.tlsa);
+	assert_int_equal(a.ntlsa, 0);
+
+	/* only an alias: the caller asks again */
+	msg_start(&m, FLAGS_OK, 1, "_25._tcp.mx.example.org", MX_DNS_T_TLSA);
+	msg_rr(&m, NULL, MX_DNS_T_CNAME, "\x04_25x\x04_tcp\x07" "example\x03net\x00", 23);
+	assert_true(parse_msg(&m, m.len, "_25._tcp.mx.example.org", MX_DNS_T_TLSA, &a));
+	assert_true(a.alias_only);
+	assert_int_equal(a.ntlsa, 0);
+	mx_dnsmsg_answer_free(&a);
+}
+
+static void
+test_dnsmsg_tlsa_malformed(void **state)
+{
+	static const unsigned char rd[] = { 3, 1, 1, 0xaa, 0xbb };
+	struct msg m;
+	struct mx_dnsmsg_answer a;
+	size_t	len, cut;
+
+	(void)state;
+	for (len = 0; len < 3; len++) {
+		msg_start(&m, FLAGS_OK, 2, "_25._tcp.mx.example.org", MX_DNS_T_TLSA);
+		msg_rr(&m, NULL, MX_DNS_T_TLSA, rd, sizeof(rd));
+		msg_rr(&m, NULL, MX_DNS_T_TLSA, rd, len);
+		if (parse_msg(&m, m.len, "_25._tcp.mx.example.org", MX_DNS_T_TLSA, &a)) {
+			mx_dnsmsg_answer_free(&a);
+			fail_msg("TLSA record of %zu octets parsed", len);
+		}
+	}
+	/* an RDATA length past the end of the message */
+	msg_start(&m, FLAGS_OK, 1, "_25._tcp.mx.example.org", MX_DNS_T_TLSA);
+	msg_rr(&m, NULL, MX_DNS_T_TLSA, rd, sizeof(rd));
+	m.b[m.len - sizeof(rd) - 1] += 1;
+	assert_false(parse_msg(&m, m.len, "_25._tcp.mx.example.org", MX_DNS_T_TLSA, &a));
+	m.b[m.len - sizeof(rd) - 1] -= 1;
+	/* cut anywhere: never read past the end */
+	for (cut = 12; cut < m.len; cut++) {
+		if (parse_msg(&m, cut, "_25._tcp.mx.example.org", MX_DNS_T_TLSA, &a)) {
+			assert_int_equal(a.ntlsa, 0);
+			mx_dnsmsg_answer_free(&a);
+		}
+	}
+	/* with TC set, a cut record is expected and left out */
+	m.b[2] |= 0x02;
+	assert_true(parse_msg(&m, m.len - 1, "_25._tcp.mx.example.org", MX_DNS_T_TLSA, &a));
+	assert_true(a.truncated);
+	assert_int_equal(a.ntlsa, 0);
+	mx_dnsmsg_answer_free(&a);
+}
+
+/* The addrset keeps its own copy of TLSA data; the result frees it. */
+static void
+test_dnsdata_add_tlsa(void **state)
+{
+	struct mx_dns_result *r = mx_dns_result_new("example.org");
+	struct mx_dns_addrset *s;
+	unsigned char data[3] = { 1, 2, 3 };
+
+	(void)state;
+	assert_non_null(r);
+	s = mx_dns_result_set(r, "mx.example.org");
+	assert_non_null(s);
+	assert_true(mx_dns_addrset_add_tlsa(s, 3, 1, 1, data, sizeof(data)));
+	assert_true(mx_dns_addrset_add_tlsa(s, 2, 0, 0, NULL, 0));
+	data[0] = 9;
+	assert_int_equal(s->ntlsa, 2);
+	assert_int_equal(s->tlsa[0].len, 3);
+	assert_int_equal(s->tlsa[0].data[0], 1);
+	assert_int_equal(s->tlsa[1].usage, 2);
+	assert_null(s->tlsa[1].data);
+	mx_dns_result_free(r);		/* valgrind (make check-valgrind) checks the rest */
+}
+
 int
 main(void)
 {
@@ -2122,6 +2355,11 @@ main(void)
 		cmocka_unit_test(test_dnsmsg_extended_label_type),
 		cmocka_unit_test(test_dnsmsg_question_cut),
 		cmocka_unit_test(test_dnsmsg_mutations_do_not_crash),
+		cmocka_unit_test(test_dnsmsg_txt),
+		cmocka_unit_test(test_dnsmsg_txt_malformed),
+		cmocka_unit_test(test_dnsmsg_tlsa),
+		cmocka_unit_test(test_dnsmsg_tlsa_malformed),
+		cmocka_unit_test(test_dnsdata_add_tlsa),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -108,7 +108,7 @@ world_dnssec_zone() {
 }
 
 world_start_dnssec() {
-	local dir=$1 var=$2 spec zone rest file mode port try fifo pid tool
+	local dir=$1 var=$2 spec zone rest file mode tool
 	shift 2
 	for tool in unbound ldns-keygen ldns-signzone ldns-key2ds; do
 		command -v "$tool" >/dev/null ||
@@ -126,47 +126,7 @@ world_start_dnssec() {
 		[[ $file == /* ]] || file=$PWD/$file
 		world_dnssec_zone "$dir" "${zone%.}" "$file" "$mode" || return 1
 	done
-	for try in 1 2 3 4 5; do
-		port=$((20000 + RANDOM % 30000))
-		cat >"$dir/unbound.conf" <<CONF
-server:
-  interface: 127.0.0.1@$port
-  do-daemonize: no
-  username: ""
-  chroot: ""
-  directory: "$dir"
-  pidfile: "$dir/unbound.pid"
-  use-syslog: no
-  logfile: ""
-  verbosity: 1
-  val-log-level: 2
-  module-config: "validator iterator"
-  access-control: 127.0.0.0/8 allow
-  num-threads: 1
-  do-ip6: no
-  rrset-roundrobin: no
-  include: "$dir/zones.conf"
-remote-control:
-  control-enable: no
-CONF
-		fifo=$dir/unbound.fifo
-		rm -f "$fifo"; mkfifo "$fifo"
-		timeout "$WORLD_LIFETIME" unbound -d -c "$dir/unbound.conf" >"$fifo" 2>&1 &
-		pid=$!
-		exec 7<"$fifo"
-		if world_wait_line "$fifo" "start of service" 15 >/dev/null; then
-			cat <&7 >>"$fifo.log" &
-			WORLD_PIDS+=("$pid" "$!")
-			exec 7<&-
-			printf -v "MXT_$var" '127.0.0.1:%s' "$port"
-			export "MXT_$var"
-			return 0
-		fi
-		exec 7<&-
-		kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
-	done
-	echo "world: the validating unbound did not start; see $dir/unbound.fifo.log" >&2
-	return 1
+	world_run_unbound "$dir" "$var" "validator iterator" "  val-log-level: 2"
 }
 
 world_start_dnssec_test() {

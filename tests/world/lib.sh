@@ -45,15 +45,14 @@ world_wait_line() {
 	return 1
 }
 
-world_start_unbound() {
-	local dir=$1 port try fifo
-	mkdir -p "$dir"
+# world_run_unbound DIR VAR MODULES [EXTRA] - start Unbound on 127.0.0.1 at a
+# free port with DIR/zones.conf (written by the caller), the module-config
+# MODULES and EXTRA lines for its server: clause; export MXT_<VAR>. Its output
+# goes to DIR/unbound.fifo.log; it stops with world_stop or after
+# $WORLD_LIFETIME s. Fails, saying why on stderr, when it does not start.
+world_run_unbound() {
+	local dir=$1 var=$2 modules=$3 extra=${4:-} port try fifo pid
 	command -v unbound >/dev/null || { echo "world: unbound is not installed (apt-get install unbound)" >&2; return 1; }
-	{
-		cat "$WORLD_TOP/tests/world/zones.conf"
-		echo '# generated: 300 MX records, more than the default cap of 100'
-		world_big_records unbound
-	} >"$dir/zones.conf"
 	for try in 1 2 3 4 5; do
 		port=$((20000 + RANDOM % 30000))
 		cat >"$dir/unbound.conf" <<CONF
@@ -67,12 +66,13 @@ server:
   use-syslog: no
   logfile: ""
   verbosity: 1
-  module-config: "iterator"
+  module-config: "$modules"
   access-control: 127.0.0.0/8 allow
   num-threads: 1
   do-ip6: no
   # keep the answer order of the zone: addresses keep DNS order (R8)
   rrset-roundrobin: no
+$extra
   include: "$dir/zones.conf"
 remote-control:
   control-enable: no
@@ -80,22 +80,33 @@ CONF
 		fifo=$dir/unbound.fifo
 		rm -f "$fifo"; mkfifo "$fifo"
 		timeout "$WORLD_LIFETIME" unbound -d -c "$dir/unbound.conf" >"$fifo" 2>&1 &
-		local pid=$!
+		pid=$!
 		exec 7<"$fifo"
 		if world_wait_line "$fifo" "start of service" 15 >/dev/null; then
 			# keep draining its output so it never blocks on a full pipe
 			cat <&7 >>"$fifo.log" &
 			WORLD_PIDS+=("$pid" "$!")
 			exec 7<&-
-			MXT_DNS=127.0.0.1:$port
-			export MXT_DNS
+			printf -v "MXT_$var" '127.0.0.1:%s' "$port"
+			export "MXT_$var"
 			return 0
 		fi
 		exec 7<&-
 		kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
 	done
-	echo "world: unbound did not start; see $dir/unbound.fifo.log" >&2
+	echo "world: unbound ($modules) did not start; see $dir/unbound.fifo.log" >&2
 	return 1
+}
+
+world_start_unbound() {
+	local dir=$1
+	mkdir -p "$dir"
+	{
+		cat "$WORLD_TOP/tests/world/zones.conf"
+		echo '# generated: 300 MX records, more than the default cap of 100'
+		world_big_records unbound
+	} >"$dir/zones.conf"
+	world_run_unbound "$dir" DNS iterator
 }
 
 world_start_faultdns() {
