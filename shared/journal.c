@@ -17,6 +17,12 @@
  * attempts) and the MTA-STS policy cache (table sts_policies, one row per
  * domain: RFC 8461 5.1).
  *
+ * Version 4 adds where each attempt comes from (columns source, node and
+ * import_id of attempts: mxtier-import's identity of the log line, unique
+ * where set, so a log imported twice adds nothing), the import position of
+ * each log file (table import_files) and the notes an imported log leaves on
+ * a domain that are not attempts (table domain_notes).
+ *
  * Every statement is prepared on its first use and reused after. Each call
  * clears the error text first and fills it on failure ("journal PATH: WHAT:
  * REASON"); nothing is ever printed.
@@ -35,7 +41,7 @@
 #include "journal.h"
 #include "sts.h"
 
-#define JOURNAL_VERSION		3	/* PRAGMA user_version of this schema */
+#define JOURNAL_VERSION		4	/* PRAGMA user_version of this schema */
 #define JOURNAL_BUSY_MS		5000	/* busy timeout and open retry budget */
 
 enum journal_stmt {
@@ -56,6 +62,10 @@ enum journal_stmt {
 	ST_LAST_ID,
 	ST_GET_STS,
 	ST_PUT_STS,
+	ST_GET_POS,
+	ST_PUT_POS,
+	ST_ADD_NOTE,
+	ST_LATEST_NOTE,
 	ST_COUNT
 };
 
@@ -66,8 +76,9 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_INSERT] = "INSERT INTO attempts (ts, queue_id, domain, recipient,"
 	    " preference, host, address, port, stage, reply_code,"
 	    " enhanced_status, reply_text, outcome, decision, reason,"
-	    " duration_ms, tls, tls_failure) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
-	    " ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+	    " duration_ms, tls, tls_failure, source, node, import_id) VALUES (?1, ?2, ?3,"
+	    " ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,"
+	    " ?20, ?21) ON CONFLICT (import_id) WHERE import_id IS NOT NULL DO NOTHING",
 	[ST_COUNT_ALL] = "SELECT count(*) FROM attempts",
 	[ST_COUNT_DOMAIN] = "SELECT count(*) FROM attempts WHERE domain = ?1",
 	[ST_GET_BACKOFF] = "SELECT failures, retry_at, last_error FROM backoff"
@@ -83,21 +94,37 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_PRUNE_DOMAINS] = "DELETE FROM domains WHERE last_ts < ?1",
 	[ST_RECENT] = "SELECT id, ts, queue_id, domain, recipient, preference, host, address,"
 	    " port, stage, reply_code, enhanced_status, reply_text, outcome, decision,"
-	    " reason, duration_ms, tls, tls_failure FROM attempts WHERE domain = ?1"
-	    " ORDER BY ts DESC, id DESC LIMIT ?2",
+	    " reason, duration_ms, tls, tls_failure, source, node FROM attempts"
+	    " WHERE domain = ?1 ORDER BY ts DESC, id DESC LIMIT ?2",
 	[ST_DOMAINS] = "SELECT domain FROM domains WHERE last_ts >= ?1"
 	    " ORDER BY last_ts DESC LIMIT ?2",
 	[ST_LAST_ID] = "SELECT ifnull(max(id), 0) FROM attempts",
 	[ST_GET_STS] = "SELECT id, mode, max_age, mx, fetched FROM sts_policies WHERE domain = ?1",
 	[ST_PUT_STS] = "INSERT OR REPLACE INTO sts_policies (domain, id, mode, max_age, mx, fetched)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[ST_GET_POS] = "SELECT dev, ino, offset, head_len, head_hash, updated FROM import_files"
+	    " WHERE path = ?1",
+	[ST_PUT_POS] = "INSERT OR REPLACE INTO import_files (path, dev, ino, offset, head_len,"
+	    " head_hash, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[ST_ADD_NOTE] = "INSERT INTO domain_notes (ts, domain, queue_id, recipient, source, node,"
+	    " text, import_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+	    " ON CONFLICT (import_id) WHERE import_id IS NOT NULL DO NOTHING",
+	[ST_LATEST_NOTE] = "SELECT text, source, ts FROM domain_notes WHERE domain = ?1"
+	    " ORDER BY ts DESC, id DESC LIMIT 1",
 };
+
+/* ST_RECENT on a journal before version 4: no source, node */
+static const char recent_v3_sql[] =
+    "SELECT id, ts, queue_id, domain, recipient, preference, host, address,"
+    " port, stage, reply_code, enhanced_status, reply_text, outcome, decision,"
+    " reason, duration_ms, tls, tls_failure, 'mxtier-pipe', NULL FROM attempts"
+    " WHERE domain = ?1 ORDER BY ts DESC, id DESC LIMIT ?2";
 
 /* ST_RECENT on a journal before version 3: no TLS columns */
 static const char recent_v2_sql[] =
     "SELECT id, ts, queue_id, domain, recipient, preference, host, address,"
     " port, stage, reply_code, enhanced_status, reply_text, outcome, decision,"
-    " reason, duration_ms, NULL, NULL FROM attempts WHERE domain = ?1"
+    " reason, duration_ms, NULL, NULL, 'mxtier-pipe', NULL FROM attempts WHERE domain = ?1"
     " ORDER BY ts DESC, id DESC LIMIT ?2";
 
 /* ST_DOMAINS on a version 1 journal (read-only opens do not migrate) */
@@ -131,6 +158,30 @@ static const char *const schema_v3_sql[] = {
 	    "domain TEXT NOT NULL PRIMARY KEY, id TEXT NOT NULL, mode TEXT NOT NULL,"
 	    " max_age INTEGER NOT NULL, mx TEXT NOT NULL, fetched INTEGER NOT NULL)"
 	    " WITHOUT ROWID",
+};
+
+/*
+ * Version 4 on top of 3: where attempts come from, import positions, notes.
+ * A column added with a constant default costs nothing on a big table: the
+ * rows written before say mxtier-pipe without being rewritten.
+ */
+static const char *const schema_v4_sql[] = {
+	"ALTER TABLE attempts ADD COLUMN source TEXT NOT NULL DEFAULT 'mxtier-pipe'",
+	"ALTER TABLE attempts ADD COLUMN node TEXT",
+	"ALTER TABLE attempts ADD COLUMN import_id INTEGER",
+	"CREATE UNIQUE INDEX IF NOT EXISTS attempts_import_id ON attempts (import_id)"
+	    " WHERE import_id IS NOT NULL",
+	"CREATE TABLE IF NOT EXISTS import_files ("
+	    "path TEXT NOT NULL PRIMARY KEY, dev INTEGER NOT NULL, ino INTEGER NOT NULL,"
+	    " offset INTEGER NOT NULL, head_len INTEGER NOT NULL, head_hash INTEGER NOT NULL,"
+	    " updated INTEGER NOT NULL) WITHOUT ROWID",
+	"CREATE TABLE IF NOT EXISTS domain_notes ("
+	    "id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, domain TEXT NOT NULL,"
+	    " queue_id TEXT, recipient TEXT, source TEXT NOT NULL, node TEXT, text TEXT NOT NULL,"
+	    " import_id INTEGER)",
+	"CREATE UNIQUE INDEX IF NOT EXISTS domain_notes_import_id ON domain_notes (import_id)"
+	    " WHERE import_id IS NOT NULL",
+	"CREATE INDEX IF NOT EXISTS domain_notes_domain_ts ON domain_notes (domain, ts)",
 };
 
 /* Version 2 on top of 1: each domain's newest attempt, kept by a trigger. */
@@ -309,6 +360,8 @@ create_schema_once(struct mx_journal *j, int64_t *version)
 			rc = run_all(j, schema_v2_sql, sizeof(schema_v2_sql) / sizeof(schema_v2_sql[0]));
 		if (rc == SQLITE_OK && *version < 3)
 			rc = run_all(j, schema_v3_sql, sizeof(schema_v3_sql) / sizeof(schema_v3_sql[0]));
+		if (rc == SQLITE_OK && *version < 4)
+			rc = run_all(j, schema_v4_sql, sizeof(schema_v4_sql) / sizeof(schema_v4_sql[0]));
 		snprintf(set, sizeof(set), "PRAGMA user_version = %d", JOURNAL_VERSION);
 		if (rc == SQLITE_OK && (rc = run_sql(j, set, NULL, 0, NULL)) == SQLITE_OK)
 			*version = JOURNAL_VERSION;
@@ -404,7 +457,8 @@ stmt(struct mx_journal *j, enum journal_stmt which, const char *what)
 		return j->st[which];
 	deadline = mx_clock_mono_ms() + JOURNAL_BUSY_MS;
 	sql = which == ST_DOMAINS && j->version < 2 ? domains_v1_sql :
-	    which == ST_RECENT && j->version < 3 ? recent_v2_sql : stmt_sql[which];
+	    which == ST_RECENT && j->version < 3 ? recent_v2_sql :
+	    which == ST_RECENT && j->version < 4 ? recent_v3_sql : stmt_sql[which];
 	while ((rc = sqlite3_prepare_v3(j->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
 					&j->st[which], NULL)) != SQLITE_OK) {
 		j->st[which] = NULL;
@@ -602,13 +656,16 @@ rollback(struct mx_journal *j)
 	}
 }
 
-/* mx_journal_add_attempt - insert one row */
-bool
-mx_journal_add_attempt(struct mx_journal *j, const struct mx_attempt *a)
+/* insert_attempt - insert one row unless its import_id is there; *added says which */
+static bool
+insert_attempt(struct mx_journal *j, const struct mx_attempt *a, bool *added)
 {
 	sqlite3_stmt *st;
 	int	rc = SQLITE_OK;
+	bool	ok;
 
+	if (added != NULL)
+		*added = false;
 	if (j == NULL || a == NULL)
 		return false;
 	j->err[0] = '\0';
@@ -634,12 +691,63 @@ mx_journal_add_attempt(struct mx_journal *j, const struct mx_attempt *a)
 	rc |= bind_num(st, 16, a->duration_ms, 0);
 	rc |= bind_text(st, 17, a->tls);
 	rc |= bind_text(st, 18, a->tls_failure);
+	rc |= bind_text(st, 19, a->source != NULL ? a->source : "mxtier-pipe");
+	rc |= bind_text(st, 20, a->node);
+	rc |= a->import_id != 0 ? sqlite3_bind_int64(st, 21, a->import_id) : sqlite3_bind_null(st, 21);
 	if (rc != SQLITE_OK) {
 		journal_fail(j, "attempts bind");
 		finish(st);
 		return false;
 	}
-	return step_done(j, ST_INSERT, "attempts insert");
+	ok = step_done(j, ST_INSERT, "attempts insert");
+	if (ok && added != NULL)
+		*added = sqlite3_changes(j->db) > 0;
+	return ok;
+}
+
+/* mx_journal_add_attempt - insert one row */
+bool
+mx_journal_add_attempt(struct mx_journal *j, const struct mx_attempt *a)
+{
+	return insert_attempt(j, a, NULL);
+}
+
+/* mx_journal_import_attempt - insert one row unless its import_id is there */
+bool
+mx_journal_import_attempt(struct mx_journal *j, const struct mx_attempt *a, bool *added)
+{
+	return insert_attempt(j, a, added);
+}
+
+/* mx_journal_begin - open a write transaction around many calls */
+bool
+mx_journal_begin(struct mx_journal *j)
+{
+	if (j == NULL)
+		return false;
+	j->err[0] = '\0';
+	return writable(j, "begin") && step_done(j, ST_BEGIN, "begin");
+}
+
+/* mx_journal_commit - commit what mx_journal_begin opened */
+bool
+mx_journal_commit(struct mx_journal *j)
+{
+	if (j == NULL)
+		return false;
+	j->err[0] = '\0';
+	if (step_done(j, ST_COMMIT, "commit"))
+		return true;
+	rollback(j);
+	return false;
+}
+
+/* mx_journal_rollback - give up what mx_journal_begin opened */
+void
+mx_journal_rollback(struct mx_journal *j)
+{
+	if (j != NULL)
+		rollback(j);
 }
 
 /* read_backoff - the row of address:port into *out; *found says whether there was one */
@@ -722,7 +830,7 @@ mx_journal_note_failure(struct mx_journal *j, const char *address, int port,
 {
 	struct mx_backoff cur;
 	sqlite3_stmt *st;
-	bool	found;
+	bool	found, own;
 	int	rc = SQLITE_OK;
 
 	if (j == NULL)
@@ -734,7 +842,9 @@ mx_journal_note_failure(struct mx_journal *j, const char *address, int port,
 		journal_fail_text(j, "backoff update", "no address");
 		return false;
 	}
-	if (!step_done(j, ST_BEGIN, "backoff begin"))
+	/* inside a caller's transaction (mxtier-import's batches) it joins that one */
+	own = sqlite3_get_autocommit(j->db) != 0;
+	if (own && !step_done(j, ST_BEGIN, "backoff begin"))
 		return false;
 	if (!read_backoff(j, address, port, &cur, &found))
 		goto fail;
@@ -757,14 +867,15 @@ mx_journal_note_failure(struct mx_journal *j, const char *address, int port,
 		goto fail;
 	}
 	if (!step_done(j, ST_PUT_BACKOFF, "backoff update")
-	    || !step_done(j, ST_COMMIT, "backoff commit"))
+	    || (own && !step_done(j, ST_COMMIT, "backoff commit")))
 		goto fail;
 	if (out != NULL)
 		*out = cur;
 	return true;
 
 fail:
-	rollback(j);
+	if (own)
+		rollback(j);
 	return false;
 }
 
@@ -930,6 +1041,8 @@ mx_journal_recent_attempts(struct mx_journal *j, const char *domain,
 		r->duration_ms = int_column(st, 16, -1);
 		copy_column(st, 17, r->tls, sizeof(r->tls));
 		copy_column(st, 18, r->tls_failure, sizeof(r->tls_failure));
+		copy_column(st, 19, r->source, sizeof(r->source));
+		copy_column(st, 20, r->node, sizeof(r->node));
 	}
 	if (n < max && rc != SQLITE_DONE) {
 		journal_fail(j, "attempts read");
@@ -1072,4 +1185,146 @@ mx_journal_put_sts(struct mx_journal *j, const struct mx_sts_policy *p)
 		return false;
 	}
 	return step_done(j, ST_PUT_STS, "sts write");
+}
+
+/* mx_journal_add_note - insert a note unless its import_id is there */
+bool
+mx_journal_add_note(struct mx_journal *j, const struct mx_domain_note *n, bool *added)
+{
+	sqlite3_stmt *st;
+	int	rc = SQLITE_OK;
+	bool	ok;
+
+	if (added != NULL)
+		*added = false;
+	if (j == NULL || n == NULL)
+		return false;
+	j->err[0] = '\0';
+	if (!writable(j, "note insert"))
+		return false;
+	if (j->version < 4) {
+		journal_fail_text(j, "note insert", "journal older than version 4");
+		return false;
+	}
+	if ((st = stmt(j, ST_ADD_NOTE, "note insert")) == NULL)
+		return false;
+	rc |= sqlite3_bind_int64(st, 1, n->ts_ms);
+	rc |= bind_text(st, 2, n->domain);
+	rc |= bind_text(st, 3, n->queue_id);
+	rc |= bind_text(st, 4, n->recipient);
+	rc |= bind_text(st, 5, n->source);
+	rc |= bind_text(st, 6, n->node);
+	rc |= bind_text(st, 7, n->text);
+	rc |= n->import_id != 0 ? sqlite3_bind_int64(st, 8, n->import_id) : sqlite3_bind_null(st, 8);
+	if (rc != SQLITE_OK) {
+		journal_fail(j, "note bind");
+		finish(st);
+		return false;
+	}
+	ok = step_done(j, ST_ADD_NOTE, "note insert");
+	if (ok && added != NULL)
+		*added = sqlite3_changes(j->db) > 0;
+	return ok;
+}
+
+/* mx_journal_latest_note - the newest note of domain; false when none or on error */
+bool
+mx_journal_latest_note(struct mx_journal *j, const char *domain, char *text, size_t len,
+		       char *source, size_t srclen, int64_t *ts_ms)
+{
+	sqlite3_stmt *st;
+	bool	found = false;
+	int	rc;
+
+	if (j == NULL || domain == NULL)
+		return false;
+	j->err[0] = '\0';
+	if (j->version < 4)
+		return false;		/* no notes before version 4: none, not an error */
+	if ((st = stmt(j, ST_LATEST_NOTE, "note read")) == NULL)
+		return false;
+	if (bind_text(st, 1, domain) != SQLITE_OK) {
+		journal_fail(j, "note read");
+		finish(st);
+		return false;
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		if (text != NULL && len > 0)
+			copy_column(st, 0, text, len);
+		if (source != NULL && srclen > 0)
+			copy_column(st, 1, source, srclen);
+		if (ts_ms != NULL)
+			*ts_ms = sqlite3_column_int64(st, 2);
+		found = true;
+	} else if (rc != SQLITE_DONE)
+		journal_fail(j, "note read");
+	finish(st);
+	return found;
+}
+
+/* mx_journal_get_import_pos - the stored position of path; false when none or on error */
+bool
+mx_journal_get_import_pos(struct mx_journal *j, const char *path, struct mx_import_pos *out)
+{
+	sqlite3_stmt *st;
+	bool	found = false;
+	int	rc;
+
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	if (j == NULL || path == NULL || out == NULL)
+		return false;
+	j->err[0] = '\0';
+	if (j->version < 4)
+		return false;
+	if ((st = stmt(j, ST_GET_POS, "import position read")) == NULL)
+		return false;
+	if (bind_text(st, 1, path) != SQLITE_OK) {
+		journal_fail(j, "import position read");
+		finish(st);
+		return false;
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		out->dev = sqlite3_column_int64(st, 0);
+		out->ino = sqlite3_column_int64(st, 1);
+		out->offset = sqlite3_column_int64(st, 2);
+		out->head_len = sqlite3_column_int64(st, 3);
+		out->head_hash = sqlite3_column_int64(st, 4);
+		out->updated_ms = sqlite3_column_int64(st, 5);
+		found = true;
+	} else if (rc != SQLITE_DONE)
+		journal_fail(j, "import position read");
+	finish(st);
+	return found;
+}
+
+/* mx_journal_put_import_pos - store (replace) the position of path */
+bool
+mx_journal_put_import_pos(struct mx_journal *j, const char *path, const struct mx_import_pos *pos)
+{
+	sqlite3_stmt *st;
+	int	rc = SQLITE_OK;
+
+	if (j == NULL || path == NULL || pos == NULL)
+		return false;
+	j->err[0] = '\0';
+	if (!writable(j, "import position write"))
+		return false;
+	if ((st = stmt(j, ST_PUT_POS, "import position write")) == NULL)
+		return false;
+	rc |= bind_text(st, 1, path);
+	rc |= sqlite3_bind_int64(st, 2, pos->dev);
+	rc |= sqlite3_bind_int64(st, 3, pos->ino);
+	rc |= sqlite3_bind_int64(st, 4, pos->offset);
+	rc |= sqlite3_bind_int64(st, 5, pos->head_len);
+	rc |= sqlite3_bind_int64(st, 6, pos->head_hash);
+	rc |= sqlite3_bind_int64(st, 7, pos->updated_ms);
+	if (rc != SQLITE_OK) {
+		journal_fail(j, "import position bind");
+		finish(st);
+		return false;
+	}
+	return step_done(j, ST_PUT_POS, "import position write");
 }

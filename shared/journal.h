@@ -42,6 +42,9 @@ struct mx_attempt {
 	int64_t	duration_ms;
 	const char *tls;		/* none|tls|verified|dane; NULL: no session */
 	const char *tls_failure;	/* RFC 8460 result type, or NULL */
+	const char *source;		/* mxtier-pipe|postfix|exim; NULL: mxtier-pipe */
+	const char *node;		/* the machine that made the attempt, or NULL */
+	int64_t	import_id;		/* mxtier-import's identity of the log line; 0: none */
 };
 
 /* Backoff of one address:port (R13). */
@@ -66,6 +69,58 @@ const char *mx_journal_error(const struct mx_journal *j);
 
 /* mx_journal_add_attempt - insert one row */
 bool	mx_journal_add_attempt(struct mx_journal *j, const struct mx_attempt *a);
+
+/*
+ * mx_journal_import_attempt - insert one row unless a row with the same
+ * import_id is there already; *added says which
+ */
+bool	mx_journal_import_attempt(struct mx_journal *j, const struct mx_attempt *a, bool *added);
+
+/* mx_journal_begin / mx_journal_commit / mx_journal_rollback - one transaction around many calls */
+bool	mx_journal_begin(struct mx_journal *j);
+bool	mx_journal_commit(struct mx_journal *j);
+void	mx_journal_rollback(struct mx_journal *j);
+
+/* A note on a domain from an imported log that is not an attempt (table domain_notes). */
+struct mx_domain_note {
+	int64_t	ts_ms;
+	const char *domain;
+	const char *queue_id;
+	const char *recipient;
+	const char *source;
+	const char *node;
+	const char *text;
+	int64_t	import_id;		/* 0: none */
+};
+
+/* mx_journal_add_note - insert a note unless its import_id is there; *added says which */
+bool	mx_journal_add_note(struct mx_journal *j, const struct mx_domain_note *n, bool *added);
+
+/* mx_journal_latest_note - the newest note of domain into text/ts; false when none or error */
+bool	mx_journal_latest_note(struct mx_journal *j, const char *domain, char *text, size_t len,
+			       char *source, size_t srclen, int64_t *ts_ms);
+
+/*
+ * Where mxtier-import stopped in one log file (table import_files): the
+ * file's device and inode, the offset to read on from, and a hash of its
+ * first head_len bytes (head_len <= offset), which tells a file truncated
+ * and refilled (copytruncate) from the one that was read.
+ */
+struct mx_import_pos {
+	int64_t	dev;
+	int64_t	ino;
+	int64_t	offset;
+	int64_t	head_len;
+	int64_t	head_hash;
+	int64_t	updated_ms;
+};
+
+/* mx_journal_get_import_pos - the position of path; false when none (or error) */
+bool	mx_journal_get_import_pos(struct mx_journal *j, const char *path, struct mx_import_pos *out);
+
+/* mx_journal_put_import_pos - store (replace) the position of path */
+bool	mx_journal_put_import_pos(struct mx_journal *j, const char *path,
+				  const struct mx_import_pos *pos);
 
 /* mx_journal_get_backoff - the state of address:port; false with failures 0 when none */
 bool	mx_journal_get_backoff(struct mx_journal *j, const char *address, int port,
@@ -111,6 +166,8 @@ struct mx_attempt_row {
 	int64_t	duration_ms;		/* -1: none */
 	char	tls[16];
 	char	tls_failure[40];
+	char	source[16];		/* mxtier-pipe|postfix|exim */
+	char	node[64];
 };
 
 /*

@@ -239,7 +239,7 @@ test_journal_open_creates_file(void **state)
 	db = raw_open(fx->path);
 	raw_text(db, "PRAGMA journal_mode", mode, sizeof(mode));
 	assert_string_equal(mode, "wal");
-	assert_int_equal(raw_int(db, "PRAGMA user_version"), 3);
+	assert_int_equal(raw_int(db, "PRAGMA user_version"), 4);
 	sqlite3_close(db);
 	mx_journal_close(j);
 
@@ -308,6 +308,9 @@ test_journal_schema_columns(void **state)
 		{ "duration_ms", "INTEGER", 0, 0 },
 		{ "tls", "TEXT", 0, 0 },
 		{ "tls_failure", "TEXT", 0, 0 },
+		{ "source", "TEXT", 1, 0 },
+		{ "node", "TEXT", 0, 0 },
+		{ "import_id", "INTEGER", 0, 0 },
 	};
 	static const struct column sts[] = {
 		{ "domain", "TEXT", 1, 1 },
@@ -334,22 +337,47 @@ test_journal_schema_columns(void **state)
 	sqlite3	*db = raw_open(fx->path);
 	char	idx[128];
 
-	check_columns(db, "attempts", attempts, 19);
+	static const struct column import_files[] = {
+		{ "path", "TEXT", 1, 1 },
+		{ "dev", "INTEGER", 1, 0 },
+		{ "ino", "INTEGER", 1, 0 },
+		{ "offset", "INTEGER", 1, 0 },
+		{ "head_len", "INTEGER", 1, 0 },
+		{ "head_hash", "INTEGER", 1, 0 },
+		{ "updated", "INTEGER", 1, 0 },
+	};
+	static const struct column notes[] = {
+		{ "id", "INTEGER", 0, 1 },
+		{ "ts", "INTEGER", 1, 0 },
+		{ "domain", "TEXT", 1, 0 },
+		{ "queue_id", "TEXT", 0, 0 },
+		{ "recipient", "TEXT", 0, 0 },
+		{ "source", "TEXT", 1, 0 },
+		{ "node", "TEXT", 0, 0 },
+		{ "text", "TEXT", 1, 0 },
+		{ "import_id", "INTEGER", 0, 0 },
+	};
+
+	check_columns(db, "attempts", attempts, 22);
+	check_columns(db, "import_files", import_files, 7);
+	check_columns(db, "domain_notes", notes, 9);
 	check_columns(db, "backoff", backoff, 6);
 	check_columns(db, "domains", domains, 2);
 	check_columns(db, "sts_policies", sts, 6);
-	assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"), 4);
+	assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"), 6);
 	assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'"
 				 " AND tbl_name = 'attempts'"), 1);
 	raw_text(db, "SELECT group_concat(name, ',') FROM pragma_index_info('domains_last_ts')",
 		 idx, sizeof(idx));
 	assert_string_equal(idx, "last_ts");
-	/* exactly the indexes (domain, ts) and (ts) */
+	/* exactly the indexes (domain, ts), (ts) and the unique partial import_id */
 	raw_text(db, "SELECT group_concat(cols, ' | ') FROM (SELECT (SELECT"
 		 " group_concat(name, ',') FROM (SELECT name FROM pragma_index_info(l.name)"
 		 " ORDER BY seqno)) AS cols FROM pragma_index_list('attempts') l"
 		 " WHERE l.origin = 'c' ORDER BY cols)", idx, sizeof(idx));
-	assert_string_equal(idx, "domain,ts | ts");
+	assert_string_equal(idx, "domain,ts | import_id | ts");
+	assert_int_equal(raw_int(db, "SELECT \"unique\" + partial FROM pragma_index_list('attempts')"
+				 " WHERE name = 'attempts_import_id'"), 2);
 	assert_int_equal(raw_int(db, "SELECT count(*) FROM pragma_index_list('backoff')"
 				 " WHERE origin = 'c'"), 0);
 	sqlite3_close(db);
@@ -815,13 +843,13 @@ test_journal_newer_schema(void **state)
 
 	mx_journal_close(j);
 	db = raw_open(fx->path);
-	raw_exec(db, "PRAGMA user_version = 4");
+	raw_exec(db, "PRAGMA user_version = 5");
 	sqlite3_close(db);
 	assert_null(mx_journal_open(fx->path, false, err, sizeof(err)));
-	assert_non_null(strstr(err, "schema version 4 is newer than 3"));
+	assert_non_null(strstr(err, "schema version 5 is newer than 4"));
 	err[0] = '\0';
 	assert_null(mx_journal_open(fx->path, true, err, sizeof(err)));
-	assert_non_null(strstr(err, "schema version 4 is newer than 3"));
+	assert_non_null(strstr(err, "schema version 5 is newer than 4"));
 }
 
 /* domains_of - mx_journal_recent_domains as one string "a b c" */
@@ -932,11 +960,123 @@ test_journal_migrates_v1(void **state)
 	assert_string_equal(got, "old.example new.example");
 	mx_journal_close(j);
 	db = raw_open(fx->path);
-	assert_int_equal(raw_int(db, "PRAGMA user_version"), 3);
+	assert_int_equal(raw_int(db, "PRAGMA user_version"), 4);
+	/* rows written before version 4 read as mxtier-pipe's */
+	assert_int_equal(raw_int(db, "SELECT count(*) FROM attempts WHERE source = 'mxtier-pipe'"), 4);
 	assert_int_equal(raw_int(db, "SELECT last_ts FROM domains WHERE domain = 'old.example'"), 4000);
 	assert_int_equal(raw_int(db, "SELECT last_ts FROM domains WHERE domain = 'new.example'"), 3000);
 	assert_int_equal(raw_int(db, "SELECT count(*) FROM attempts"), 4);
 	sqlite3_close(db);
+}
+
+/*
+ * test_journal_import_identity - a row with an import_id is added once: the
+ * same identity again adds nothing and says so; rows without one (mxtier-pipe)
+ * are never merged; source and node are read back
+ */
+static void
+test_journal_import_identity(void **state)
+{
+	struct fixture *fx = *state;
+	struct mx_journal *j = open_ok(fx->path, false);
+	struct mx_attempt a = sample(1000, "imp.example");
+	struct mx_attempt_row rows[4];
+	bool	added = false;
+
+	a.source = "postfix";
+	a.node = "relay3";
+	a.import_id = 0x7fffffff12345678LL;
+	assert_true(mx_journal_import_attempt(j, &a, &added));
+	assert_true(added);
+	assert_true(mx_journal_import_attempt(j, &a, &added));
+	assert_false(added);
+	a.import_id = -5;		/* the upper half of 64-bit hashes */
+	assert_true(mx_journal_import_attempt(j, &a, &added));
+	assert_true(added);
+	a = sample(2000, "imp.example");
+	assert_true(mx_journal_add_attempt(j, &a));
+	assert_true(mx_journal_add_attempt(j, &a));
+	assert_int_equal(mx_journal_count_attempts(j, "imp.example"), 4);
+	assert_int_equal(mx_journal_recent_attempts(j, "imp.example", rows, 4), 4);
+	assert_string_equal(rows[0].source, "mxtier-pipe");
+	assert_string_equal(rows[0].node, "");
+	assert_string_equal(rows[3].source, "postfix");
+	assert_string_equal(rows[3].node, "relay3");
+	mx_journal_close(j);
+}
+
+/* test_journal_batch_with_backoff - backoff updates join a caller's transaction; rollback drops all */
+static void
+test_journal_batch_with_backoff(void **state)
+{
+	struct fixture *fx = *state;
+	struct mx_journal *j = open_ok(fx->path, false);
+	struct mx_attempt a = sample(1000, "batch.example");
+	struct mx_backoff b;
+
+	assert_true(mx_journal_begin(j));
+	assert_true(mx_journal_add_attempt(j, &a));
+	assert_true(mx_journal_note_failure(j, "192.0.2.1", 25, 1000, 60, 3600, "refused", &b));
+	assert_int_equal(b.failures, 1);
+	mx_journal_rollback(j);
+	assert_int_equal(mx_journal_count_attempts(j, "batch.example"), 0);
+	assert_false(mx_journal_get_backoff(j, "192.0.2.1", 25, &b));
+
+	assert_true(mx_journal_begin(j));
+	assert_true(mx_journal_add_attempt(j, &a));
+	assert_true(mx_journal_note_failure(j, "192.0.2.1", 25, 1000, 60, 3600, "refused", &b));
+	assert_true(mx_journal_note_failure(j, "192.0.2.1", 25, 2000, 60, 3600, "refused", &b));
+	assert_true(mx_journal_commit(j));
+	assert_true(mx_journal_get_backoff(j, "192.0.2.1", 25, &b));
+	assert_int_equal(b.failures, 2);
+	assert_int_equal(b.retry_at_ms, 2000 + 120000);
+	assert_int_equal(mx_journal_count_attempts(j, "batch.example"), 1);
+	mx_journal_close(j);
+}
+
+/* test_journal_import_pos_and_notes - file positions replace; notes dedupe and read back newest */
+static void
+test_journal_import_pos_and_notes(void **state)
+{
+	struct fixture *fx = *state;
+	struct mx_journal *j = open_ok(fx->path, false), *ro;
+	struct mx_import_pos p = { 8, 1234, 4096, 512, -77, 1000 }, got;
+	struct mx_domain_note n = { 5000, "n.example", "QID1", "r@n.example", "postfix", "relay3",
+				    "delivery temporarily suspended: connect to mx[192.0.2.1]:25: "
+				    "Connection refused", 99 };
+	char	text[512], src[16];
+	int64_t	ts = 0;
+	bool	added;
+
+	assert_false(mx_journal_get_import_pos(j, "/var/log/mail.log", &got));
+	assert_true(mx_journal_put_import_pos(j, "/var/log/mail.log", &p));
+	p.offset = 8192;
+	assert_true(mx_journal_put_import_pos(j, "/var/log/mail.log", &p));
+	assert_true(mx_journal_get_import_pos(j, "/var/log/mail.log", &got));
+	assert_int_equal(got.dev, 8);
+	assert_int_equal(got.ino, 1234);
+	assert_int_equal(got.offset, 8192);
+	assert_int_equal(got.head_len, 512);
+	assert_int_equal(got.head_hash, -77);
+
+	assert_false(mx_journal_latest_note(j, "n.example", text, sizeof(text), src, sizeof(src), &ts));
+	assert_true(mx_journal_add_note(j, &n, &added));
+	assert_true(added);
+	assert_true(mx_journal_add_note(j, &n, &added));
+	assert_false(added);
+	n.ts_ms = 6000;
+	n.text = "retry time not reached";
+	n.import_id = 100;
+	assert_true(mx_journal_add_note(j, &n, &added));
+	mx_journal_close(j);
+
+	ro = open_ok(fx->path, true);
+	assert_true(mx_journal_latest_note(ro, "n.example", text, sizeof(text), src, sizeof(src), &ts));
+	assert_string_equal(text, "retry time not reached");
+	assert_string_equal(src, "postfix");
+	assert_int_equal(ts, 6000);
+	assert_false(mx_journal_put_import_pos(ro, "/x", &p));
+	mx_journal_close(ro);
 }
 
 /* sts_sample - a policy for the cache tests */
@@ -1205,9 +1345,10 @@ test_journal_concurrent_create(void **state)
 	db = raw_open(fx->path);
 	raw_text(db, "PRAGMA journal_mode", mode, sizeof(mode));
 	assert_string_equal(mode, "wal");
-	assert_int_equal(raw_int(db, "PRAGMA user_version"), 3);
-	/* 4 tables, 3 indexes, backoff's key, the trigger (sts_policies is WITHOUT ROWID) */
-	assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_master"), 9);
+	assert_int_equal(raw_int(db, "PRAGMA user_version"), 4);
+	/* 6 tables, 6 indexes, backoff's key, the trigger (sts_policies and
+	 * import_files are WITHOUT ROWID) */
+	assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_master"), 14);
 	sqlite3_close(db);
 }
 
@@ -1234,6 +1375,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_journal_sts_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_sts_replace, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_sts_missing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal_import_identity, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal_batch_with_backoff, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal_import_pos_and_notes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_concurrent_writers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_concurrent_create, setup, teardown),
 	};
