@@ -42,11 +42,28 @@ same_delivery(const struct mx_attempt_row *a, const struct mx_attempt_row *b)
 	return llabs(a->ts_ms - b->ts_ms) < 15 * 60 * 1000;
 }
 
-/* host_label - "mx1.example.net (pref 10)" */
+/* mta_name - "Postfix" or "Exim" for a row imported from that MTA's log, else NULL */
+static const char *
+mta_name(const struct mx_attempt_row *r)
+{
+	if (strcmp(r->source, "postfix") == 0)
+		return "Postfix";
+	if (strcmp(r->source, "exim") == 0)
+		return "Exim";
+	return NULL;
+}
+
+/* host_label - "mx1.example.net (pref 10)"; "mx1.example.net[192.0.2.1]" from a log */
 static void
 host_label(const struct mx_attempt_row *r, char *out, size_t len)
 {
-	if (r->preference >= 0)
+	if (mta_name(r) != NULL && r->preference < 0) {
+		if (r->host[0] && r->address[0])
+			snprintf(out, len, "%.253s[%.45s]", r->host, r->address);
+		else
+			snprintf(out, len, "%s", r->host[0] ? r->host : r->address[0] ? r->address :
+				 "no host");
+	} else if (r->preference >= 0)
 		snprintf(out, len, "%s (pref %d)", r->host[0] ? r->host : r->address, r->preference);
 	else if (r->host[0])
 		snprintf(out, len, "the fallback relay %s", r->host);
@@ -126,6 +143,40 @@ join_clauses(const struct mx_attempt_row *const *rows, int n, char *out, size_t 
 					 i == 0 ? "" : i == nc - 1 ? " and " : ", ", c[i]);
 }
 
+/*
+ * explain_imported - the sentence for a delivery the MTA made itself, from
+ * its log: "Postfix delivered to backup.example.com at 10:02 after
+ * mx1.example.com[192.0.2.1] refused the connection"
+ */
+static void
+explain_imported(const struct mx_attempt_row *const *chain, int nchain, const char *when,
+		 char *out, size_t len)
+{
+	const struct mx_attempt_row *last = chain[nchain - 1];
+	const char *mta = mta_name(last);
+	char	because[900];
+
+	if (strcmp(last->outcome, "delivered") == 0) {
+		if (nchain == 1) {
+			snprintf(out, len, "%s delivered to %s at %s, the first host it tried (%s)",
+				 mta, last->host[0] ? last->host : last->address, when,
+				 last->recipient);
+			return;
+		}
+		join_clauses(chain, nchain - 1, because, sizeof(because));
+		snprintf(out, len, "%s delivered to %s at %s after %s (%s)", mta,
+			 last->host[0] ? last->host : last->address, when, because, last->recipient);
+		return;
+	}
+	if (last->host[0] == '\0' && last->address[0] == '\0')
+		snprintf(because, sizeof(because), "%.890s", last->reason);
+	else
+		join_clauses(chain, nchain, because, sizeof(because));
+	snprintf(out, len, "%s %s mail for %s at %s: %s", mta,
+		 strcmp(last->outcome, "permfail") == 0 ? "bounced" : "deferred",
+		 last->recipient[0] ? last->recipient : "?", when, because);
+}
+
 /* mx_explain - where the last delivery went and why, in one sentence */
 void
 mx_explain(const struct mx_attempt_row *rows, int n, const char *domain, bool utc,
@@ -150,6 +201,10 @@ mx_explain(const struct mx_attempt_row *rows, int n, const char *domain, bool ut
 	}
 	last = chain[nchain - 1];
 	mx_format_time(last->ts_ms, last->ts_ms, utc, when, sizeof(when));
+	if (mta_name(last) != NULL) {
+		explain_imported(chain, nchain, when, out, len);
+		return;
+	}
 	host_label(last, label, sizeof(label));
 	if (strcmp(last->outcome, "delivered") == 0) {
 		if (nchain == 1) {
@@ -333,6 +388,9 @@ mx_report_print_text(FILE *fp, const struct mx_domain_model *m, bool utc)
 				r->recipient[0] ? r->recipient : "-", pref,
 				r->host[0] ? r->host : "-", r->address[0] ? r->address : "-",
 				r->stage[0] ? r->stage : "-", r->outcome, r->decision);
+		if (mta_name(r) != NULL)
+			fprintf(fp, "      from the %s log of %s, queue id %s\n", mta_name(r),
+				r->node[0] ? r->node : "this host", r->queue_id[0] ? r->queue_id : "-");
 		fprintf(fp, "      %s\n", r->reason);
 		if (r->tls[0] != '\0' || r->tls_failure[0] != '\0')
 			fprintf(fp, "      tls %s%s%s\n", r->tls[0] ? r->tls : "-",
@@ -418,6 +476,10 @@ report_extra(FILE *fp, void *arg)
 		str_or_null(fp, r->tls);
 		fputs(", \"tls_failure\": ", fp);
 		str_or_null(fp, r->tls_failure);
+		fputs(", \"source\": ", fp);
+		str_or_null(fp, r->source);
+		fputs(", \"node\": ", fp);
+		str_or_null(fp, r->node);
 		fputc('}', fp);
 	}
 	fputs("],\n \"explanation\": ", fp);

@@ -665,7 +665,7 @@ static const struct {
 } colspec[NCOLS] = {
 	[C_TIME] = { "time", 19 },
 	[C_RCPT] = { "recipient", 28 },
-	[C_PREF] = { "pref", 5 },
+	[C_PREF] = { "pref", 7 },	/* a row from the MTA's log: its source */
 	[C_HOST] = { "host", 30 },
 	[C_ADDR] = { "address", 39 },
 	[C_STAGE] = { "stage", 8 },
@@ -720,6 +720,8 @@ cell(const struct tui_app *app, const struct mx_attempt_row *r, int c, char *out
 	case C_PREF:
 		if (r->preference >= 0)
 			snprintf(out, len, "%d", r->preference);
+		else if (strcmp(r->source, "postfix") == 0 || strcmp(r->source, "exim") == 0)
+			snprintf(out, len, "%s", r->source);	/* logs have no preference */
 		else
 			snprintf(out, len, "-");
 		break;
@@ -853,11 +855,14 @@ detail_text(const struct tui_app *app, const struct mx_attempt_row *r, char *out
 	if (r->reply_code > 0)
 		snprintf(reply, sizeof(reply), " reply \"%d%s%s %.600s\";", r->reply_code,
 			 r->enhanced_status[0] ? " " : "", r->enhanced_status, r->reply_text);
-	snprintf(out, len, "selected: %s%s%s %s %s[%s]:%d at %s:%s %s, %s; %.700s (%lld ms)", when,
-		 r->queue_id[0] ? " queue " : "", r->queue_id, r->recipient,
+	snprintf(out, len, "selected: %s%s%s %s %s[%s]:%d at %s:%s %s, %s; %.700s (%lld ms)%s%s%s%s",
+		 when, r->queue_id[0] ? " queue " : "", r->queue_id, r->recipient,
 		 r->host[0] ? r->host : "-", r->address[0] ? r->address : "-", r->port,
 		 r->stage[0] ? r->stage : "-", reply, r->outcome, r->decision, r->reason,
-		 (long long)r->duration_ms);
+		 (long long)r->duration_ms, strcmp(r->source, "mxtier-pipe") != 0 ? " from the " : "",
+		 strcmp(r->source, "mxtier-pipe") != 0 ? r->source : "",
+		 strcmp(r->source, "mxtier-pipe") != 0 ? " log of " : "",
+		 strcmp(r->source, "mxtier-pipe") != 0 ? (r->node[0] ? r->node : "this host") : "");
 }
 
 /* draw_right - header, explanation, plan and attempts of the selected domain */

@@ -46,6 +46,64 @@ row(int64_t ts, const char *qid, int pref, const char *host, const char *addr,
 	return r;
 }
 
+/* imported - a row of a Postfix or Exim log (no preference: logs do not say) */
+static struct mx_attempt_row
+imported(const char *source, int64_t ts, const char *host, const char *addr, const char *stage,
+	 int code, const char *outcome, const char *decision, const char *reason)
+{
+	struct mx_attempt_row r = row(ts, "BA7C8510684", -1, host, addr, stage, code, outcome,
+				      decision, reason);
+
+	snprintf(r.source, sizeof(r.source), "%s", source);
+	snprintf(r.node, sizeof(r.node), "relay3");
+	return r;
+}
+
+/* the sentence: the source, the host it went to, what the primary did */
+static void
+test_explain_imported_postfix_delivered_after_refusal(void **state)
+{
+	struct mx_attempt_row r[2];
+	char	out[1024];
+
+	(void)state;
+	r[1] = imported("postfix", T0, "mx1.example.net", "192.0.2.1", "connect", 0, "tempfail",
+			"next_host", "connect to mx1.example.net[192.0.2.1]:25: Connection refused");
+	r[0] = imported("postfix", T0, "backup.example.net", "192.0.2.3", "dot", 250, "delivered",
+			"done", "250 2.0.0 Ok");
+	mx_explain(r, 2, "example.net", true, out, sizeof(out));
+	assert_string_equal(out, "Postfix delivered to backup.example.net at 10:02:40 after "
+			    "mx1.example.net[192.0.2.1] refused the connection (user@example.net)");
+	mx_explain(r, 1, "example.net", true, out, sizeof(out));
+	assert_string_equal(out, "Postfix delivered to backup.example.net at 10:02:40, the first "
+			    "host it tried (user@example.net)");
+}
+
+/* Exim bounced at RCPT; Postfix bounced a null MX domain without a host */
+static void
+test_explain_imported_bounces(void **state)
+{
+	struct mx_attempt_row r[1];
+	char	out[1024];
+
+	(void)state;
+	r[0] = imported("exim", T0, "mx.example.net", "192.0.2.5", "rcpt", 550, "permfail",
+			"bounce", "550 5.1.1 no such user");
+	mx_explain(r, 1, "example.net", true, out, sizeof(out));
+	assert_string_equal(out, "Exim bounced mail for user@example.net at 10:02:40: "
+			    "mx.example.net[192.0.2.5] answered 550 at RCPT");
+	r[0] = imported("postfix", T0, "", "", "", 0, "permfail", "bounce",
+			"Domain example.net does not accept mail (nullMX)");
+	mx_explain(r, 1, "example.net", true, out, sizeof(out));
+	assert_string_equal(out, "Postfix bounced mail for user@example.net at 10:02:40: "
+			    "Domain example.net does not accept mail (nullMX)");
+	r[0] = imported("postfix", T0, "mx1.example.net", "192.0.2.1", "rcpt", 451, "tempfail",
+			"defer", "451 4.7.1 greylisted");
+	mx_explain(r, 1, "example.net", true, out, sizeof(out));
+	assert_string_equal(out, "Postfix deferred mail for user@example.net at 10:02:40: "
+			    "mx1.example.net[192.0.2.1] answered 451 at RCPT");
+}
+
 static void
 test_explain_no_attempts(void **state)
 {
@@ -372,6 +430,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_explain_no_attempts),
+		cmocka_unit_test(test_explain_imported_postfix_delivered_after_refusal),
+		cmocka_unit_test(test_explain_imported_bounces),
 		cmocka_unit_test(test_explain_went_to_backup_because),
 		cmocka_unit_test(test_explain_first_host_and_only_the_newest_delivery),
 		cmocka_unit_test(test_explain_deferred_and_bounced),
