@@ -1449,7 +1449,7 @@ mx_logparse_line(struct mx_logparse *lp, const char *line, size_t len, int64_t o
 		return MX_LINE_BAD;
 	}
 	if (lp->fmt == MX_LOG_AUTO) {
-		if (exim && exim_msgid(l.body, e) != NULL)
+		if (exim)		/* the mainlog's own stamp: no syslog writes it */
 			lp->fmt = MX_LOG_EXIM;
 		else if (syslog && is_exim_prog(prog, proge))
 			lp->fmt = MX_LOG_EXIM;
