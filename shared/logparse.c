@@ -670,7 +670,7 @@ hold(struct mx_logparse *lp, struct lp_line *l, uint64_t key, const char *qid,
 		lp->buckets[key & (LP_BUCKETS - 1)] = g;
 		lp->ngroups++;
 	}
-	/* the group has at least... nothing yet when new: hold on to it while allocating */
+	/* count the line to come, so that dropping the oldest line cannot free this group */
 	lp->groups[g].n++;
 	i = held_new(lp);
 	lp->groups[g].n--;
