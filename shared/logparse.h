@@ -27,10 +27,30 @@
  * message's status line; mx_logparse_resume_offset() says from where a
  * restarted import must read again so that nothing held is lost (the
  * identities make the re-read lines add nothing twice).
+ * Held lines are bounded: at most 64 per PID or message id, 4096 PIDs or
+ * message ids, 8192 in all (the oldest goes first), and an hour of log time.
+ * A held line that a message claimed stays (and keeps the resume offset
+ * back) until that PID or message starts its next delivery, so that every
+ * status line of the message gets its copy.
  *
  * Pure: no I/O, no clock. The year of syslog timestamps (which have none)
  * comes from now_ms given to mx_logparse_new(): the latest year that does
  * not put the line more than a day after now.
+ *
+ * Time: stamps without a zone (syslog "Nov 30 17:31:18", Exim's default
+ * "2026-11-30 17:31:18[.123]") are taken as UTC; RFC 3339 stamps and Exim's
+ * log_timezone form "2026-11-30 17:31:18 +0100" are converted with their
+ * offset. A site logging local time sees its times shifted by its offset.
+ * No time function that reads TZ is used.
+ *
+ * Identity: FNV-1a over the source, the raw line, the line's offset, the
+ * recipient and the queue id (a held line: its own line and offset, the
+ * recipient and queue id of the status line that claimed it). The same file
+ * read again, from the start or a resume offset, gives the same identities;
+ * two byte-identical lines (Exim logs whole seconds: a retry in the same
+ * second) do not share one, nor does one failure copied to two recipients.
+ * Input split differently (a file fed at other offsets, e.g. two logs
+ * concatenated on stdin) gives other identities.
  *
  * Ownership: mx_logparse_new() returns a parser freed with
  * mx_logparse_free(). Attempts passed to the callback live only during the

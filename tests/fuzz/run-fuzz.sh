@@ -6,7 +6,7 @@
 #
 # DESCRIPTION
 #	Builds every target (or the TARGETs named: smtpreply, config, plan,
-#	dnsmsg, domain, sts) with clang, libFuzzer, ASan (leak checks on) and UBSan
+#	dnsmsg, domain, sts, logparse) with clang, libFuzzer, ASan (leak checks on) and UBSan
 #	into tests/tmp/fuzz/, straight from the shared/*.c sources each needs
 #	(never shared/libmxtier.a, which is built without instrumentation).
 #	Then runs each for SECONDS on a fresh copy of its seed corpus,
@@ -36,7 +36,7 @@ if [[ ! $secs =~ ^[0-9]+$ || $secs -lt 1 ]]; then
 	exit 2
 fi
 shift
-all_targets=(smtpreply config plan dnsmsg domain sts)
+all_targets=(smtpreply config plan dnsmsg domain sts logparse)
 targets=("${@:-${all_targets[@]}}")
 jobs=${FUZZ_JOBS:-1}
 cc=${FUZZ_CC:-clang}
@@ -54,6 +54,7 @@ sources_of() {
 	dnsmsg) echo shared/dnsmsg.c ;;
 	domain) echo shared/domain.c shared/addr.c ;;
 	sts) echo shared/sts.c shared/domain.c shared/addr.c ;;
+	logparse) echo shared/logparse.c ;;
 	*) return 1 ;;
 	esac
 }
