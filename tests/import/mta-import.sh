@@ -27,13 +27,14 @@
 # nothing listened on the refused addresses, and the MTAs' own queue tools
 # and outcome lines. Then mxtier-import reads each MTA's log: --dry-run JSON
 # against the truth, the journal (rows per source, a second import adds
-# none), and mxtier --report's explanation.
+# none), and mxtier --report's explanation. (MI_IMPORT: another importer
+# binary, to check these checks.)
 
 mi_dir=$run/import
 MTA_DIR=$mi_dir/mta
 MTA_TOP=$top
 . "$top/tests/mta/lib.sh"
-mi_import=$top/plugin/mxtier-import
+mi_import=${MI_IMPORT:-$top/plugin/mxtier-import}
 mi_t0=$(date +%s)
 
 # The peers: NAME ADDRESS (their failure options: mi_sink_opts)
@@ -249,6 +250,201 @@ mi_run_exim() {
 	done
 }
 
+# The attempts each scenario must give, as jq over the --dry-run objects of
+# its queue id (an array; order not asserted). $src is the source, $pf is
+# true for Postfix (which logs the port: 2525), false for Exim (which does
+# not: null). at(OUTCOME; N; COND): exactly N attempts with that outcome,
+# each satisfying COND.
+mi_jq_defs='
+def at($o; $n; f): (map(select(.outcome == $o)) | length == $n and all(.[]; f));
+def port_ok: if $pf then .port == 2525 else .port == null end;
+def from($h; $a): .host == $h and .address == $a;
+def refused($h; $a): from($h; $a) and .stage == "connect" and .reply_code == null and port_ok;
+def sent($h; $a): from($h; $a) and .reply_code == 250 and .enhanced_status == "2.0.0" and port_ok;
+def common($r): all(.[]; .recipient == $r and .domain == ($r | sub(".*@"; ""))
+	and .source == $src and .ts != null);
+'
+
+# mi_case_jq MTA CASE - the jq condition for one scenario (see mi_jq_defs)
+mi_case_jq() {
+	case $2 in
+	refuse) echo 'length == 2 and common("u@refuse.imp.test")
+		and at("tempfail"; 1; refused("mx1.refuse.imp.test"; "127.0.11.1"))
+		and at("delivered"; 1; sent("mx2.refuse.imp.test"; "127.0.11.2"))' ;;
+	grey) echo 'length == 2 and common("u@grey.imp.test")
+		and at("tempfail"; 1; from("mx1.grey.imp.test"; "127.0.11.3") and .stage == "rcpt"
+			and .reply_code == 451 and .enhanced_status == "4.7.1" and port_ok)
+		and at("delivered"; 1; sent("mx2.grey.imp.test"; "127.0.11.4"))' ;;
+	user) echo 'length == 1 and common("u@user.imp.test")
+		and at("permfail"; 1; from("mx.user.imp.test"; "127.0.11.5") and .stage == "rcpt"
+			and .reply_code == 550 and .enhanced_status == "5.1.1" and port_ok
+			and (.reply_text | contains("no such user")))' ;;
+	nullmx)
+		# Postfix logs dsn=5.1.0; Exim logs no status at all (null, or
+		# the RFC 7505 code 5.1.10 if the parser supplies it)
+		if [[ $1 == postfix ]]; then
+			echo 'length == 1 and common("u@nullmx.imp.test") and at("permfail"; 1; .host == null
+				and .address == null and .reply_code == null and .enhanced_status == "5.1.0")'
+		else
+			echo 'length == 1 and common("u@nullmx.imp.test") and at("permfail"; 1; .host == null
+				and .address == null and .reply_code == null
+				and (.enhanced_status == null or .enhanced_status == "5.1.10"))'
+		fi ;;
+	two) echo 'length == 4 and all(.[]; .domain == "two.imp.test" and .source == $src)
+		and ([.[] | select(.recipient == "a@two.imp.test")]
+			| at("tempfail"; 1; refused("mx1.two.imp.test"; "127.0.11.7"))
+			and at("delivered"; 1; sent("mx2.two.imp.test"; "127.0.11.6")))
+		and ([.[] | select(.recipient == "b@two.imp.test")]
+			| at("tempfail"; 1; refused("mx1.two.imp.test"; "127.0.11.7"))
+			and at("delivered"; 1; sent("mx2.two.imp.test"; "127.0.11.6")))' ;;
+	greyonly) echo 'length == 2 and common("u@greyonly.imp.test")
+		and at("tempfail"; 2; from("mx1.grey.imp.test"; "127.0.11.3") and .stage == "rcpt"
+			and .reply_code == 451 and .enhanced_status == "4.7.1")' ;;
+	dead) echo 'length == 1 and common("u@dead.imp.test")
+		and at("tempfail"; 1; refused("mx.dead.imp.test"; "127.0.11.8"))' ;;
+	dead2)
+		# Postfix tried again; Exim did not ("retry time not reached")
+		if [[ $1 == postfix ]]; then
+			echo 'length == 1 and common("v@dead.imp.test")
+				and at("tempfail"; 1; refused("mx.dead.imp.test"; "127.0.11.8"))'
+		else
+			echo 'length == 0'
+		fi ;;
+	esac
+}
+
+# mi_total MTA - attempts in the whole log (bounces to the local mailbox
+# transport are none)
+mi_total() {
+	case $1 in postfix) echo 14 ;; exim) echo 13 ;; esac
+}
+
+# mi_dry MTA FROM - mxtier-import --dry-run of the MTA's log; the JSON
+# lines go to $mi_dir/dry-MTA-FROM.json
+mi_dry() {
+	local out=$mi_dir/dry-$1-$2.json rc
+	timeout 60 "$mi_import" --dry-run --from "$2" "$mi_dir/logs/$1.log" >"$out" 2>"$out.err"
+	rc=$?
+	[[ $rc -eq 0 ]] || { echo "exit $rc: $(head -3 "$out.err")"; return 1; }
+	jq -e . "$out" >/dev/null 2>&1 || { echo "not JSON lines: $(head -c 300 "$out")"; return 1; }
+}
+
+# mi_check_dry MTA - the --dry-run attempts of each scenario against the truth
+mi_check_dry() {
+	local mta=$1 src=$1 pf=false why c q got want keys
+	[[ $mta == postfix ]] && pf=true
+	why=$(mi_dry "$mta" "$mta")
+	report_result "import dry-run: $mta runs" "$why"
+	[[ -z $why ]] || return
+	# every object has exactly the keys of the contract
+	keys='["address","domain","enhanced_status","host","outcome","port","queue_id","recipient","reply_code","reply_text","source","stage","ts"]'
+	got=$(jq -sc --argjson k "$keys" '[.[] | select((keys_unsorted | sort) != $k)] | length' "$mi_dir/dry-$mta-$mta.json")
+	report_result "import dry-run: $mta keys" "$([[ $got == 0 ]] || echo "$got objects do not have exactly the keys $keys")" \
+		"$(head -2 "$mi_dir/dry-$mta-$mta.json")"
+	want=$(mi_total "$mta")
+	got=$(jq -s 'length' "$mi_dir/dry-$mta-$mta.json")
+	report_result "import dry-run: $mta total" "$([[ $got == "$want" ]] || echo "$got attempts, want $want")" \
+		"$(jq -c '[.queue_id, .recipient, .outcome, .host]' "$mi_dir/dry-$mta-$mta.json")"
+	while IFS=$'\t' read -r m c q _; do
+		[[ $m == "$mta" ]] || continue
+		why=
+		jq -se --arg q "$q" --arg src "$src" --argjson pf "$pf" \
+			"$mi_jq_defs [.[] | select(.queue_id == \$q)] | $(mi_case_jq "$mta" "$c")" \
+			"$mi_dir/dry-$mta-$mta.json" >/dev/null 2>&1 ||
+			why="the attempts of $q do not match the truth: $(mi_case_jq "$mta" "$c" | tr -s '\t\n' '  ')"
+		report_result "import dry-run: $mta $c" "$why" \
+			"$(jq -c --arg q "$q" 'select(.queue_id == $q)' "$mi_dir/dry-$mta-$mta.json")"
+	done <"$mi_dir/truth.tsv"
+	# --from auto finds the same
+	why=$(mi_dry "$mta" auto)
+	if [[ -z $why ]] && ! cmp -s "$mi_dir/dry-$mta-$mta.json" "$mi_dir/dry-$mta-auto.json"; then
+		why="--from auto differs from --from $mta"
+	fi
+	report_result "import dry-run: $mta auto" "$why" \
+		"$(diff "$mi_dir/dry-$mta-$mta.json" "$mi_dir/dry-$mta-auto.json" 2>&1 | head -4)"
+}
+
+# mi_conf NAME - a configuration with its own journal; prints its path
+mi_conf() {
+	mkdir -p "$mi_dir/$1"
+	cat >"$mi_dir/$1/conf" <<CONF
+resolver { servers = { "$MTA_DNS_ADDR:53" }  timeout = 2  tries = 1 }
+journal { path = "$mi_dir/$1/journal.db" }
+CONF
+	echo "$mi_dir/$1/conf"
+}
+
+# mi_rows DB - "source|node|count" of the attempts, one per source
+mi_rows() {
+	sqlite3 "$1" "select source, ifnull(node, '-'), count(*) from attempts group by source, node
+		order by source" 2>&1 | paste -sd' '
+}
+
+# mi_import CONF LOG... - import into the journal of CONF as node n1
+mi_import() {
+	local conf=$1 log rc
+	shift
+	for log in "$@"; do
+		timeout 60 "$mi_import" -c "$conf" --node n1 "$log" >>"${conf%/conf}/import.out" 2>&1
+		rc=$?
+		[[ $rc -eq 0 ]] || { echo "mxtier-import $log: exit $rc: $(tail -2 "${conf%/conf}/import.out")"; return 1; }
+	done
+}
+
+# mi_check_journal - both logs into one journal: rows per source; again: none added
+mi_check_journal() {
+	local conf why got want q
+	conf=$(mi_conf both)
+	want="exim|n1|$(mi_total exim) postfix|n1|$(mi_total postfix)"
+	why=$(mi_import "$conf" "$mi_dir/logs/postfix.log" "$mi_dir/logs/exim.log")
+	got=$(mi_rows "$mi_dir/both/journal.db")
+	[[ -n $why || $got == "$want" ]] || why="rows \"$got\", want \"$want\""
+	report_result "import journal: rows per source" "$why"
+	# the rows of one scenario, as the journal has them
+	q=$(awk -F'\t' '$1 == "postfix" && $2 == "refuse" { print $3 }' "$mi_dir/truth.tsv")
+	got=$(sqlite3 "$mi_dir/both/journal.db" "select group_concat(outcome || ':' || ifnull(host, '-') || ':' ||
+		ifnull(address, '-'), ' ') from (select * from attempts where queue_id = '$q'
+		order by outcome desc)" 2>&1)
+	want="tempfail:mx1.refuse.imp.test:127.0.11.1 delivered:mx2.refuse.imp.test:127.0.11.2"
+	report_result "import journal: postfix refuse rows" "$([[ $got == "$want" ]] || echo "rows \"$got\", want \"$want\"")"
+	why=$(mi_import "$conf" "$mi_dir/logs/postfix.log" "$mi_dir/logs/exim.log")
+	got=$(mi_rows "$mi_dir/both/journal.db")
+	want="exim|n1|$(mi_total exim) postfix|n1|$(mi_total postfix)"
+	[[ -n $why || $got == "$want" ]] || why="after a second import: rows \"$got\", want \"$want\""
+	report_result "import journal: a second import adds nothing" "$why"
+}
+
+# mi_check_report MTA WORD - mxtier --report on a journal of that MTA's log
+# alone: the explanation of refuse.imp.test names the MTA (WORD), the backup
+# it delivered to and the refused primary; --report --json works
+mi_check_report() {
+	local mta=$1 word=$2 conf why= out= line w
+	conf=$(mi_conf "report-$mta")
+	why=$(mi_import "$conf" "$mi_dir/logs/$mta.log")
+	if [[ -z $why ]]; then
+		out=$(timeout 60 "$top/tui/mxtier" -c "$conf" --report refuse.imp.test 2>&1)
+		line=$(grep -m1 '  why: ' <<<"$out")
+		for w in "$word" mx2.refuse.imp.test mx1.refuse.imp.test; do
+			[[ $line == *"$w"* ]] || why+="the explanation does not name \"$w\"; "
+		done
+	fi
+	report_result "import report: $mta refuse" "$why" "$out"
+	why=
+	out=$(timeout 60 "$top/tui/mxtier" -c "$conf" --report --json refuse.imp.test 2>&1) ||
+		why="exit $?"
+	[[ -n $why ]] || jq -e '[.. | strings] | any(contains("mx2.refuse.imp.test"))' <<<"$out" >/dev/null 2>&1 ||
+		why="not JSON, or without the backup host"
+	report_result "import report: $mta --json" "$why" "$out"
+}
+
+mi_imports() {
+	mi_check_dry postfix
+	mi_check_dry exim
+	mi_check_journal
+	mi_check_report postfix Postfix
+	mi_check_report exim Exim
+}
+
 mi_main() {
 	echo "== real Postfix and Exim deliver, mxtier-import reads their logs"
 	rm -rf "$mi_dir"
@@ -263,12 +459,13 @@ mi_main() {
 	# the logs as they are now: the MTAs log nothing more
 	grep -v ' postfix/\(master\|postfix-script\|postlog\)\[' "$mi_dir/postfix/maillog" >"$mi_dir/logs/postfix.log"
 	cp "$mi_dir/exim/log/mainlog" "$mi_dir/logs/exim.log"
-	mta_stop_all
+	# (the test DNS stays up: mxtier --report looks imp.test up)
 	if [[ -x $mi_import ]]; then
 		mi_imports
 	else
 		report_result "import: mxtier-import" "plugin/mxtier-import is not built"
 	fi
+	mta_stop_all
 	echo "   (import world: $(($(date +%s) - mi_t0)) s)"
 }
 
