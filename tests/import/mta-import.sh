@@ -19,10 +19,12 @@
 #           recipients: each recipient has its own attempts
 #   greyonly  the only MX greylists: deferred; then a second attempt
 #           (postqueue -i, exim -M): deferred again
-#   dead    the only MX refuses: deferred; a second message right after
-#           it meets the MTA's memory of the dead host (Postfix "delivery
-#           temporarily suspended", Exim "retry time not reached"): not an
-#           attempt
+#   dead    the only MX refuses: deferred (connect line + status line: ONE
+#           attempt); a second message (dead2) right after: Postfix 3.7
+#           really tries again (refused), Exim does not ("retry time not
+#           reached for any host": not an attempt)
+#   Both MTAs go on to MX 20 after the 451 of grey. The null MX bounce is
+#   dsn=5.1.0 in Postfix's log; Exim's log gives no status code at all.
 # The truth: what the peers recorded (messages stored, commands seen), that
 # nothing listened on the refused addresses, and the MTAs' own queue tools
 # and outcome lines. Then mxtier-import reads each MTA's log: --dry-run JSON
@@ -446,9 +448,11 @@ mi_imports() {
 }
 
 mi_main() {
+	local resolv
 	echo "== real Postfix and Exim deliver, mxtier-import reads their logs"
 	rm -rf "$mi_dir"
 	mkdir -p "$mi_dir/msg" "$mi_dir/logs"
+	resolv=$(sha256sum </etc/resolv.conf)
 	if ! mi_setup 2>"$mi_dir/setup.err"; then
 		report_result "import world" "the MTA world did not start: $(tail -3 "$mi_dir/setup.err")"
 		mta_stop_all
@@ -456,6 +460,9 @@ mi_main() {
 	fi
 	mi_run_postfix
 	mi_run_exim
+	# the test DNS was seen only inside the MTAs' mount namespaces
+	report_result "import world: /etc/resolv.conf untouched" \
+		"$([[ $(sha256sum </etc/resolv.conf) == "$resolv" ]] || echo "/etc/resolv.conf changed")"
 	# the logs as they are now: the MTAs log nothing more
 	grep -v ' postfix/\(master\|postfix-script\|postlog\)\[' "$mi_dir/postfix/maillog" >"$mi_dir/logs/postfix.log"
 	cp "$mi_dir/exim/log/mainlog" "$mi_dir/logs/exim.log"
