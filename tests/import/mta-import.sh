@@ -59,7 +59,7 @@ mi_refused=(127.0.11.1 127.0.11.7 127.0.11.8)
 
 # mi_zones FILE - imp.test for Unbound
 mi_zones() {
-	local d=imp.test.
+	local d=imp.test. r n t v w
 	{
 		echo "local-zone: \"$d\" static"
 		for r in "refuse MX 10 mx1.refuse" "refuse MX 20 mx2.refuse" \
@@ -70,11 +70,11 @@ mi_zones() {
 			"two MX 10 mx1.two" "two MX 20 mx2.two" \
 			"mx1.two A 127.0.11.7" "mx2.two A 127.0.11.6" \
 			"greyonly MX 10 mx1.grey" "dead MX 10 mx.dead" "mx.dead A 127.0.11.8"; do
-			set -- $r
-			if [[ $2 == MX ]]; then
-				echo "local-data: \"$1.$d 300 IN MX $3 $4.$d\""
+			read -r n t v w <<<"$r"
+			if [[ $t == MX ]]; then
+				echo "local-data: \"$n.$d 300 IN MX $v $w.$d\""
 			else
-				echo "local-data: \"$1.$d 300 IN A $3\""
+				echo "local-data: \"$n.$d 300 IN A $v\""
 			fi
 		done
 		echo "local-data: \"nullmx.$d 300 IN MX 0 .\""
