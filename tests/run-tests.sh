@@ -135,6 +135,7 @@ echo "== golden tests of mxtier-pipe --route"
 . "$top/tests/hostile/hostile.sh"
 . "$top/tests/tls/stsfetch.sh"
 . "$top/tests/tls/tls.sh"
+. "$top/tests/import/mta-import.sh"
 
 echo "== golden tests of mxtier --report (journals of the scenarios above)"
 . "$top/tests/golden/run-report-golden.sh"

@@ -23,6 +23,13 @@
 #                  smtp(8) client; the master.cf has an smtp service)
 #   MTA_POSTFIX_MAIN  lines appended to Postfix's main.cf
 #   MTA_POSTFIX_MASTER  lines appended to Postfix's master.cf
+#   MTA_EXIM_MAIN, MTA_EXIM_ROUTERS, MTA_EXIM_TRANSPORTS, MTA_EXIM_RETRY
+#                  lines for Exim's configuration: after the main options,
+#                  BEFORE the routers and the retry rule of mta_exim_setup
+#                  (so they win), after its transports
+#   MTA_RESOLV     a resolv.conf (set by mta_dns_start): Postfix's master
+#                  and every exim call then run in a private mount namespace
+#                  where this file is /etc/resolv.conf (see mta_dns_start)
 #
 # Outside the work tree, this touches (as root): /etc/exim4/trusted_configs (each exim.conf while it is set up:
 # without it Exim drops root for the delivery and cannot run the transport
@@ -44,14 +51,20 @@
 #   mta_sink_file_rcpts FILE         the recipients smtp-sink recorded for
 #                                    that message (X-Rcpt-Args), one a line
 #   mta_sink_file_body_hash FILE     sha256 of that message's body
+#   mta_sink_commands NAME           the SMTP commands the sink received,
+#                                    one a line ("MAIL FROM:<a>", "RCPT
+#                                    TO:<b>", ...; sinks started with -v only;
+#                                    rejected RCPTs are here, not in a dump)
 #   mta_world_lock [SECONDS]         serialize runs that use 127.0.0.x:2525
 #   mta_smtp_send ADDR PORT FROM TO FILE   a bash /dev/tcp SMTP client; prints
 #                                    the reply to the final dot (exit 0 on 2xx)
+#                                    (TO: one address or several, a,b,...)
 #   mta_body_hash FILE               sha256 of a message file's body (see below)
 #
 # Postfix (private instance, pipe(8) transport "mxtier" for dlv.test)
 #   mta_postfix_start DIR PIPE_COMMAND...
 #   mta_postfix_send DIR FROM TO FILE      prints the queue id
+#                                          (TO: one address or a,b,... as RCPTs)
 #   mta_postfix_wait DIR QUEUE_ID          prints "sent|deferred|bounced DSN TEXT";
 #                                          each call waits for the next outcome
 #   mta_postfix_queue_json DIR             postqueue -j
@@ -63,9 +76,23 @@
 #   mta_exim_setup DIR PIPE_COMMAND...     PIPE_COMMAND: constant words only
 #   mta_exim_deliver DIR FROM TO FILE      prints "ID delivered" or "ID deferred|bounced
 #                                          OUTPUT (EXIM'S REASON)"; FROM "" = <>
+#                                          (TO: one address or a,b,...)
 #   mta_exim_queue DIR                     exim -bp
 #   mta_exim_retry DIR ID                  exim -M ID (force a new attempt)
 #   mta_exim_bounce_text DIR ID            the bounce the sender got
+#
+# DNS for the MTAs' own clients (Postfix smtp(8), Exim dnslookup), which use
+# the C library resolver: port 53 and /etc/resolv.conf, nothing else
+#   mta_dns_start DIR ZONES   Unbound on 127.0.0.153:53 (needs root and a
+#                             free port 53 there) answering from the file
+#                             ZONES (local-zone:/local-data: lines), every
+#                             other name NXDOMAIN; writes DIR/resolv.conf and
+#                             sets MTA_RESOLV to it. Stopped by mta_stop_all.
+#   mta_resolv_run CMD...     CMD in a private mount namespace where
+#                             MTA_RESOLV is bind-mounted over /etc/resolv.conf
+#                             (just CMD when MTA_RESOLV is empty). A daemon
+#                             started so (Postfix's master) and all its
+#                             children stay in that namespace.
 #
 #   mta_nobody_path PATH...   make files readable and folders writable for
 #                             `nobody` (who runs the delivery command); checks
@@ -289,6 +316,11 @@ mta_sink_file_rcpts() {
 	sed -n '/^Received: /q; s/^X-Rcpt-Args: //p' "$1"
 }
 
+mta_sink_commands() {
+	local dir=${MTA_SINK_DIR[$1]:-$MTA_DIR/sink-$1}
+	sed -n 's/\r$//; s/^smtp-sink: \(\(EHLO\|HELO\|MAIL FROM\|RCPT TO\|DATA\|RSET\|QUIT\)\b.*\)/\1/p' "$dir/sink.log"
+}
+
 mta_sink_find() {
 	local name f
 	for name in $(printf '%s\n' "${!MTA_SINK_DIR[@]}" | sort); do
@@ -330,6 +362,15 @@ _mta_cmd() {
 	[[ ${MTA_REPLY:0:1} == "$3" ]]
 }
 
+# _mta_rcpts FD TO - one RCPT TO per comma-separated address of TO
+_mta_rcpts() {
+	local r rcpts
+	IFS=, read -r -a rcpts <<<"$2"
+	for r in "${rcpts[@]}"; do
+		_mta_cmd "$1" "RCPT TO:<$r>" 2 || return 1
+	done
+}
+
 # _mta_smtp_dialogue ADDR PORT FROM TO FILE [HELO]
 _mta_smtp_dialogue() {
 	local addr=$1 port=$2 from=$3 to=$4 file=$5 helo=${6:-client.mxtier.test} fd line
@@ -339,7 +380,7 @@ _mta_smtp_dialogue() {
 	fi
 	_mta_cmd "$fd" "EHLO $helo" 2 &&
 		_mta_cmd "$fd" "MAIL FROM:<$from>" 2 &&
-		_mta_cmd "$fd" "RCPT TO:<$to>" 2 &&
+		_mta_rcpts "$fd" "$to" &&
 		_mta_cmd "$fd" "DATA" 3 || { echo "$MTA_REPLY"; return 1; }
 	echo "-> (message from $file)" >&2
 	while IFS= read -r line || [[ -n $line ]]; do
@@ -561,7 +602,7 @@ EOF
 		mta_log "postfix check failed: $(cat "$dir/check.out"; tail -5 "$dir/maillog" 2>/dev/null)"
 		return 1
 	fi
-	if ! timeout 60 /usr/lib/postfix/sbin/master -c "$etc" -e "$MTA_LIFETIME" -w >"$dir/master.out" 2>&1 198>&-; then
+	if ! timeout 60 "${MTA_RESOLV_RUN[@]}" /usr/lib/postfix/sbin/master -c "$etc" -e "$MTA_LIFETIME" -w >"$dir/master.out" 2>&1 198>&-; then
 		mta_log "postfix master did not start: $(cat "$dir/master.out"; tail -5 "$dir/maillog" 2>/dev/null)"
 		return 1
 	fi
@@ -720,7 +761,7 @@ _mta_exim() {
 	local dir=$1
 	shift
 	# a delivery (-odf, -M) may take the pipe's whole time limit
-	timeout $((MTA_PIPE_TIME_LIMIT + MTA_WAIT)) "$MTA_EXIM" -C "$dir/exim.conf" "$@"
+	timeout $((MTA_PIPE_TIME_LIMIT + MTA_WAIT)) "${MTA_RESOLV_RUN[@]}" "$MTA_EXIM" -C "$dir/exim.conf" "$@"
 }
 
 mta_exim_setup() {
@@ -764,8 +805,11 @@ ignore_bounce_errors_after = 0s
 timeout_frozen_after = 1h
 delay_warning =
 log_selector = +received_recipients +delivery_size
+${MTA_EXIM_MAIN:-}
 
 begin routers
+
+${MTA_EXIM_ROUTERS:-}
 
 mxtier:
   driver = accept
@@ -811,8 +855,11 @@ mailbox:
   envelope_to_add
   temp_errors = 73:75
 
+${MTA_EXIM_TRANSPORTS:-}
+
 begin retry
 
+${MTA_EXIM_RETRY:-}
 *  *  F,1h,1h
 
 begin rewrite
@@ -875,14 +922,15 @@ _mta_exim_loglines() { { wc -l <"$1/log/mainlog"; } 2>/dev/null || echo 0; }
 # mta_exim_deliver DIR FROM TO FILE - submit (exim -bm, dot lines kept with
 # -oi) and deliver in the foreground (-odf). Prints "ID OUTCOME [TEXT]".
 mta_exim_deliver() {
-	local dir=$1 from=$2 to=$3 file=$4 tag id start
+	local dir=$1 from=$2 to=$3 file=$4 tag id start rcpts
 	dir=$(cd "$dir" && pwd)
 	[[ -n $from ]] || from='<>'	# the null sender
 	# a unique ident (-oMt, allowed for root) finds this message's id in the log
 	tag=mta$$x$RANDOM$RANDOM
 	start=$(_mta_exim_loglines "$dir")
 	# -odf: the call returns when the delivery attempt is over
-	_mta_exim "$dir" -odf -oi -oMt "$tag" -f "$from" -- "$to" <"$file" >"$dir/deliver.out" 2>&1
+	IFS=, read -r -a rcpts <<<"$to"
+	_mta_exim "$dir" -odf -oi -oMt "$tag" -f "$from" -- "${rcpts[@]}" <"$file" >"$dir/deliver.out" 2>&1
 	id=$(awk -v tag="$tag" -v start="$start" 'NR > start && $4 == "<=" && index($0, " U=" tag " ") { print $3; exit 0 }' "$dir/log/mainlog")
 	[[ -n $id ]] || { mta_log "exim did not take the message: $(cat "$dir/deliver.out")"; return 1; }
 	echo "$id $(_mta_exim_result "$dir" "$id" "$start")"
@@ -916,6 +964,86 @@ mta_exim_bounce_text() {
 
 
 # ---------------------------------------------------------------------------
+# ---------------------------------------------------------------------------
+# DNS on port 53 for the MTAs' own SMTP clients
+#
+# Postfix smtp(8) and Exim's dnslookup router ask the C library resolver,
+# which reads /etc/resolv.conf and talks to port 53 only. So: an Unbound on
+# 127.0.0.153:53 (Linux answers on all of 127/8 without an interface
+# address; 127.0.0.153 is not the machine's own resolver) and a resolv.conf
+# naming it, bind-mounted over /etc/resolv.conf in a private mount namespace
+# (unshare -m --propagation private: the mount is invisible outside). Postfix's
+# master is started inside it, so smtp(8) (unchrooted, see master.cf above)
+# inherits it; every exim call (_mta_exim) runs inside its own. Verified as
+# root with Postfix 3.7.11 and Exim 4.96: both look up MX and A records there.
+# ---------------------------------------------------------------------------
+
+MTA_RESOLV=${MTA_RESOLV:-}
+MTA_RESOLV_RUN=()
+MTA_DNS_ADDR=127.0.0.153
+
+# _mta_resolv_prefix - set MTA_RESOLV_RUN, the words put before a command
+_mta_resolv_prefix() {
+	MTA_RESOLV_RUN=()
+	[[ -n $MTA_RESOLV ]] || return 0
+	# shellcheck disable=SC2016 # expanded by the inner sh
+	MTA_RESOLV_RUN=(unshare -m --propagation private sh -c
+		'mount --bind "$0" /etc/resolv.conf && exec "$@"' "$MTA_RESOLV")
+}
+_mta_resolv_prefix
+
+mta_resolv_run() {
+	"${MTA_RESOLV_RUN[@]}" "$@"
+}
+
+mta_dns_start() {
+	local dir=$1 zones=$2 tpid
+	command -v unbound >/dev/null || { mta_log "unbound is not installed"; return 1; }
+	if ss -lunH "src $MTA_DNS_ADDR:53" 2>/dev/null | grep -q .; then
+		mta_log "$MTA_DNS_ADDR:53 is taken (another test run? mta_world_lock)"
+		return 1
+	fi
+	dir=$(mkdir -p "$dir" && cd "$dir" && pwd) || return 1
+	cp "$zones" "$dir/zones.conf" || return 1
+	cat >"$dir/unbound.conf" <<CONF
+server:
+  interface: $MTA_DNS_ADDR@53
+  do-daemonize: no
+  username: ""
+  chroot: ""
+  directory: "$dir"
+  pidfile: ""
+  use-syslog: no
+  logfile: ""
+  verbosity: 1
+  module-config: "iterator"
+  access-control: 127.0.0.0/8 allow
+  num-threads: 1
+  do-ip6: no
+  rrset-roundrobin: no
+  # nothing leaves this machine: every name outside the zones is NXDOMAIN
+  local-zone: "." static
+  include: "$dir/zones.conf"
+remote-control:
+  control-enable: no
+CONF
+	printf 'nameserver %s\noptions timeout:2 attempts:2\n' "$MTA_DNS_ADDR" >"$dir/resolv.conf"
+	chmod 0644 "$dir/resolv.conf"
+	: >"$dir/unbound.log"
+	timeout "$MTA_LIFETIME" unbound -d -c "$dir/unbound.conf" >"$dir/unbound.log" 2>&1 198>&- &
+	tpid=$!
+	MTA_PIDS+=("$tpid")
+	# ready: Unbound says so ("start of service"); a failure ends it
+	if [[ -z $(MTA_WAIT=15 _mta_follow "$dir/unbound.log" '
+		/start of service/ { print "up"; exit 0 }
+		/fatal error|error:/ { exit 1 }') ]]; then
+		mta_log "unbound on $MTA_DNS_ADDR:53 did not start: $(tail -3 "$dir/unbound.log")"
+		kill "$tpid" 2>/dev/null
+		return 1
+	fi
+	MTA_RESOLV=$dir/resolv.conf
+	_mta_resolv_prefix
+}
 
 # mta_stop_all - stop every sink and Postfix started here, untrust every
 # Exim configuration written here. Safe to call more than once (trap EXIT).
@@ -936,4 +1064,6 @@ mta_stop_all() {
 		_mta_exim_trust remove "$d/exim.conf"
 	done
 	MTA_EXIM_DIRS=()
+	MTA_RESOLV=
+	_mta_resolv_prefix
 }
