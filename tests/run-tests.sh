@@ -26,6 +26,7 @@ cleanup() {
 	if declare -F hs_cleanup >/dev/null; then hs_cleanup; fi
 	if declare -F peer_stop_all >/dev/null; then peer_stop_all; fi
 	if declare -F https_stop_all >/dev/null; then https_stop_all; fi
+	if declare -F imp_stop >/dev/null; then imp_stop; fi
 	world_stop
 	if [[ $failed -eq 0 ]]; then rm -rf "$run"; fi
 }
@@ -136,6 +137,7 @@ echo "== golden tests of mxtier-pipe --route"
 . "$top/tests/tls/stsfetch.sh"
 . "$top/tests/tls/tls.sh"
 . "$top/tests/import/mta-import.sh"
+. "$top/tests/import/follow.sh"
 
 echo "== golden tests of mxtier --report (journals of the scenarios above)"
 . "$top/tests/golden/run-report-golden.sh"
