@@ -97,6 +97,8 @@ struct logfile {
 	int64_t	next_off;		/* offset after the last complete line */
 	bool	skipping;		/* inside an overlong line */
 	int64_t	renamed_at_ms;		/* --follow: when the name went to a new file, 0 */
+	int64_t	saved_off;		/* the position last committed, and of which file */
+	ino_t	saved_ino;
 	uint64_t head_hash;
 	int64_t	head_len;
 	struct mx_logparse *parser;
@@ -312,6 +314,8 @@ save_position(struct import_ctx *ctx, struct logfile *lf)
 		warn("%s", mx_journal_error(ctx->journal));
 		return false;
 	}
+	lf->saved_off = pos.offset;
+	lf->saved_ino = lf->ino;
 	return true;
 }
 
@@ -321,6 +325,11 @@ tx_commit(struct import_ctx *ctx)
 {
 	if (ctx->journal == NULL || ctx->journal_failed)
 		return !ctx->journal_failed;
+	/* nothing read and nothing moved: no write (--follow polls often) */
+	if (!ctx->in_tx && (ctx->cur == NULL || !ctx->cur->positioned ||
+			    (ctx->cur->saved_ino == ctx->cur->ino && ctx->cur->saved_off ==
+			     mx_logparse_resume_offset(ctx->cur->parser, ctx->cur->next_off))))
+		return true;
 	if (!tx_begin(ctx))
 		return false;
 	if (ctx->cur != NULL && !save_position(ctx, ctx->cur)) {
@@ -584,7 +593,8 @@ logfile_close(struct logfile *lf)
 static bool
 start_at(struct logfile *lf, int64_t offset)
 {
-	if (offset > 0 && lseek(lf->fd, (off_t)offset, SEEK_SET) < 0) {
+	/* also to 0: after a truncation the descriptor is still where it was */
+	if (lf->gz == NULL && !lf->is_stdin && lseek(lf->fd, (off_t)offset, SEEK_SET) < 0) {
 		warn("%s: %s", lf->name, strerror(errno));
 		return false;
 	}
@@ -842,7 +852,9 @@ follow_all(struct import_ctx *ctx, struct logfile *files, int nfiles)
 
 			if (lf->fd < 0)
 				continue;
-			if (!drain(ctx, lf, false) || !tx_commit(ctx) || !check_rotation(ctx, lf))
+			/* rotation first: reading on at the old offset of a file
+			 * truncated and refilled would read from the middle of a line */
+			if (!check_rotation(ctx, lf) || !drain(ctx, lf, false) || !tx_commit(ctx))
 				return EX_IOERR;
 		}
 		fflush(stdout);

@@ -1085,6 +1085,9 @@ postfix_line(struct mx_logparse *lp, struct lp_line *l, const char *prog, const 
 		if (HAS(s, e, "connect to ")) {
 			fields_init(&f);
 			pf_reason(&f, s, e);
+			/* a line cut before its server ("connect to mx1.ex") tells nothing */
+			if (f.address[0] == '\0')
+				return MX_LINE_BAD;
 			hold(lp, l, l->key, "", &f);
 			return MX_LINE_ATTEMPT;
 		}
@@ -1475,9 +1478,19 @@ mx_logparse_line(struct mx_logparse *lp, const char *line, size_t len, int64_t o
 int64_t
 mx_logparse_resume_offset(const struct mx_logparse *lp, int64_t next_offset)
 {
-	/* arrival order is file order (after reset_file the older ones are all 0) */
-	if (lp->oldest >= 0 && lp->held[lp->oldest].offset < next_offset)
-		return lp->held[lp->oldest].offset;
+	int32_t	i;
+
+	/*
+	 * arrival order is file order (after reset_file the older ones are all
+	 * 0). Only unclaimed lines hold the position back: a claimed group has
+	 * given its attempts to the status lines of its message, which Postfix
+	 * and Exim write one after another; holding it until the process's
+	 * next delivery (up to LP_HOLD_MS) would make every restart read an
+	 * hour of log again.
+	 */
+	for (i = lp->oldest; i >= 0; i = lp->held[i].newer)
+		if (!lp->held[i].claimed)
+			return lp->held[i].offset < next_offset ? lp->held[i].offset : next_offset;
 	return next_offset;
 }
 

@@ -10,12 +10,18 @@
 
 IMP_PIDS=()
 
+# imp_kill PID - kill -9 the importer that timeout PID runs (a crash: no
+# cleanup of its own), and reap both
+imp_kill() {
+	pkill -KILL -P "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+}
+
 # imp_stop - stop every importer this file started
 imp_stop() {
 	local p
 	for p in "${IMP_PIDS[@]}"; do
-		kill -9 "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
+		imp_kill "$p"
 	done
 	IMP_PIDS=()
 }
@@ -101,27 +107,27 @@ imp_follow_tests() {
 	while kill -0 "$n" 2>/dev/null && [[ $(sqlite3 "$db" 'select count(*) from attempts' 2>/dev/null) -lt $(imp_expected 0 200) ]]; do
 		sleep 0.01
 	done
-	kill -9 "$pid"
+	imp_kill "$pid"
 	wait "$n"
 	imp_start "$dir" "$log"
 	pid=${IMP_PIDS[-1]}
 	imp_check "import_follow_kill_restart" "$db" "$(imp_expected 0 3105)"
 
 	# 5. rotated (rename) and then copytruncated while nothing was running
-	kill -9 "$pid"
+	imp_kill "$pid"
 	gen 3105 10
 	mv "$log" "$log.2" && gen 3115 10
 	imp_start "$dir" "$log"
 	pid=${IMP_PIDS[-1]}
 	imp_check "import_restart_after_rename" "$db" "$(imp_expected 0 3125)"
-	kill -9 "$pid"
+	imp_kill "$pid"
 	gen 3125 10
 	cp "$log" "$log-ct2" && : >"$log" && gen 3135 10
 	imp_start "$dir" "$log"
 	pid=${IMP_PIDS[-1]}
 	imp_check "import_restart_after_copytruncate" "$db" "$(imp_expected 0 3145)"
 
-	# 6. SIGTERM ends it with exit 0 and its counts
+	# 6. SIGTERM ends it with exit 0 and its counts (timeout passes the signal on)
 	kill -TERM "$pid"
 	wait "$pid"
 	n=$?

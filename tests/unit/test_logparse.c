@@ -578,7 +578,11 @@ test_identity_resume(void **state)
 
 /* --- resume offsets, reset_file, finish -------------------------------- */
 
-/* test_resume_offset - the oldest held line, claimed or not, until its PID moves on */
+/*
+ * test_resume_offset - the oldest held line no status line has claimed yet;
+ * a claimed group (its recipients' status lines follow at once) does not
+ * hold the position back
+ */
 static void
 test_resume_offset(void **state)
 {
@@ -590,13 +594,13 @@ test_resume_offset(void **state)
 	feed(p, REAL_PF[0], 100, g);
 	assert_true(mx_logparse_resume_offset(p, 200) == 100);
 	feed(p, REAL_PF[1], 200, g);
-	/* claimed by a@ but b@'s status line is still to come */
-	assert_true(mx_logparse_resume_offset(p, 300) == 100);
+	/* claimed by a@ (b@'s status line follows at once): no longer holds back */
+	assert_true(mx_logparse_resume_offset(p, 300) == 300);
 	feed(p, REAL_PF[2], 300, g);
 	assert_int_equal(g->n, 4);
 	/* the next delivery of the same PID: the old batch is over */
 	feed(p, REAL_PF[3], 400, g);
-	assert_true(mx_logparse_resume_offset(p, 500) == 400);
+	assert_true(mx_logparse_resume_offset(p, 500) == 400);	/* held, unclaimed */
 	/* rotation: the held line counts as offset 0 of the new file */
 	mx_logparse_reset_file(p);
 	assert_true(mx_logparse_resume_offset(p, 10) == 0);
@@ -794,6 +798,22 @@ test_bad_input(void **state)
 		assert_int_equal(k, MX_LINE_ATTEMPT);
 		assert_int_equal(g->n, before + 1);
 		assert_non_null(strstr(g->a[g->n - 1].reply_text, "no such?user"));
+	}
+	/* a connect line cut before its server is no failure to hold: the next
+	 * status line of that PID gives only its own attempt */
+	{
+		struct mx_logparse *c = mx_logparse_new(MX_LOG_POSTFIX, NOW_MS);
+		const char *cut = "Nov 30 17:36:07 h postfix/smtp[77]: connect to mx1.ex";
+		const char *st = "Nov 30 17:36:07 h postfix/smtp[77]: AB12CD: to=<u@x.test>, "
+		    "relay=mx2.x.test[192.0.2.2]:25, delay=1, delays=0/0/0/1, dsn=2.0.0, "
+		    "status=sent (250 ok)";
+		int	before = g->n;
+
+		assert_int_equal(mx_logparse_line(c, cut, strlen(cut), 0, &sink), MX_LINE_BAD);
+		assert_int_equal(mx_logparse_line(c, st, strlen(st), 60, &sink), MX_LINE_ATTEMPT);
+		assert_int_equal(g->n, before + 1);
+		assert_string_equal(g->a[g->n - 1].outcome, "delivered");
+		mx_logparse_free(c);
 	}
 	/* a 10 MB line: BAD, at once */
 	memset(buf, 'x', big);
