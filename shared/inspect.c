@@ -243,7 +243,7 @@ mx_addr_state_name(const struct mx_addr_state *s)
 
 /* fill_states - the journal's view of each plan address */
 static void
-fill_states(struct mx_domain_model *m, struct mx_journal *j, int64_t now_ms)
+fill_states(struct mx_domain_model *m, struct mx_journal *j, int64_t now_ms, int default_port)
 {
 	const struct mx_plan *p = m->plan;
 	size_t	t, h, a, n = 0;
@@ -277,6 +277,8 @@ fill_states(struct mx_domain_model *m, struct mx_journal *j, int64_t now_ms)
 						}
 						break;
 					}
+				if (port <= 0)
+					port = default_port;
 				if (j != NULL && port > 0 &&
 				    mx_journal_get_backoff(j, ad->text, port, &b) && b.failures > 0) {
 					s->failures = b.failures;
@@ -291,7 +293,7 @@ fill_states(struct mx_domain_model *m, struct mx_journal *j, int64_t now_ms)
 /* mx_domain_model_fill - plan + journal into the model */
 void
 mx_domain_model_fill(struct mx_domain_model *m, const char *domain, struct mx_plan *plan,
-		     struct mx_journal *j, int64_t now_ms, bool utc)
+		     struct mx_journal *j, int64_t now_ms, bool utc, int port)
 {
 	int	n;
 
@@ -305,7 +307,10 @@ mx_domain_model_fill(struct mx_domain_model *m, const char *domain, struct mx_pl
 		m->nattempts = n > 0 ? n : 0;
 	}
 	if (plan != NULL)
-		fill_states(m, j, now_ms);
+		fill_states(m, j, now_ms, port);
+	if (j != NULL)
+		(void)mx_journal_latest_note(j, domain, m->note, sizeof(m->note), NULL, 0,
+					     &m->note_ts_ms);
 	mx_explain(m->attempts, m->nattempts, domain, utc, m->explanation, sizeof(m->explanation));
 }
 
@@ -355,6 +360,12 @@ mx_report_print_text(FILE *fp, const struct mx_domain_model *m, bool utc)
 	fprintf(fp, "  why: %s\n", m->explanation);
 	if (m->journal_error[0])
 		fprintf(fp, "  journal: %s\n", m->journal_error);
+	if (m->note[0]) {
+		char	when[40];
+
+		mx_format_time(m->note_ts_ms, now, utc, when, sizeof(when));
+		fprintf(fp, "  note %s: %s\n", when, m->note);
+	}
 	fprintf(fp, "\n");
 	if (m->plan != NULL)
 		mx_plan_print_text(fp, m->plan);
@@ -484,6 +495,9 @@ report_extra(FILE *fp, void *arg)
 	}
 	fputs("],\n \"explanation\": ", fp);
 	mx_json_string(fp, m->explanation);
+	/* the newest note an imported log left (nothing was tried), or null */
+	fputs(",\n \"note\": ", fp);
+	str_or_null(fp, m->note);
 }
 
 /* mx_report_print_json - route JSON extended with states, attempts, explanation */

@@ -43,6 +43,8 @@ struct mx_domain_model {
 	size_t	nstates;
 	char	explanation[1024];
 	char	journal_error[256];		/* why attempts could not be read, or "" */
+	char	note[600];			/* the newest note of an imported log, or "" */
+	int64_t	note_ts_ms;
 };
 
 /*
@@ -58,10 +60,12 @@ void	mx_explain(const struct mx_attempt_row *rows, int n, const char *domain, bo
 /*
  * mx_domain_model_fill - attach a plan (taken over) and read the journal
  * (may be NULL: no attempts, states unknown) for it; now_ms decides
- * whether a backoff is still running
+ * whether a backoff is still running. port (smtp.port) is the port of an
+ * address whose newest attempt names none (an Exim log does not say), the
+ * one mxtier-import keeps its backoff under.
  */
 void	mx_domain_model_fill(struct mx_domain_model *m, const char *domain, struct mx_plan *plan,
-			     struct mx_journal *j, int64_t now_ms, bool utc);
+			     struct mx_journal *j, int64_t now_ms, bool utc, int port);
 
 /* mx_domain_model_clear - free what the model holds */
 void	mx_domain_model_clear(struct mx_domain_model *m);

@@ -201,7 +201,8 @@ rebuild(struct tui_app *app, struct tui_domain *d)
 		free(sts);
 	}
 	/* fill frees the old plan, attempts and states first */
-	mx_domain_model_fill(&d->model, d->name, plan, app->journal, app->now_ms, app->opts.utc);
+	mx_domain_model_fill(&d->model, d->name, plan, app->journal, app->now_ms, app->opts.utc,
+			     app->cfg->smtp.port);
 	d->have_model = true;
 	d->have_plan = plan != NULL;
 }
@@ -827,6 +828,7 @@ tui_load_sync(struct tui_app *app, const char *domain, struct mx_domain_model *m
 		snprintf(err, errlen, "out of memory");
 		return false;
 	}
-	mx_domain_model_fill(m, domain, plan, app->journal, mx_clock_wall_ms(), app->opts.utc);
+	mx_domain_model_fill(m, domain, plan, app->journal, mx_clock_wall_ms(), app->opts.utc,
+			     app->cfg->smtp.port);
 	return true;
 }

@@ -372,6 +372,7 @@ mi_conf() {
 	mkdir -p "$mi_dir/$1"
 	cat >"$mi_dir/$1/conf" <<CONF
 resolver { servers = { "$MTA_DNS_ADDR:53" }  timeout = 2  tries = 1 }
+smtp { port = 2525 }
 journal { path = "$mi_dir/$1/journal.db" }
 CONF
 	echo "$mi_dir/$1/conf"
@@ -438,6 +439,24 @@ mi_check_report() {
 	[[ -n $why ]] || jq -e '[.. | strings] | any(contains("mx2.refuse.imp.test"))' <<<"$out" >/dev/null 2>&1 ||
 		why="not JSON, or without the backup host"
 	report_result "import report: $mta --json" "$why" "$out"
+	# the refused primary is in backoff (R13) from the imported failure, as
+	# after mxtier-pipe's own; the backup that took the mail is ok. Exim's log
+	# names no port: the backoff is kept under smtp.port (2525 here)
+	why=
+	jq -e '.host_states | (map(select(.host == "mx1.refuse.imp.test"))[0] | .state == "backoff"
+		and .failures == 1) and (map(select(.host == "mx2.refuse.imp.test"))[0].state == "ok")' \
+		<<<"$out" >/dev/null 2>&1 || why="host states: $(jq -c '[.host_states[] | [.host, .state,
+		.failures]]' <<<"$out" 2>&1)"
+	report_result "import report: $mta backoff of the refused primary" "$why"
+	# not attempts, but kept: Exim's "retry time not reached" (dead2) is the note of dead.imp.test
+	if [[ $mta == exim ]]; then
+		out=$(timeout 60 "$mi_mxtier" -c "$conf" --report dead.imp.test 2>&1)
+		why=
+		grep -q '^  note .*retry time not reached' <<<"$out" || why="no note in the report"
+		[[ $(sqlite3 "${conf%/conf}/journal.db" "select count(*) from attempts where
+			recipient = 'v@dead.imp.test'") == 0 ]] || why+=" dead2 has attempt rows"
+		report_result "import report: exim retry time not reached is a note" "$why" "$out"
+	fi
 }
 
 mi_imports() {
