@@ -182,10 +182,15 @@ mta_log() { echo "mta: $*" >&2; }
 # address). Waits at most SECONDS (default 600) for another run to finish.
 # The lock is fd 198 of this shell; servers started here get it closed
 # (198>&-) so that a server left over cannot hold the lock.
+# A shell that holds it already keeps it: opening the file again would make
+# a new lock that waits for the old one, which servers started since (with
+# fd 198 open) still hold.
 mta_world_lock() {
+	[[ ${MTA_WORLD_LOCKED:-} == "$BASHPID" ]] && return 0
 	exec 198>"${TMPDIR:-/tmp}/mxtier-mta-world.lock" &&
 		flock -w "${1:-600}" 198 ||
 		{ mta_log "another test run holds the dlv.test sink addresses"; return 1; }
+	MTA_WORLD_LOCKED=$BASHPID
 }
 
 # _mta_child_pid PID - the single child of PID (the program run by timeout)

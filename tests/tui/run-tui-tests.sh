@@ -584,4 +584,29 @@ keys $S q
 wait_for $S "MXTIER-EXITED $S" || why+="q did not end it; "
 check no_color_honoured "$why"
 
+# a journal filled only by mxtier-import from a Postfix log: the domain is in
+# the list without being named, its rows show their source, the explanation
+# names Postfix, and the refused primary is in backoff from the log alone
+why=
+imp=$tui_dir/imported
+mkdir -p "$imp"
+stamp=$(date -u '+%b %e %H:%M:%S')
+cat >"$imp/mail.log" <<LOG
+$stamp mail postfix/smtp[321]: connect to mx1.refused.dlv.test[127.0.0.31]:2525: Connection refused
+$stamp mail postfix/smtp[321]: 4B2C1D0E9F: to=<imp@refused.dlv.test>, relay=backup.refused.dlv.test[127.0.0.32]:2525, delay=0.1, delays=0/0/0/0.1, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 77)
+LOG
+sed "s|journal *{[^}]*}|journal { path = \"$imp/journal.db\" }|" "$conf" >"$imp/mxtier.conf"
+grep -q "$imp/journal.db" "$imp/mxtier.conf" || printf 'journal { path = "%s" }\n' "$imp/journal.db" >>"$imp/mxtier.conf"
+"$top/plugin/mxtier-import" -c "$imp/mxtier.conf" --node relay7 "$imp/mail.log" 2>"$imp/import.err" ||
+	why+="import failed: $(cat "$imp/import.err"); "
+S=imported
+start $S 120 34 -- -c "$imp/mxtier.conf" --dns-server "$MXT_DNS"
+wait_for $S '│ refused\.dlv\.test  ok: 2 tiers' || why+="the imported domain is not listed and selected:$(dump)"
+wait_for $S 'Postfix delivered to backup\.refused\.dlv\.test' || why+="the explanation does not name Postfix:$(dump)"
+wait_for $S 'postfix +mx1\.refused\.dlv\.test' || why+="the attempt rows do not show their source:$(dump)"
+wait_for $S 'state: backoff until' || why+="the refused primary is not in backoff:$(dump)"
+keys $S q
+wait_for $S "MXTIER-EXITED $S" || why+="q did not end it; "
+check journal_only_from_mxtier_import "$why"
+
 finish
