@@ -372,8 +372,12 @@ record(struct import_ctx *ctx, const struct mx_log_attempt *la, const char *deci
 	case MX_IMPORT_BACKOFF_FAILURE: {
 		char	why[600];
 
-		snprintf(why, sizeof(why), "%.253s[%.45s]:%d %.240s (%s log)", la->host, la->address, port,
-			 la->reply_text, la->source);
+		/* Postfix's own texts name the server already ("connect to H[A]:P: ...") */
+		if (strstr(la->reply_text, la->address) != NULL)
+			snprintf(why, sizeof(why), "%.500s (%s log)", la->reply_text, la->source);
+		else
+			snprintf(why, sizeof(why), "%.253s[%.45s]:%d said: %.240s (%s log)", la->host,
+				 la->address, port, la->reply_text, la->source);
 		if (!mx_journal_note_failure(ctx->journal, la->address, port, la->ts_ms,
 					     ctx->cfg.backoff_initial, ctx->cfg.backoff_max,
 					     why, NULL)) {

@@ -14,6 +14,28 @@ or_null(const char *s)
 	return s != NULL && *s != '\0' ? s : NULL;
 }
 
+/*
+ * reply_only - the reply's text without its code and enhanced status, as
+ * mxtier-pipe journals it ("250 2.0.0 Ok" -> "Ok"); any other text whole
+ */
+static const char *
+reply_only(const struct mx_log_attempt *la)
+{
+	const char *t = la->reply_text;
+	char	code[8];
+	size_t	n, el = strlen(la->enhanced_status);
+
+	if (la->reply_code <= 0)
+		return t;
+	n = (size_t)snprintf(code, sizeof(code), "%d", la->reply_code);
+	if (strncmp(t, code, n) != 0 || (t[n] != ' ' && t[n] != '-'))
+		return t;
+	t += n + 1;
+	if (el > 0 && strncmp(t, la->enhanced_status, el) == 0 && t[el] == ' ')
+		t += el + 1;
+	return *t != '\0' ? t : la->reply_text;
+}
+
 /* same_delivery - the same recipient of the same message */
 static bool
 same_delivery(const struct mx_log_attempt *a, const struct mx_log_attempt *b)
@@ -66,7 +88,7 @@ mx_import_row(const struct mx_log_attempt *la, const char *node, const char *dec
 	out->stage = or_null(la->stage);
 	out->reply_code = la->reply_code;
 	out->enhanced_status = or_null(la->enhanced_status);
-	out->reply_text = or_null(la->reply_text);
+	out->reply_text = or_null(reply_only(la));
 	out->outcome = la->outcome;
 	out->decision = decision;
 	out->reason = or_null(la->reply_text);
@@ -157,7 +179,7 @@ mx_import_print_json(FILE *fp, const struct mx_log_attempt *la)
 	key(fp, "outcome", false);
 	mx_json_string(fp, or_null(la->outcome));
 	key(fp, "reply_text", false);
-	mx_json_string(fp, or_null(la->reply_text));
+	mx_json_string(fp, or_null(reply_only(la)));
 	key(fp, "source", false);
 	mx_json_string(fp, la->source);
 	fputs("}\n", fp);

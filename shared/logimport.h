@@ -40,7 +40,8 @@ void	mx_import_decisions(const struct mx_log_attempt *const *a, size_t n,
 
 /*
  * mx_import_row - the journal row of a parsed attempt: "" fields become NULL,
- * the reason is the reply text, node and decision as given
+ * the reply text without code and enhanced status (as mxtier-pipe's rows),
+ * the reason the whole text the log gave, node and decision as given
  */
 void	mx_import_row(const struct mx_log_attempt *la, const char *node, const char *decision,
 		      struct mx_attempt *out);
@@ -52,7 +53,9 @@ enum mx_import_backoff mx_import_backoff_effect(const struct mx_log_attempt *la)
  * mx_import_print_json - the --dry-run line: one JSON object with the keys
  * ts (Unix ms), queue_id, recipient, domain, host, address, port, stage,
  * reply_code, enhanced_status, outcome, reply_text, source (null where the
- * log does not say), and a newline
+ * log does not say), and a newline. reply_text is the server's text
+ * after its code and enhanced status, as in the journal, or the MTA's
+ * reason when no reply was had
  */
 void	mx_import_print_json(FILE *fp, const struct mx_log_attempt *la);
 

@@ -604,7 +604,7 @@ start $S 120 34 -- -c "$imp/mxtier.conf" --dns-server "$MXT_DNS"
 wait_for $S '│ refused\.dlv\.test  ok: 2 tiers' || why+="the imported domain is not listed and selected:$(dump)"
 wait_for $S 'Postfix delivered to backup\.refused\.dlv\.test' || why+="the explanation does not name Postfix:$(dump)"
 wait_for $S 'postfix +mx1\.refused\.dlv\.test' || why+="the attempt rows do not show their source:$(dump)"
-wait_for $S 'state: backoff until' || why+="the refused primary is not in backoff:$(dump)"
+wait_for $S '127\.0\.0\.31 .* backoff until .*\(1 failure\)' || why+="the refused primary is not in backoff:$(dump)"
 keys $S q
 wait_for $S "MXTIER-EXITED $S" || why+="q did not end it; "
 check journal_only_from_mxtier_import "$why"
