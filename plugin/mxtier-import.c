@@ -113,7 +113,6 @@ struct import_ctx {
 	bool	dry_run;
 	char	node[256];
 	struct mx_config cfg;
-	bool	cfg_loaded;
 	struct mx_journal *journal;
 	bool	in_tx;
 	int	tx_rows;
@@ -893,7 +892,6 @@ main(int argc, char **argv)
 		warn("%s", err);
 		return EX_CONFIG;
 	}
-	ctx.cfg_loaded = true;
 	if (ctx.node_opt != NULL)
 		snprintf(ctx.node, sizeof(ctx.node), "%s", ctx.node_opt);
 	else if (gethostname(ctx.node, sizeof(ctx.node) - 1) != 0 || ctx.node[0] == '\0')
