@@ -126,10 +126,16 @@ MTA_CACHE=${MTA_CACHE:-$MTA_TOP/tests/tmp/mta-cache}
 MTA_DIR=${MTA_DIR:-$MTA_TOP/tests/tmp/mta.$$}
 MTA_AWK_LINES=
 if awk -W version 2>&1 | grep -q mawk; then MTA_AWK_LINES="-W interactive"; fi
-MTA_PIDS=()
-MTA_POSTFIX_DIRS=()
-MTA_EXIM_DIRS=()
-declare -gA MTA_SINK_DIR=() MTA_SINK_PID=()
+# What runs is recorded once per shell: a second file of the same run that
+# sources this again (tests/import/mta-import.sh after scenarios.sh) must
+# not forget the servers the first one started, or nothing stops them.
+if [[ -z ${MTA_LIB_SHELL:-} || $MTA_LIB_SHELL != "$BASHPID" ]]; then
+	MTA_LIB_SHELL=$BASHPID
+	MTA_PIDS=()
+	MTA_POSTFIX_DIRS=()
+	MTA_EXIM_DIRS=()
+	declare -gA MTA_SINK_DIR=() MTA_SINK_PID=()
+fi
 
 mta_log() { echo "mta: $*" >&2; }
 
