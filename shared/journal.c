@@ -481,9 +481,9 @@ open_error(struct mx_journal *j, char *err, size_t errlen)
 	return NULL;
 }
 
-/* mx_journal_open - open or create the journal at path */
-struct mx_journal *
-mx_journal_open(const char *path, bool readonly, char *err, size_t errlen)
+/* journal_open - open or create the journal at path */
+static struct mx_journal *
+journal_open(const char *path, bool readonly, char *err, size_t errlen)
 {
 	struct mx_journal *j;
 	struct stat sb;
@@ -567,9 +567,9 @@ mx_journal_open(const char *path, bool readonly, char *err, size_t errlen)
 	return j;
 }
 
-/* mx_journal_close - finalize the statements and close */
-void
-mx_journal_close(struct mx_journal *j)
+/* journal_close - finalize the statements and close */
+static void
+journal_close(struct mx_journal *j)
 {
 	int	i;
 
@@ -705,9 +705,9 @@ insert_attempt(struct mx_journal *j, const struct mx_attempt *a, bool *added)
 	return ok;
 }
 
-/* mx_journal_add_attempt - insert one row */
-bool
-mx_journal_add_attempt(struct mx_journal *j, const struct mx_attempt *a)
+/* journal_add_attempt - insert one row */
+static bool
+journal_add_attempt(struct mx_journal *j, const struct mx_attempt *a)
 {
 	return insert_attempt(j, a, NULL);
 }
@@ -787,10 +787,10 @@ read_backoff(struct mx_journal *j, const char *address, int port,
 	return true;
 }
 
-/* mx_journal_get_backoff - the state of address:port; false with failures 0 when none */
-bool
-mx_journal_get_backoff(struct mx_journal *j, const char *address, int port,
-		       struct mx_backoff *out)
+/* journal_get_backoff - the state of address:port; false with failures 0 when none */
+static bool
+journal_get_backoff(struct mx_journal *j, const char *address, int port,
+		    struct mx_backoff *out)
 {
 	bool	found;
 
@@ -822,11 +822,11 @@ backoff_delay_s(int failures, int initial_s, int max_s)
 	return delay < max ? delay : max;
 }
 
-/* mx_journal_note_failure - one more temporary failure of address:port */
-bool
-mx_journal_note_failure(struct mx_journal *j, const char *address, int port,
-			int64_t now_ms, int initial_s, int max_s, const char *error,
-			struct mx_backoff *out)
+/* journal_note_failure - one more temporary failure of address:port */
+static bool
+journal_note_failure(struct mx_journal *j, const char *address, int port,
+		     int64_t now_ms, int initial_s, int max_s, const char *error,
+		     struct mx_backoff *out)
 {
 	struct mx_backoff cur;
 	sqlite3_stmt *st;
@@ -879,9 +879,9 @@ fail:
 	return false;
 }
 
-/* mx_journal_note_success - address:port worked: forget its backoff */
-bool
-mx_journal_note_success(struct mx_journal *j, const char *address, int port)
+/* journal_note_success - address:port worked: forget its backoff */
+static bool
+journal_note_success(struct mx_journal *j, const char *address, int port)
 {
 	sqlite3_stmt *st;
 
@@ -919,10 +919,10 @@ cutoff_ms(int64_t now_ms, int64_t age_s)
 	return now_ms - age;
 }
 
-/* mx_journal_prune - delete old attempts and long-expired backoff rows */
-bool
-mx_journal_prune(struct mx_journal *j, int64_t now_ms, int64_t retention_s,
-		 int max_backoff_s)
+/* journal_prune - delete old attempts and long-expired backoff rows */
+static bool
+journal_prune(struct mx_journal *j, int64_t now_ms, int64_t retention_s,
+	      int max_backoff_s)
 {
 	sqlite3_stmt *pa, *pb, *pd;
 
@@ -1100,9 +1100,9 @@ mx_journal_last_id(struct mx_journal *j)
 	return id;
 }
 
-/* mx_journal_get_sts - the cached MTA-STS policy of domain; false when none or on error */
-bool
-mx_journal_get_sts(struct mx_journal *j, const char *domain, struct mx_sts_policy *out)
+/* journal_get_sts - the cached MTA-STS policy of domain; false when none or on error */
+static bool
+journal_get_sts(struct mx_journal *j, const char *domain, struct mx_sts_policy *out)
 {
 	sqlite3_stmt *st;
 	const unsigned char *t;
@@ -1327,4 +1327,160 @@ mx_journal_put_import_pos(struct mx_journal *j, const char *path, const struct m
 		return false;
 	}
 	return step_done(j, ST_PUT_POS, "import position write");
+}
+
+/*
+ * Time accounting (MXTIER_STAGE_TIMES): the public calls a delivery makes
+ * are thin wrappers that add the CPU and wall time of the call, not counting
+ * nested calls twice. Off, each wrapper costs one test of a flag.
+ */
+static struct {
+	bool	on;
+	int	depth;
+	int64_t	cpu_ns, wall_ns;	/* added up */
+	int64_t	cpu0, wall0;		/* when the outermost call began */
+} acct;
+
+/* clock_ns - one clock in nanoseconds */
+static int64_t
+clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	if (clock_gettime(id, &ts) != 0)
+		return 0;
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* acct_in - a journal call begins */
+static void
+acct_in(void)
+{
+	if (!acct.on || acct.depth++ > 0)
+		return;
+	acct.cpu0 = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+	acct.wall0 = clock_ns(CLOCK_MONOTONIC);
+}
+
+/* acct_out - a journal call ends */
+static void
+acct_out(void)
+{
+	if (!acct.on || --acct.depth > 0)
+		return;
+	acct.cpu_ns += clock_ns(CLOCK_PROCESS_CPUTIME_ID) - acct.cpu0;
+	acct.wall_ns += clock_ns(CLOCK_MONOTONIC) - acct.wall0;
+}
+
+/* mx_journal_account - switch the accounting on or off */
+void
+mx_journal_account(bool on)
+{
+	acct.on = on;
+	acct.depth = 0;
+}
+
+/* mx_journal_accounted - the time added up so far */
+void
+mx_journal_accounted(int64_t *cpu_ns, int64_t *wall_ns)
+{
+	*cpu_ns = acct.cpu_ns;
+	*wall_ns = acct.wall_ns;
+}
+
+/* mx_journal_open - open or create the journal at path */
+struct mx_journal *
+mx_journal_open(const char *path, bool readonly, char *err, size_t errlen)
+{
+	struct mx_journal *j;
+
+	acct_in();
+	j = journal_open(path, readonly, err, errlen);
+	acct_out();
+	return j;
+}
+
+/* mx_journal_close - finalize the statements and close */
+void
+mx_journal_close(struct mx_journal *j)
+{
+	acct_in();
+	journal_close(j);
+	acct_out();
+}
+
+/* mx_journal_add_attempt - insert one row */
+bool
+mx_journal_add_attempt(struct mx_journal *j, const struct mx_attempt *a)
+{
+	bool	ok;
+
+	acct_in();
+	ok = journal_add_attempt(j, a);
+	acct_out();
+	return ok;
+}
+
+/* mx_journal_get_backoff - the state of address:port; false with failures 0 when none */
+bool
+mx_journal_get_backoff(struct mx_journal *j, const char *address, int port,
+		       struct mx_backoff *out)
+{
+	bool	ok;
+
+	acct_in();
+	ok = journal_get_backoff(j, address, port, out);
+	acct_out();
+	return ok;
+}
+
+/* mx_journal_note_failure - one more temporary failure of address:port */
+bool
+mx_journal_note_failure(struct mx_journal *j, const char *address, int port,
+			int64_t now_ms, int initial_s, int max_s, const char *error,
+			struct mx_backoff *out)
+{
+	bool	ok;
+
+	acct_in();
+	ok = journal_note_failure(j, address, port, now_ms, initial_s, max_s, error, out);
+	acct_out();
+	return ok;
+}
+
+/* mx_journal_note_success - address:port worked: forget its backoff */
+bool
+mx_journal_note_success(struct mx_journal *j, const char *address, int port)
+{
+	bool	ok;
+
+	acct_in();
+	ok = journal_note_success(j, address, port);
+	acct_out();
+	return ok;
+}
+
+/* mx_journal_prune - delete old attempts and long-expired backoff rows */
+bool
+mx_journal_prune(struct mx_journal *j, int64_t now_ms, int64_t retention_s,
+		 int max_backoff_s)
+{
+	bool	ok;
+
+	acct_in();
+	ok = journal_prune(j, now_ms, retention_s, max_backoff_s);
+	acct_out();
+	return ok;
+}
+
+/* mx_journal_get_sts - the cached MTA-STS policy of domain; false when none or on error */
+bool
+mx_journal_get_sts(struct mx_journal *j, const char *domain, struct mx_sts_policy *out)
+{
+	bool	ok;
+
+	acct_in();
+	ok = journal_get_sts(j, domain, out);
+	acct_out();
+	return ok;
 }

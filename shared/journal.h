@@ -199,4 +199,14 @@ bool	mx_journal_put_sts(struct mx_journal *j, const struct mx_sts_policy *p);
 /* mx_journal_count_attempts - rows in attempts (tests, reports); -1 on error */
 int64_t	mx_journal_count_attempts(struct mx_journal *j, const char *domain_or_null);
 
+/*
+ * mx_journal_account - from now on, add up the CPU and wall time spent in
+ * the journal calls a delivery makes (open, close, reads, writes, prune);
+ * for mxtier-pipe's MXTIER_STAGE_TIMES. Off by default: costs nothing then.
+ */
+void	mx_journal_account(bool on);
+
+/* mx_journal_accounted - the time added up so far, in nanoseconds */
+void	mx_journal_accounted(int64_t *cpu_ns, int64_t *wall_ns);
+
 #endif
