@@ -57,6 +57,7 @@ enum journal_stmt {
 	ST_PRUNE_ATTEMPTS,
 	ST_PRUNE_BACKOFF,
 	ST_PRUNE_DOMAINS,
+	ST_PRUNE_CHECK,
 	ST_RECENT,
 	ST_DOMAINS,
 	ST_LAST_ID,
@@ -92,6 +93,10 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_PRUNE_ATTEMPTS] = "DELETE FROM attempts WHERE ts < ?1",
 	[ST_PRUNE_BACKOFF] = "DELETE FROM backoff WHERE retry_at < ?1",
 	[ST_PRUNE_DOMAINS] = "DELETE FROM domains WHERE last_ts < ?1",
+	/* min() over an index is one seek; backoff holds only failing addresses */
+	[ST_PRUNE_CHECK] = "SELECT coalesce((SELECT min(ts) FROM attempts) < ?1, 0)"
+	    " OR coalesce((SELECT min(retry_at) FROM backoff) < ?2, 0)"
+	    " OR coalesce((SELECT min(last_ts) FROM domains) < ?1, 0)",
 	[ST_RECENT] = "SELECT id, ts, queue_id, domain, recipient, preference, host, address,"
 	    " port, stage, reply_code, enhanced_status, reply_text, outcome, decision,"
 	    " reason, duration_ms, tls, tls_failure, source, node FROM attempts"
@@ -557,6 +562,18 @@ journal_open(const char *path, bool readonly, char *err, size_t errlen)
 		journal_fail(j, "journal_size_limit");
 		return open_error(j, err, errlen);
 	}
+	/*
+	 * The last connection to close still checkpoints, but then cuts the
+	 * WAL to 0 bytes (journal_size_limit is set) and leaves it and the
+	 * -shm file in place, instead of deleting both for the next process to
+	 * create again (a file and directory sync each time): 0.27 ms of CPU
+	 * per delivery. The -shm file is rebuilt by the first opener anyway.
+	 */
+	if (!readonly) {
+		int	persist = 1;
+
+		(void)sqlite3_file_control(j->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
+	}
 	if (run_sql(j, "PRAGMA synchronous = NORMAL", NULL, 0, NULL) != SQLITE_OK) {
 		journal_fail(j, "synchronous");
 		return open_error(j, err, errlen);
@@ -919,27 +936,64 @@ cutoff_ms(int64_t now_ms, int64_t age_s)
 	return now_ms - age;
 }
 
+/*
+ * prune_needed - whether anything is old enough to prune: three index (or
+ * small table) minimums read without the write lock, so that the usual
+ * delivery, with nothing to delete, neither waits for the lock nor writes
+ */
+static bool
+prune_needed(struct mx_journal *j, int64_t attempts_cut, int64_t backoff_cut, bool *needed)
+{
+	sqlite3_stmt *st;
+	int	rc;
+
+	*needed = false;
+	if ((st = stmt(j, ST_PRUNE_CHECK, "prune check")) == NULL)
+		return false;
+	if (sqlite3_bind_int64(st, 1, attempts_cut) != SQLITE_OK
+	    || sqlite3_bind_int64(st, 2, backoff_cut) != SQLITE_OK) {
+		journal_fail(j, "prune bind");
+		finish(st);
+		return false;
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*needed = sqlite3_column_int(st, 0) != 0;
+	else
+		journal_fail(j, "prune check");
+	finish(st);
+	return rc == SQLITE_ROW;
+}
+
 /* journal_prune - delete old attempts and long-expired backoff rows */
 static bool
 journal_prune(struct mx_journal *j, int64_t now_ms, int64_t retention_s,
 	      int max_backoff_s)
 {
 	sqlite3_stmt *pa, *pb, *pd;
+	int64_t	acut, bcut;
+	bool	needed;
 
 	if (j == NULL)
 		return false;
 	j->err[0] = '\0';
 	if (!writable(j, "prune"))
 		return false;
+	acut = cutoff_ms(now_ms, retention_s);
+	bcut = cutoff_ms(now_ms, max_backoff_s);
+	if (!prune_needed(j, acut, bcut, &needed))
+		return false;
+	if (!needed)
+		return true;
 	if ((pa = stmt(j, ST_PRUNE_ATTEMPTS, "attempts prune")) == NULL
 	    || (pb = stmt(j, ST_PRUNE_BACKOFF, "backoff prune")) == NULL
 	    || (pd = stmt(j, ST_PRUNE_DOMAINS, "domains prune")) == NULL)
 		return false;
 	if (!step_done(j, ST_BEGIN, "prune begin"))
 		return false;
-	if (sqlite3_bind_int64(pa, 1, cutoff_ms(now_ms, retention_s)) != SQLITE_OK
-	    || sqlite3_bind_int64(pb, 1, cutoff_ms(now_ms, max_backoff_s)) != SQLITE_OK
-	    || sqlite3_bind_int64(pd, 1, cutoff_ms(now_ms, retention_s)) != SQLITE_OK) {
+	if (sqlite3_bind_int64(pa, 1, acut) != SQLITE_OK
+	    || sqlite3_bind_int64(pb, 1, bcut) != SQLITE_OK
+	    || sqlite3_bind_int64(pd, 1, acut) != SQLITE_OK) {
 		journal_fail(j, "prune bind");
 		finish(pa);
 		finish(pb);
