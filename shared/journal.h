@@ -140,7 +140,8 @@ bool	mx_journal_note_success(struct mx_journal *j, const char *address, int port
 
 /*
  * mx_journal_prune - delete attempts older than retention_s and backoff rows
- * whose retry time passed more than max_backoff_s ago
+ * whose retry time passed more than max_backoff_s ago; when nothing is that
+ * old (the usual case) it only reads, without the write lock
  */
 bool	mx_journal_prune(struct mx_journal *j, int64_t now_ms, int64_t retention_s,
 			 int max_backoff_s);
