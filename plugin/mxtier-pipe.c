@@ -426,6 +426,12 @@ resolver_opts(const struct pipe_ctx *ctx, struct mx_resolver_opts *o)
 	mx_route_resolver_opts(&ctx->cfg, (char *const *)ctx->dns_servers, ctx->ndns_servers, o);
 }
 
+/* the stages of a delivery that MXTIER_STAGE_TIMES times (see stage_mark() below) */
+enum { STAGE_STARTUP, STAGE_CONFIG, STAGE_DNS, STAGE_PLAN, STAGE_SMTP, STAGE_JOURNAL, STAGE_N };
+
+/* stage_mark - the time since the last mark, less the journal's, was stage s */
+static void stage_mark(int s);
+
 /*
  * plan_domain - resolve and plan; NULL plus a message on a local failure.
  * The MTA-STS policy comes from the journal's cache or a fetch (stored when
@@ -448,6 +454,7 @@ plan_domain(struct pipe_ctx *ctx, const char *domain, struct mx_journal *journal
 		return NULL;
 	resolver_opts(ctx, &ro);
 	dns = mx_resolve(&ro, domain, err, errlen);
+	stage_mark(STAGE_DNS);
 	if (dns == NULL)
 		return NULL;
 	if ((sts = malloc(sizeof(*sts))) == NULL) {
@@ -468,6 +475,7 @@ plan_domain(struct pipe_ctx *ctx, const char *domain, struct mx_journal *journal
 	free(sts);
 	free(ifaddrs);
 	mx_dns_result_free(dns);
+	stage_mark(STAGE_PLAN);
 	return plan;
 }
 
@@ -705,6 +713,89 @@ check_spool_dir(const struct pipe_ctx *ctx)
 	return 0;
 }
 
+/*
+ * Stage times (MXTIER_STAGE_TIMES set and not empty): delivery mode prints
+ * to stderr, after everything else, the CPU and wall time of each stage of
+ * this run, for make bench. Start-up is the CPU time the process had used
+ * when the constructor below ran (exec, dynamic loading and relocation);
+ * config runs from there to the end of the checks before the message is
+ * read; the journal's calls are added up by journal.c and taken out of the
+ * stage they fall in.
+ */
+static struct {
+	bool	on;
+	int64_t	cpu[STAGE_N], wall[STAGE_N];	/* nanoseconds */
+	int64_t	cpu_last, wall_last, jcpu_last, jwall_last;
+} stages;
+
+/* stage_clock_ns - one clock in nanoseconds */
+static int64_t
+stage_clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	if (clock_gettime(id, &ts) != 0)
+		return 0;
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* stage_begin - before main: the start-up's CPU time, and the journal's accounting on */
+__attribute__((constructor)) static void
+stage_begin(void)
+{
+	const char *v = getenv("MXTIER_STAGE_TIMES");
+
+	if (v == NULL || v[0] == '\0')
+		return;
+	stages.on = true;
+	stages.cpu_last = stages.cpu[STAGE_STARTUP] = stage_clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+	stages.wall_last = stage_clock_ns(CLOCK_MONOTONIC);
+	mx_journal_account(true);
+}
+
+/* stage_mark - the time since the last mark, less the journal's, was stage s */
+static void
+stage_mark(int s)
+{
+	int64_t	cpu, wall, jcpu, jwall;
+
+	if (!stages.on)
+		return;
+	cpu = stage_clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+	wall = stage_clock_ns(CLOCK_MONOTONIC);
+	mx_journal_accounted(&jcpu, &jwall);
+	stages.cpu[s] += cpu - stages.cpu_last - (jcpu - stages.jcpu_last);
+	stages.wall[s] += wall - stages.wall_last - (jwall - stages.jwall_last);
+	stages.cpu[STAGE_JOURNAL] += jcpu - stages.jcpu_last;
+	stages.wall[STAGE_JOURNAL] += jwall - stages.jwall_last;
+	stages.cpu_last = cpu;
+	stages.wall_last = wall;
+	stages.jcpu_last = jcpu;
+	stages.jwall_last = jwall;
+}
+
+/* stage_print - one line: "stage-times NAME=CPU_MS/WALL_MS ..." (start-up: CPU only) */
+static void
+stage_print(void)
+{
+	static const char *const name[STAGE_N] = {
+		"start-up", "config", "dns", "plan", "smtp", "journal"
+	};
+	int	s;
+
+	if (!stages.on)
+		return;
+	fprintf(stderr, "stage-times");
+	for (s = 0; s < STAGE_N; s++) {
+		if (s == STAGE_STARTUP)
+			fprintf(stderr, " %s=%.3f/-", name[s], (double)stages.cpu[s] / 1e6);
+		else
+			fprintf(stderr, " %s=%.3f/%.3f", name[s], (double)stages.cpu[s] / 1e6,
+				(double)stages.wall[s] / 1e6);
+	}
+	fprintf(stderr, "\n");
+}
+
 /* run_deliver - delivery mode: plan, walk, report */
 static int
 run_deliver(struct pipe_ctx *ctx)
@@ -732,6 +823,7 @@ run_deliver(struct pipe_ctx *ctx)
 		return status;
 	if ((status = helo_name(ctx, host, sizeof(host))) != 0)
 		return status;
+	stage_mark(STAGE_CONFIG);
 	openlog("mxtier-pipe", LOG_PID, LOG_MAIL);
 	spool = mx_spool_read(STDIN_FILENO, ctx->cfg.spool.memory_limit, ctx->cfg.spool.directory,
 			      err, sizeof(err));
@@ -740,6 +832,7 @@ run_deliver(struct pipe_ctx *ctx)
 
 	/* warnings wait until the status line is out: it must be the first line */
 	journal = mx_journal_open(ctx->cfg.journal.path, false, warning, sizeof(warning));
+	stage_mark(STAGE_SMTP);
 	/* the walk counts addresses itself (R10), so the plan marks none over the limit */
 	ctx->cfg.policy.max_addresses = INT_MAX;
 	plan = plan_domain(ctx, domain, journal, err, sizeof(err));
@@ -783,6 +876,7 @@ run_deliver(struct pipe_ctx *ctx)
 		mx_deliver_plan_failure(&job, &io, &result);
 	log_outcomes(ctx, &result, start);
 	printf("%s\n", result.first_line);
+	stage_mark(STAGE_SMTP);
 	fflush(stdout);		/* delivered is delivered, even if nobody reads the report */
 	if (warning[0] == '\0' && result.journal_error[0] != '\0')
 		snprintf(warning, sizeof(warning), "%s", result.journal_error);
@@ -797,6 +891,8 @@ run_deliver(struct pipe_ctx *ctx)
 	mx_plan_free(plan);
 	mx_spool_free(spool);
 	closelog();
+	stage_mark(STAGE_SMTP);
+	stage_print();
 	return status;
 }
 

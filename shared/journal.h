@@ -140,7 +140,8 @@ bool	mx_journal_note_success(struct mx_journal *j, const char *address, int port
 
 /*
  * mx_journal_prune - delete attempts older than retention_s and backoff rows
- * whose retry time passed more than max_backoff_s ago
+ * whose retry time passed more than max_backoff_s ago; when nothing is that
+ * old (the usual case) it only reads, without the write lock
  */
 bool	mx_journal_prune(struct mx_journal *j, int64_t now_ms, int64_t retention_s,
 			 int max_backoff_s);
@@ -211,5 +212,15 @@ bool	mx_journal_get_route_tls(struct mx_journal *j, const char *host, int port, 
 
 /* mx_journal_count_attempts - rows in attempts (tests, reports); -1 on error */
 int64_t	mx_journal_count_attempts(struct mx_journal *j, const char *domain_or_null);
+
+/*
+ * mx_journal_account - from now on, add up the CPU and wall time spent in
+ * the journal calls a delivery makes (open, close, reads, writes, prune);
+ * for mxtier-pipe's MXTIER_STAGE_TIMES. Off by default: costs nothing then.
+ */
+void	mx_journal_account(bool on);
+
+/* mx_journal_accounted - the time added up so far, in nanoseconds */
+void	mx_journal_accounted(int64_t *cpu_ns, int64_t *wall_ns);
 
 #endif

@@ -13,15 +13,18 @@
 # machine CPU (from /proc/stat) is read over the same span.
 #
 # Then, outside Postfix: M deliveries by mxtier-pipe one after another
-# (wall and CPU time per delivery), and M runs of mxtier-pipe --version (the
-# cost of starting the program at all: exec and the dynamic loader).
+# (wall and CPU time per delivery), M runs of mxtier-pipe --version (the
+# cost of starting the program at all: exec and the dynamic loader) and M of
+# dd; and the per-stage cost of a delivery (start-up, config, DNS, plan,
+# SMTP, journal) as the real binary reports it with MXTIER_STAGE_TIMES=1,
+# also for PIPE_BEFORE (an older mxtier-pipe build) side by side when set.
 #
 # Environment: N (2000), ROUNDS (3), CONC (20: every transport's
 # destination concurrency limit), M (200), ONLY (native or pipe: one
 # transport, for profiling; the ratio is then meaningless), PERF_RECORD (a
-# file: perf record -a -g over each pipe round). smtp-sink offers no STARTTLS, so
-# neither client does TLS. Prints median and spread of each figure and the
-# ratio of the medians. Never asserts.
+# file: perf record -a -g over each pipe round), PIPE_BEFORE (see above).
+# smtp-sink offers no STARTTLS, so neither client does TLS. Prints median
+# and spread of each figure and the ratio of the medians. Never asserts.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 N=${N:-2000}
@@ -187,6 +190,7 @@ seq_run() {
 		m=$1 what=$2; shift 2
 		for ((i = 0; i < m; i++)); do
 			if [[ $what == version ]]; then "$1" --version >/dev/null
+			elif [[ $what == dd ]]; then /bin/dd of=/dev/null status=none <"$MSG"
 			else "$@" <"$MSG" >/dev/null || exit 1; fi
 		done' - "$M" "$1" "$pipe" -c "$run/mxtier.conf" --dns-server "$dns" -f sender@client.test \
 		-d pipe.dlv.test -- user@pipe.dlv.test >/dev/null; } 2>&1 | tail -1)
@@ -195,10 +199,41 @@ seq_run() {
 		printf "%.2f %.2f\n", (b - a) * 1000 / m, (x[1] + x[2]) * 1000 / m }'
 }
 export MSG=$run/msg.eml
-seq_wall=() seq_cpu=() ver_wall=() ver_cpu=()
+seq_wall=() seq_cpu=() ver_wall=() ver_cpu=() dd_wall=() dd_cpu=()
 for ((r = 1; r <= 3; r++)); do
 	read -r w c <<<"$(seq_run deliver)"; seq_wall+=("$w"); seq_cpu+=("$c")
 	read -r w c <<<"$(seq_run version)"; ver_wall+=("$w"); ver_cpu+=("$c")
+	read -r w c <<<"$(seq_run dd)"; dd_wall+=("$w"); dd_cpu+=("$c")
+done
+
+# stage_run BINARY - M deliveries with MXTIER_STAGE_TIMES: prints one line
+# "NAME=CPU_MS/WALL_MS ..." of the per-delivery means (start-up: CPU only)
+stage_run() {
+	"${as_nobody[@]}" env MXTIER_STAGE_TIMES=1 bash -c '
+		m=$1; shift
+		for ((i = 0; i < m; i++)); do
+			"$@" <"$MSG" 2>&1 >/dev/null | grep "^stage-times " || exit 1
+		done' - "$M" "$1" -c "$run/mxtier.conf" --dns-server "$dns" -f sender@client.test \
+		-d pipe.dlv.test -- user@pipe.dlv.test |
+	awk '{ for (i = 2; i <= NF; i++) { split($i, kv, "="); split(kv[2], cw, "/")
+			if (!(kv[1] in c)) o[++n] = kv[1]
+			c[kv[1]] += cw[1]; w[kv[1]] += cw[2] }; m++ }
+		END { for (i = 1; i <= n; i++) printf "%s=%.3f/%.3f ", o[i], c[o[i]] / m, w[o[i]] / m
+			print "" }'
+}
+# the stage table: median over 3 runs of M deliveries each, for this binary
+# and for PIPE_BEFORE (an older build with MXTIER_STAGE_TIMES) when given
+stage_names="start-up config dns plan smtp journal"
+declare -A stage_cpu stage_wall
+for ((r = 1; r <= 3; r++)); do
+	for bin in ${PIPE_BEFORE:+"$PIPE_BEFORE"} "$pipe"; do
+		line=$(stage_run "$bin")
+		[[ -n $line ]] || die "$bin printed no stage-times (built before MXTIER_STAGE_TIMES?)"
+		for kv in $line; do
+			k=${kv%%=*} v=${kv#*=}
+			stage_cpu[$bin,$k]+="${v%/*} " stage_wall[$bin,$k]+="${v#*/} "
+		done
+	done
 done
 
 echo
@@ -212,11 +247,39 @@ if [[ -z ${ONLY:-} ]]; then
 	ceiling=$(awk -v a="$(median "${null_rate[@]}")" -v b="$(median "${native_rate[@]}")" 'BEGIN { printf "%.2f", a / b }')
 	of_ceiling=$(awk -v a="$(median "${pipe_rate[@]}")" -v b="$(median "${null_rate[@]}")" 'BEGIN { printf "%.2f", a / b }')
 	echo "  ratio mxtier / native (medians): $ratio   (target >= 0.7)"
-	echo "  ratio dd / native: $ceiling (what any pipe(8) command can reach here); mxtier / dd: $of_ceiling"
+	echo "  ratio dd / native: $ceiling (what any pipe(8) command can reach here)"
+	echo "  ratio mxtier / dd (medians): $of_ceiling   (goal >= 0.85)"
 fi
 echo "  check: $sent_pipe sent through mxtier in all, $bad deferred or bounced"
 echo
 echo "mxtier-pipe alone, $M runs one after another (median (min..max) of 3, per run)"
 echo "  one delivery (plan, SMTP, journal): wall $(stats "${seq_wall[@]}") ms, CPU $(stats "${seq_cpu[@]}") ms"
 echo "  start-up only (--version):           wall $(stats "${ver_wall[@]}") ms, CPU $(stats "${ver_cpu[@]}") ms"
+echo "  dd of=/dev/null (reads only):        wall $(stats "${dd_wall[@]}") ms, CPU $(stats "${dd_cpu[@]}") ms"
+echo
+echo "Per-stage cost of one delivery (MXTIER_STAGE_TIMES, $M deliveries x 3, median; ms CPU / ms wall)"
+# fmt3 VALUES... - the median with 3 decimals
+fmt3() { bench_stats '%.3f\n' "$@"; }
+cols=("$pipe") hdr="this build"
+[[ -n ${PIPE_BEFORE:-} ]] && cols=("$PIPE_BEFORE" "$pipe") hdr="before (PIPE_BEFORE)     after (this build)"
+printf '  %-10s %s\n' "stage" "$hdr"
+for k in $stage_names total; do
+	row=$(printf '  %-10s' "$k")
+	for bin in "${cols[@]}"; do
+		if [[ $k == total ]]; then
+			c=0 w=0
+			for s in $stage_names; do
+				c=$(awk -v a="$c" -v b="$(fmt3 ${stage_cpu[$bin,$s]})" 'BEGIN { print a + b }')
+				[[ $s == start-up ]] || w=$(awk -v a="$w" -v b="$(fmt3 ${stage_wall[$bin,$s]})" 'BEGIN { print a + b }')
+			done
+			row+=$(printf ' %8.3f / %-12.3f' "$c" "$w")
+		elif [[ $k == start-up ]]; then
+			row+=$(printf ' %8.3f / %-12s' "$(fmt3 ${stage_cpu[$bin,$k]})" "-")
+		else
+			row+=$(printf ' %8.3f / %-12s' "$(fmt3 ${stage_cpu[$bin,$k]})" "$(fmt3 ${stage_wall[$bin,$k]})")
+		fi
+	done
+	echo "$row"
+done
+echo "  (start-up: CPU used before main(), exec and dynamic loading; total wall: from main() on)"
 echo "postfix-bench: done"

@@ -791,6 +791,101 @@ test_journal_prune(void **state)
 	mx_journal_close(j);
 }
 
+/*
+ * test_journal_prune_check - with nothing old enough the prune does not need
+ * the write lock (another connection holds it: it still returns at once, not
+ * after the 5 s busy budget); an expired backoff row alone is enough to prune
+ */
+static void
+test_journal_prune_check(void **state)
+{
+	struct fixture *fx = *state;
+	struct mx_journal *j = open_ok(fx->path, false);
+	struct mx_attempt a;
+	struct mx_backoff b;
+	sqlite3	*raw;
+	time_t	t0;
+
+	a = sample(NOW - 1000, "new.example");
+	assert_true(mx_journal_add_attempt(j, &a));
+	assert_true(mx_journal_note_failure(j, "192.0.2.9", 25, NOW - 60000, 10, 3600, "e", NULL));
+	raw = raw_open(fx->path);
+	raw_exec(raw, "BEGIN IMMEDIATE");
+	t0 = time(NULL);
+	assert_true(mx_journal_prune(j, NOW, 30 * 86400, 3600));
+	assert_true(time(NULL) - t0 < 3);
+	/* the backoff row expires: now the prune needs the lock, and waits for it */
+	assert_false(mx_journal_prune(j, NOW + 2 * 3600 * 1000, 30 * 86400, 3600));
+	assert_string_not_equal(mx_journal_error(j), "");
+	raw_exec(raw, "COMMIT");
+	sqlite3_close(raw);
+	assert_true(mx_journal_get_backoff(j, "192.0.2.9", 25, &b));
+	assert_true(mx_journal_prune(j, NOW + 2 * 3600 * 1000, 30 * 86400, 3600));
+	assert_false(mx_journal_get_backoff(j, "192.0.2.9", 25, &b));
+	assert_int_equal(mx_journal_count_attempts(j, NULL), 1);
+	mx_journal_close(j);
+}
+
+/*
+ * test_journal_keeps_wal - the last close checkpoints and leaves an empty
+ * -wal file (not deleted and made again by the next process); every row is
+ * in the main file and a read-only open reads it
+ */
+static void
+test_journal_keeps_wal(void **state)
+{
+	struct fixture *fx = *state;
+	struct mx_journal *j = open_ok(fx->path, false);
+	struct mx_attempt a;
+	struct stat sb;
+	char	wal[PATH_MAX + 8];
+
+	a = sample(NOW, "wal.example");
+	assert_true(mx_journal_add_attempt(j, &a));
+	mx_journal_close(j);
+	snprintf(wal, sizeof(wal), "%s-wal", fx->path);
+	assert_int_equal(stat(wal, &sb), 0);
+	assert_int_equal(sb.st_size, 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	j = open_ok(fx->path, true);
+	assert_int_equal(mx_journal_count_attempts(j, "wal.example"), 1);
+	mx_journal_close(j);
+	j = open_ok(fx->path, false);
+	a = sample(NOW + 1, "wal.example");
+	assert_true(mx_journal_add_attempt(j, &a));
+	assert_int_equal(mx_journal_count_attempts(j, "wal.example"), 2);
+	mx_journal_close(j);
+}
+
+/* test_journal_accounting - the time of journal calls adds up only while switched on */
+static void
+test_journal_accounting(void **state)
+{
+	struct fixture *fx = *state;
+	struct mx_journal *j;
+	struct mx_attempt a;
+	int64_t	cpu, wall, cpu2, wall2;
+
+	j = open_ok(fx->path, false);
+	mx_journal_accounted(&cpu, &wall);
+	assert_int_equal(cpu, 0);
+	assert_int_equal(wall, 0);
+	mx_journal_close(j);
+	mx_journal_account(true);
+	j = open_ok(fx->path, false);
+	a = sample(NOW, "acct.example");
+	assert_true(mx_journal_add_attempt(j, &a));
+	mx_journal_close(j);
+	mx_journal_accounted(&cpu, &wall);
+	assert_true(cpu > 0);
+	assert_true(wall > 0);
+	mx_journal_account(false);
+	j = open_ok(fx->path, false);
+	mx_journal_close(j);
+	mx_journal_accounted(&cpu2, &wall2);
+	assert_true(cpu2 == cpu && wall2 == wall);
+}
+
 /* test_journal_corrupt_file - garbage fails with a reason, never a crash */
 static void
 test_journal_corrupt_file(void **state)
@@ -1379,6 +1474,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_journal_recent_domains, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_migrates_v1, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_prune, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal_prune_check, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal_keeps_wal, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal_accounting, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_corrupt_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_newer_schema, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_sts_round_trip, setup, teardown),
