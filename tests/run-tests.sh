@@ -111,7 +111,7 @@ echo "   unbound ${MXT_DNS:-?}  faultdns ${MXT_FAULTDNS:-?} ${MXT_FAULTDNS6:-?} 
 for t in tests/unit/test_input tests/unit/test_plan tests/unit/test_config tests/unit/test_resolve \
 	tests/unit/test_deliver tests/unit/test_spool tests/unit/test_journal \
 	tests/unit/test_smtpreply tests/unit/test_smtp tests/unit/test_inspect tests/unit/test_mailaddr \
-	tests/unit/test_sts tests/unit/test_logparse tests/unit/test_logimport; do
+	tests/unit/test_sts tests/unit/test_logparse tests/unit/test_logimport tests/unit/test_oracle; do
 	echo "== $t"
 	run_cmocka "$t"
 done
