@@ -233,7 +233,8 @@ mx_oracle_format_transport(const struct mx_plan *plan, const struct mx_oracle_ho
 			return;
 		}
 		/* hosts in order until one does not fit: never a later one in its place */
-		appendf(out, len, &off, "OK %s:", transport);
+		if (!appendf(out, len, &off, "OK %s:", transport))
+			return;
 		for (i = 0; i < nhops; i++, n++)
 			if (!appendf(out, len, &off, "%s[%s]:%d", n > 0 ? ", " : "",
 				     hops[i].host->name, port))

@@ -698,6 +698,11 @@ test_transport_small_buffer(void **state)
 	fp_host(&fp, 0, 10, "b.test", true, "192.0.2.2", NULL);
 	transport(&fp.plan, NULL, 0, 25, 40, got, sizeof(got));
 	assert_null(strstr(got, "b.test"));
+	/* no room for "OK smtp:": no host either (found by fuzz_socketmap) */
+	fp_init(&fp, "example.test");
+	fp_host(&fp, 0, 10, "a", true, "192.0.2.1", NULL);
+	transport(&fp.plan, NULL, 0, 25, 7, got, sizeof(got));
+	assert_string_equal(got, "");
 }
 
 /* --- Exim route lines ----------------------------------------------------- */
