@@ -27,6 +27,7 @@ cleanup() {
 	if declare -F peer_stop_all >/dev/null; then peer_stop_all; fi
 	if declare -F https_stop_all >/dev/null; then https_stop_all; fi
 	if declare -F imp_stop >/dev/null; then imp_stop; fi
+	if declare -F orc_stop >/dev/null; then orc_stop; fi
 	world_stop
 	if [[ $failed -eq 0 ]]; then rm -rf "$run"; fi
 }
@@ -138,6 +139,7 @@ echo "== golden tests of mxtier-pipe --route"
 . "$top/tests/tls/tls.sh"
 . "$top/tests/import/mta-import.sh"
 . "$top/tests/import/follow.sh"
+. "$top/tests/oracle/protocol.sh"
 
 echo "== golden tests of mxtier --report (journals of the scenarios above)"
 . "$top/tests/golden/run-report-golden.sh"
