@@ -394,6 +394,23 @@ orc_client_tests() {
 		report_result oracle_slow_client "exit $rc" "$got"
 	fi
 
+	# a client that stops inside a request (and keeps the connection open)
+	# is answered up to there, then closed at the request timeout (10 s):
+	# no hang (the coprocess's `timeout 120` only bounds one)
+	orc_start_coproc "$conf"
+	{ orc_ns "transport two.orc.test"; printf '30:transport tw'; } >&"$ORC_IN"
+	orc_read "$ORC_OUT"
+	got=$ORC_REPLY
+	wait "$ORC_PID"
+	rc=$?
+	orc_forget "$ORC_PID"
+	if [[ $rc -eq 76 && $got == "$ORC_TWO" ]]; then
+		report_result oracle_stalled_request_closes ""
+	else
+		report_result oracle_stalled_request_closes "exit $rc (want 76; 124: it hung)" "$got"
+	fi
+	exec {ORC_IN}>&- 2>/dev/null
+
 	# half-closed: socat listens (one connection, bounded), the client sends
 	# four requests, shuts its write side and still gets every answer
 	port=$((20000 + RANDOM % 30000))
