@@ -513,6 +513,10 @@ orc_tests() {
 	ORC_DIR=$run/oracle
 	mkdir -p "$ORC_DIR"
 	chmod 0777 "$ORC_DIR"		# the journal is nobody's
+	if ! orc_as_nobody test -w "$ORC_DIR" -a -x "$ORC_DIR"; then
+		report_result oracle_setup "nobody cannot write $ORC_DIR (a parent folder?)"
+		return
+	fi
 	if ! orc_start_dns; then
 		report_result oracle_faultdns "did not start"
 		return
