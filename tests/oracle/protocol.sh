@@ -289,7 +289,7 @@ $got3"
 
 # orc_cache_tests - one DNS lookup for two asks on one connection; a 1 s TTL expires
 orc_cache_tests() {
-	local conf=$ORC_DIR/mxtier.conf out=$ORC_DIR/out before after got n1 n2 n3 i rc
+	local conf=$ORC_DIR/mxtier.conf out=$ORC_DIR/out before after got n1= n2= n3= i rc
 	before=$(orc_queries cache.orc.test MX)
 	orc_ns "transport cache.orc.test" "transport cache.orc.test" "transport user@cache.orc.test" |
 		orc_run "$conf" "$out" --socketmap
@@ -444,7 +444,7 @@ orc_client_tests() {
 # orc_many_tests - 5000 lookups on one connection, alternating a cached domain
 # and 2500 distinct uncached ones; every answer right, VmRSS flat from 1000 to 5000
 orc_many_tests() {
-	local conf=$ORC_DIR/mxtier.conf i k bad=0 rss1 rss5 rc batch
+	local conf=$ORC_DIR/mxtier.conf i k bad=0 rss1= rss5= rc batch
 	orc_start_coproc "$conf"
 	k=0
 	for batch in 1 2 3 4 5 6 7 8 9 10; do
