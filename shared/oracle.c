@@ -232,15 +232,17 @@ mx_oracle_format_transport(const struct mx_plan *plan, const struct mx_oracle_ho
 			no_host_reply(plan, out, len);
 			return;
 		}
-		appendf(out, len, &off, "OK %s:", transport);
-		for (i = 0; i < nhops; i++)
-			if (appendf(out, len, &off, "%s[%s]:%d", n > 0 ? ", " : "",
-				    hops[i].host->name, port))
-				n++;
-		for (i = 0; i < nrelays; i++)
-			if (appendf(out, len, &off, "%s[%s]:%d", n > 0 ? ", " : "",
-				    relays[i].host, relays[i].port))
-				n++;
+		/* hosts in order until one does not fit: never a later one in its place */
+		if (!appendf(out, len, &off, "OK %s:", transport))
+			return;
+		for (i = 0; i < nhops; i++, n++)
+			if (!appendf(out, len, &off, "%s[%s]:%d", n > 0 ? ", " : "",
+				     hops[i].host->name, port))
+				return;
+		for (i = 0; i < nrelays; i++, n++)
+			if (!appendf(out, len, &off, "%s[%s]:%d", n > 0 ? ", " : "",
+				     relays[i].host, relays[i].port))
+				return;
 		return;
 	case MX_PLAN_LOOP:
 		snprintf(out, len, "NOTFOUND ");
@@ -291,13 +293,13 @@ mx_oracle_format_route_line(const struct mx_plan *plan, const struct mx_oracle_h
 		out[0] = '\0';
 	if (plan->result != MX_PLAN_OK || nhops + nrelays == 0 || len < 8)
 		return;
-	for (i = 0; i < nhops; i++)
-		if (off + 7 < len && exim_item(out, len - 7, &off, n == 0, hops[i].host->name, port))
-			n++;
-	for (i = 0; i < nrelays; i++)
-		if (off + 7 < len && exim_item(out, len - 7, &off, n == 0, relays[i].host,
-					       relays[i].port))
-			n++;
+	/* hosts in order until one does not fit (room kept for " byname") */
+	for (i = 0; i < nhops + nrelays; i++, n++)
+		if (off + 7 >= len || !(i < nhops ?
+		    exim_item(out, len - 7, &off, n == 0, hops[i].host->name, port) :
+		    exim_item(out, len - 7, &off, n == 0, relays[i - nhops].host,
+			      relays[i - nhops].port)))
+			break;
 	if (n == 0)
 		out[0] = '\0';
 	else

@@ -27,6 +27,7 @@ cleanup() {
 	if declare -F peer_stop_all >/dev/null; then peer_stop_all; fi
 	if declare -F https_stop_all >/dev/null; then https_stop_all; fi
 	if declare -F imp_stop >/dev/null; then imp_stop; fi
+	if declare -F orc_stop >/dev/null; then orc_stop; fi
 	world_stop
 	if [[ $failed -eq 0 ]]; then rm -rf "$run"; fi
 }
@@ -111,7 +112,7 @@ echo "   unbound ${MXT_DNS:-?}  faultdns ${MXT_FAULTDNS:-?} ${MXT_FAULTDNS6:-?} 
 for t in tests/unit/test_input tests/unit/test_plan tests/unit/test_config tests/unit/test_resolve \
 	tests/unit/test_deliver tests/unit/test_spool tests/unit/test_journal \
 	tests/unit/test_smtpreply tests/unit/test_smtp tests/unit/test_inspect tests/unit/test_mailaddr \
-	tests/unit/test_sts tests/unit/test_logparse tests/unit/test_logimport; do
+	tests/unit/test_sts tests/unit/test_logparse tests/unit/test_logimport tests/unit/test_oracle; do
 	echo "== $t"
 	run_cmocka "$t"
 done
@@ -138,6 +139,7 @@ echo "== golden tests of mxtier-pipe --route"
 . "$top/tests/tls/tls.sh"
 . "$top/tests/import/mta-import.sh"
 . "$top/tests/import/follow.sh"
+. "$top/tests/oracle/protocol.sh"
 
 echo "== golden tests of mxtier --report (journals of the scenarios above)"
 . "$top/tests/golden/run-report-golden.sh"

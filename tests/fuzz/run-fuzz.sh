@@ -6,7 +6,7 @@
 #
 # DESCRIPTION
 #	Builds every target (or the TARGETs named: smtpreply, config, plan,
-#	dnsmsg, domain, sts, logparse) with clang, libFuzzer, ASan (leak checks on) and UBSan
+#	dnsmsg, domain, sts, logparse, socketmap) with clang, libFuzzer, ASan (leak checks on) and UBSan
 #	into tests/tmp/fuzz/, straight from the shared/*.c sources each needs
 #	(never shared/libmxtier.a, which is built without instrumentation).
 #	Then runs each for SECONDS on a fresh copy of its seed corpus,
@@ -36,7 +36,7 @@ if [[ ! $secs =~ ^[0-9]+$ || $secs -lt 1 ]]; then
 	exit 2
 fi
 shift
-all_targets=(smtpreply config plan dnsmsg domain sts logparse)
+all_targets=(smtpreply config plan dnsmsg domain sts logparse socketmap)
 targets=("${@:-${all_targets[@]}}")
 jobs=${FUZZ_JOBS:-1}
 cc=${FUZZ_CC:-clang}
@@ -55,6 +55,13 @@ sources_of() {
 	domain) echo shared/domain.c shared/addr.c ;;
 	sts) echo shared/sts.c shared/domain.c shared/addr.c ;;
 	logparse) echo shared/logparse.c ;;
+	# the oracle's request loops, framing and formatters (oracle.c brings
+	# the resolver, journal and config along, though the target calls only
+	# its pure functions)
+	socketmap) echo shared/serve.c shared/netstring.c shared/clock.c shared/oracle.c \
+		shared/addr.c shared/domain.c shared/idn.c shared/journal.c shared/rng.c \
+		shared/routetls.c shared/plan.c shared/notes.c shared/dnsdata.c shared/sts.c \
+		shared/stsfetch.c shared/resolve.c shared/dnsmsg.c shared/config.c ;;
 	*) return 1 ;;
 	esac
 }
@@ -92,6 +99,10 @@ build() {
 	local t=$1 libs=()
 
 	[[ $t == config ]] && read -r -a libs <<<"$confuse_flags"
+	if [[ $t == socketmap ]]; then
+		read -r -a libs <<<"$confuse_flags $(pkg-config --cflags libcurl 2>/dev/null) -lcares -lsqlite3 -ldl"
+		libs+=(-DPACKAGE_VERSION='"fuzz"' -DSYSCONFDIR='"/etc"' -DLOCALSTATEDIR='"/var"')
+	fi
 	# shellcheck disable=SC2046
 	"$cc" "${CFLAGS_FUZZ[@]}" -o "$out/fuzz_$t" "tests/fuzz/fuzz_$t.c" $(sources_of "$t") \
 		"${libs[@]}" >"$out/build_$t.log" 2>&1

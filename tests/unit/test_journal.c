@@ -1299,6 +1299,137 @@ test_journal_sts_missing(void **state)
 	mx_journal_close(j);
 }
 
+/* route_tls_of - the policy remembered for host:25 at now, or "-" */
+static const char *
+route_tls_of(struct mx_journal *j, const char *host, int64_t now, char *buf, size_t len)
+{
+	if (!mx_journal_get_route_tls(j, host, 25, now, buf, len))
+		snprintf(buf, len, "-");
+	return buf;
+}
+
+/* test_journal_route_tls_round_trip - put and get; port and host are the key */
+static void
+test_journal_route_tls_round_trip(void **state)
+{
+	struct fixture *fx = *state;
+	struct mx_journal *j = open_ok(fx->path, false);
+	char	got[128];
+	sqlite3	*db;
+
+	assert_string_equal(route_tls_of(j, "mx1.example.com", NOW, got, sizeof(got)), "-");
+	assert_string_equal(mx_journal_error(j), "");
+	assert_true(mx_journal_put_route_tls(j, "mx1.example.com", 25, "dane", 3, "example.com",
+					     NOW, NOW + 60000));
+	assert_string_equal(mx_journal_error(j), "");
+	assert_string_equal(route_tls_of(j, "mx1.example.com", NOW, got, sizeof(got)), "dane");
+	/* another port, another host: nothing */
+	assert_false(mx_journal_get_route_tls(j, "mx1.example.com", 2525, NOW, got, sizeof(got)));
+	assert_string_equal(route_tls_of(j, "mx2.example.com", NOW, got, sizeof(got)), "-");
+	/* a small buffer is cut, not overrun */
+	memset(got, 'x', sizeof(got));
+	assert_true(mx_journal_get_route_tls(j, "mx1.example.com", 25, NOW, got, 3));
+	assert_string_equal(got, "da");
+	assert_int_equal(got[3], 'x');
+	mx_journal_close(j);
+	db = raw_open(fx->path);
+	assert_int_equal(raw_int(db, "SELECT rank FROM route_tls WHERE host = 'mx1.example.com'"), 3);
+	raw_text(db, "SELECT domain FROM route_tls", got, sizeof(got));
+	assert_string_equal(got, "example.com");
+	assert_int_equal(raw_int(db, "SELECT expires FROM route_tls"), NOW + 60000);
+	sqlite3_close(db);
+	/* a read-only handle reads it and may not write */
+	j = open_ok(fx->path, true);
+	assert_string_equal(route_tls_of(j, "mx1.example.com", NOW, got, sizeof(got)), "dane");
+	assert_false(mx_journal_put_route_tls(j, "mx1.example.com", 25, "may", 9, "example.com",
+					      NOW, NOW + 60000));
+	assert_true(mx_journal_error(j)[0] != '\0');
+	mx_journal_close(j);
+	assert_false(mx_journal_get_route_tls(NULL, "mx1.example.com", 25, NOW, got, sizeof(got)));
+	assert_false(mx_journal_put_route_tls(NULL, "mx1.example.com", 25, "may", 1, "x", NOW, NOW));
+}
+
+/*
+ * test_journal_route_tls_stricter_kept - two domains share a host: the
+ * stricter (higher rank) unexpired entry stays, an equal or higher rank
+ * replaces, an expired one is replaced by anything, get ignores expired
+ */
+static void
+test_journal_route_tls_stricter_kept(void **state)
+{
+	struct fixture *fx = *state;
+	struct mx_journal *j = open_ok(fx->path, false);
+	char	got[128];
+	sqlite3	*db;
+
+	assert_true(mx_journal_put_route_tls(j, "mx.shared.net", 25, "secure match=mx.shared.net:a.com:.a.com",
+					     5, "a.com", NOW, NOW + 10000));
+	/* weaker, not expired: the put succeeds, the row stays */
+	assert_true(mx_journal_put_route_tls(j, "mx.shared.net", 25, "may", 1, "b.com", NOW + 1000,
+					     NOW + 20000));
+	assert_string_equal(route_tls_of(j, "mx.shared.net", NOW + 1000, got, sizeof(got)),
+			    "secure match=mx.shared.net:a.com:.a.com");
+	db = raw_open(fx->path);
+	raw_text(db, "SELECT domain FROM route_tls", got, sizeof(got));
+	assert_string_equal(got, "a.com");
+	assert_int_equal(raw_int(db, "SELECT expires FROM route_tls"), NOW + 10000);
+	sqlite3_close(db);
+	/* the same rank again replaces (the newer domain, the later expiry) */
+	assert_true(mx_journal_put_route_tls(j, "mx.shared.net", 25, "secure match=mx.shared.net:c.com:.c.com",
+					     5, "c.com", NOW + 2000, NOW + 30000));
+	assert_string_equal(route_tls_of(j, "mx.shared.net", NOW + 2000, got, sizeof(got)),
+			    "secure match=mx.shared.net:c.com:.c.com");
+	/* stricter replaces */
+	assert_true(mx_journal_put_route_tls(j, "mx.shared.net", 25, "dane-only", 6, "d.com",
+					     NOW + 3000, NOW + 40000));
+	assert_string_equal(route_tls_of(j, "mx.shared.net", NOW + 3000, got, sizeof(got)),
+			    "dane-only");
+	/* get ignores it once expired (expires is exclusive) */
+	assert_string_equal(route_tls_of(j, "mx.shared.net", NOW + 39999, got, sizeof(got)),
+			    "dane-only");
+	assert_string_equal(route_tls_of(j, "mx.shared.net", NOW + 40000, got, sizeof(got)), "-");
+	assert_string_equal(mx_journal_error(j), "");
+	/* expired: a weaker entry replaces it */
+	assert_true(mx_journal_put_route_tls(j, "mx.shared.net", 25, "may", 1, "b.com", NOW + 40000,
+					     NOW + 50000));
+	assert_string_equal(route_tls_of(j, "mx.shared.net", NOW + 40000, got, sizeof(got)), "may");
+	mx_journal_close(j);
+	db = raw_open(fx->path);
+	assert_int_equal(raw_int(db, "SELECT count(*) FROM route_tls"), 1);
+	raw_text(db, "SELECT domain FROM route_tls", got, sizeof(got));
+	assert_string_equal(got, "b.com");
+	sqlite3_close(db);
+}
+
+/*
+ * test_journal_route_tls_old_schema - a version 1 journal opened read-only
+ * (not migrated): get says none without an error; put fails and says why
+ */
+static void
+test_journal_route_tls_old_schema(void **state)
+{
+	struct fixture *fx = *state;
+	struct mx_journal *j;
+	char	got[64];
+	sqlite3	*db = NULL;
+
+	assert_int_equal(sqlite3_open_v2(fx->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+					 NULL), SQLITE_OK);
+	raw_exec(db, v1_schema);
+	sqlite3_close(db);
+	j = open_ok(fx->path, true);
+	assert_false(mx_journal_get_route_tls(j, "mx1.example.com", 25, NOW, got, sizeof(got)));
+	assert_string_equal(mx_journal_error(j), "");
+	assert_false(mx_journal_put_route_tls(j, "mx1.example.com", 25, "may", 1, "example.com",
+					      NOW, NOW + 1000));
+	assert_true(mx_journal_error(j)[0] != '\0');
+	mx_journal_close(j);
+	db = raw_open(fx->path);
+	assert_int_equal(raw_int(db, "PRAGMA user_version"), 1);
+	assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_master WHERE name = 'route_tls'"), 0);
+	sqlite3_close(db);
+}
+
 /* writer_child - open the shared journal, insert rows rows; the exit status says how it went */
 static void
 writer_child(const char *path, int n, int rows, int gate)
@@ -1482,6 +1613,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_journal_sts_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_sts_replace, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_sts_missing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal_route_tls_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal_route_tls_stricter_kept, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal_route_tls_old_schema, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_import_identity, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_batch_with_backoff, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_import_pos_and_notes, setup, teardown),
