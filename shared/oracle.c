@@ -622,9 +622,16 @@ static void
 tls_reply(struct mx_oracle *o, const char *key, char *reply, size_t replylen)
 {
 	char	host[MX_DOMAIN_MAX + 1], norm[MX_DOMAIN_MAX + 1], why[160], policy[600];
+	struct mx_ip ip;
 	int	port;
 
 	o->now = o->now_ms();
+	if (tls_key(key, o->cfg->smtp.port, host, sizeof(host), &port) && mx_ip_parse(host, &ip)) {
+		/* an address relay: no answer names it by address; the level's entry */
+		mx_oracle_level_tls(o->policy.tls_level, policy, sizeof(policy));
+		snprintf(reply, replylen, "OK %s", policy);
+		return;
+	}
 	if (!tls_key(key, o->cfg->smtp.port, host, sizeof(host), &port) ||
 	    !mx_domain_normalise(host, norm, sizeof(norm), why, sizeof(why))) {
 		snprintf(reply, replylen, "NOTFOUND ");
