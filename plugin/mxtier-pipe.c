@@ -728,17 +728,6 @@ static struct {
 	int64_t	cpu_last, wall_last, jcpu_last, jwall_last;
 } stages;
 
-/* stage_clock_ns - one clock in nanoseconds */
-static int64_t
-stage_clock_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	if (clock_gettime(id, &ts) != 0)
-		return 0;
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* stage_begin - before main: the start-up's CPU time, and the journal's accounting on */
 __attribute__((constructor)) static void
 stage_begin(void)
@@ -748,8 +737,8 @@ stage_begin(void)
 	if (v == NULL || v[0] == '\0')
 		return;
 	stages.on = true;
-	stages.cpu_last = stages.cpu[STAGE_STARTUP] = stage_clock_ns(CLOCK_PROCESS_CPUTIME_ID);
-	stages.wall_last = stage_clock_ns(CLOCK_MONOTONIC);
+	stages.cpu_last = stages.cpu[STAGE_STARTUP] = mx_clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+	stages.wall_last = mx_clock_ns(CLOCK_MONOTONIC);
 	mx_journal_account(true);
 }
 
@@ -761,8 +750,8 @@ stage_mark(int s)
 
 	if (!stages.on)
 		return;
-	cpu = stage_clock_ns(CLOCK_PROCESS_CPUTIME_ID);
-	wall = stage_clock_ns(CLOCK_MONOTONIC);
+	cpu = mx_clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+	wall = mx_clock_ns(CLOCK_MONOTONIC);
 	mx_journal_accounted(&jcpu, &jwall);
 	stages.cpu[s] += cpu - stages.cpu_last - (jcpu - stages.jcpu_last);
 	stages.wall[s] += wall - stages.wall_last - (jwall - stages.jwall_last);

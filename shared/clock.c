@@ -28,3 +28,14 @@ mx_clock_wall_ms(void)
 {
 	return read_ms(CLOCK_REALTIME);
 }
+
+/* mx_clock_ns - any clock in nanoseconds */
+int64_t
+mx_clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	if (clock_gettime(id, &ts) != 0)
+		return 0;
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}

@@ -1488,25 +1488,14 @@ static struct {
 	int64_t	cpu0, wall0;		/* when the outermost call began */
 } acct;
 
-/* clock_ns - one clock in nanoseconds */
-static int64_t
-clock_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	if (clock_gettime(id, &ts) != 0)
-		return 0;
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* acct_in - a journal call begins */
 static void
 acct_in(void)
 {
 	if (!acct.on || acct.depth++ > 0)
 		return;
-	acct.cpu0 = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
-	acct.wall0 = clock_ns(CLOCK_MONOTONIC);
+	acct.cpu0 = mx_clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+	acct.wall0 = mx_clock_ns(CLOCK_MONOTONIC);
 }
 
 /* acct_out - a journal call ends */
@@ -1515,8 +1504,8 @@ acct_out(void)
 {
 	if (!acct.on || --acct.depth > 0)
 		return;
-	acct.cpu_ns += clock_ns(CLOCK_PROCESS_CPUTIME_ID) - acct.cpu0;
-	acct.wall_ns += clock_ns(CLOCK_MONOTONIC) - acct.wall0;
+	acct.cpu_ns += mx_clock_ns(CLOCK_PROCESS_CPUTIME_ID) - acct.cpu0;
+	acct.wall_ns += mx_clock_ns(CLOCK_MONOTONIC) - acct.wall0;
 }
 
 /* mx_journal_account - switch the accounting on or off */
