@@ -138,6 +138,7 @@ echo "== golden tests of mxtier-pipe --route"
 . "$top/tests/tls/tls.sh"
 . "$top/tests/import/mta-import.sh"
 . "$top/tests/import/follow.sh"
+. "$top/tests/oracle/postfix-oracle.sh"
 
 echo "== golden tests of mxtier --report (journals of the scenarios above)"
 . "$top/tests/golden/run-report-golden.sh"
