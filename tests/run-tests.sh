@@ -139,6 +139,7 @@ echo "== golden tests of mxtier-pipe --route"
 . "$top/tests/import/mta-import.sh"
 . "$top/tests/import/follow.sh"
 . "$top/tests/oracle/postfix-oracle.sh"
+. "$top/tests/oracle/exim-oracle.sh"
 
 echo "== golden tests of mxtier --report (journals of the scenarios above)"
 . "$top/tests/golden/run-report-golden.sh"
