@@ -58,9 +58,11 @@ po_setup() {
 smtp_connect_timeout = 5s
 smtp_tls_policy_maps = $po_map:tls"
 	# the oracle, one process per connection; and a second smtpd that
-	# queues what the first rejects at RCPT (the bounce and defer paths)
+	# queues what the first rejects at RCPT (the bounce and defer paths);
+	# tlsmgr: the tls answers (may) make smtp(8) start its TLS client
 	MTA_POSTFIX_MASTER="127.0.0.1:$sport inet n n n - 0 spawn user=nobody argv=$ORC_PIPE -c $(orc_conf) --socketmap
-127.0.0.1:$po_qport inet n - n - - smtpd -o smtpd_reject_unlisted_recipient=no"
+127.0.0.1:$po_qport inet n - n - - smtpd -o smtpd_reject_unlisted_recipient=no
+tlsmgr unix - - n 1000? 1 tlsmgr"
 	mta_postfix_start "$po_dir/postfix" /bin/true || return 1
 	unset MTA_POSTFIX_TRANSPORT_MAPS MTA_POSTFIX_MAIN MTA_POSTFIX_MASTER
 }
