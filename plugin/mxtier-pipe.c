@@ -5,12 +5,18 @@
  * SYNOPSIS
  *	mxtier-pipe [-c FILE] [--dns-server ADDR[:PORT]]... [--seed N] --route DOMAIN [--json]
  *	mxtier-pipe [-c FILE] [--dns-server ...] [--seed N] -f SENDER -d DOMAIN [--] RECIPIENT...
+ *	mxtier-pipe [-c FILE] [--dns-server ...] --socketmap [--transport NAME]
+ *	mxtier-pipe [-c FILE] [--dns-server ...] --route-lines
  *
  * DESCRIPTION
  *	Route mode resolves DOMAIN, applies the planning policy (R1-R10) and
  *	prints the plan: a table, or the route JSON of DESIGN.md section 4.
  *	Exit 0 when a plan exists, 75 when the outcome is temporary, 68 when it
  *	is permanent.
+ *
+ *	The oracle modes (--socketmap, --route-lines; oracle.h) answer route
+ *	lookups of the MTA's own client until end of input, writing nothing
+ *	to stderr (spawn(8) connects it to the client).
  *
  *	Every local problem (bad arguments, bad config) exits 75 (EX_TEMPFAIL)
  *	so that an MTA calling us keeps the message; the first line of output
@@ -33,6 +39,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <getopt.h>
+#include <signal.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,11 +58,13 @@
 #include "idn.h"
 #include "journal.h"
 #include "mailaddr.h"
+#include "oracle.h"
 #include "plan.h"
 #include "planfmt.h"
 #include "resolve.h"
 #include "rng.h"
 #include "routetls.h"
+#include "serve.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "0"
@@ -75,6 +84,9 @@ struct pipe_ctx {
 	const char *nexthop;		/* -d */
 	const char *queue_id;		/* -q */
 	bool	exim;			/* --exim */
+	bool	socketmap;		/* --socketmap */
+	bool	route_lines;		/* --route-lines */
+	const char *transport;		/* --transport, for --socketmap answers */
 	char  **recipients;
 	int	nrecipients;
 	struct mx_config cfg;
@@ -87,6 +99,8 @@ static const char usage_text[] =
 "       mxtier-pipe [-c FILE] [--dns-server ADDR[:PORT]]... [--seed N] [-q QUEUE_ID]\n"
 "                   -f SENDER -d DOMAIN [--] RECIPIENT...\n"
 "       mxtier-pipe [-c FILE] ... --exim\n"
+"       mxtier-pipe [-c FILE] [--dns-server ...] --socketmap [--transport NAME]\n"
+"       mxtier-pipe [-c FILE] [--dns-server ...] --route-lines\n"
 "\n"
 "Route mode prints how mail for DOMAIN would be routed: MX preference tiers,\n"
 "hosts in try order, their addresses, and notes on everything unusable.\n"
@@ -102,6 +116,12 @@ static const char usage_text[] =
 "  -q QUEUE_ID              the MTA's queue id, for logs\n"
 "      --exim               take sender, recipient, domain and id from Exim's\n"
 "                           pipe transport environment\n"
+"      --socketmap          answer Postfix socketmap lookups on stdin/stdout\n"
+"                           (transport: next hops in mxtier's order; tls: the\n"
+"                           host's TLS policy), e.g. from a spawn(8) service\n"
+"      --transport NAME     the transport in --socketmap answers (default smtp)\n"
+"      --route-lines        read one domain a line, write Exim's manualroute\n"
+"                           host list for it (empty: decline) for ${readsocket}\n"
 "  -h, --help               this text\n"
 "  -V, --version            version\n"
 "\n"
@@ -113,17 +133,25 @@ static const char usage_text[] =
 static int
 fail_local(const char *dsn, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * In the oracle modes stderr may be the client's connection (spawn(8)):
+ * a failure is kept here for the answers and syslog instead of printed.
+ */
+static bool oracle_mode;
+static char startup_error[512];
+
 static int
 fail_local(const char *dsn, const char *fmt, ...)
 {
 	va_list	ap;
 
-	fflush(stdout);
-	fprintf(stderr, "%s ", dsn);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(startup_error, sizeof(startup_error), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\n");
+	if (oracle_mode)
+		return EX_TEMPFAIL;
+	fflush(stdout);
+	fprintf(stderr, "%s %s\n", dsn, startup_error);
 	return EX_TEMPFAIL;
 }
 
@@ -144,7 +172,10 @@ parse_seed(const char *s, uint64_t *out)
 	return true;
 }
 
-enum { OPT_DNS = 256, OPT_SEED, OPT_ROUTE, OPT_JSON, OPT_EXIM };
+static bool transport_name_ok(const char *s);
+
+enum { OPT_DNS = 256, OPT_SEED, OPT_ROUTE, OPT_JSON, OPT_EXIM, OPT_SOCKETMAP, OPT_ROUTE_LINES,
+       OPT_TRANSPORT };
 
 /* parse_args - fill ctx from argv; returns 0 to go on, or an exit code */
 static int
@@ -157,6 +188,9 @@ parse_args(struct pipe_ctx *ctx, int argc, char **argv)
 		{ "route", required_argument, NULL, OPT_ROUTE },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "exim", no_argument, NULL, OPT_EXIM },
+		{ "socketmap", no_argument, NULL, OPT_SOCKETMAP },
+		{ "route-lines", no_argument, NULL, OPT_ROUTE_LINES },
+		{ "transport", required_argument, NULL, OPT_TRANSPORT },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -198,6 +232,19 @@ parse_args(struct pipe_ctx *ctx, int argc, char **argv)
 		case OPT_EXIM:
 			ctx->exim = true;
 			break;
+		case OPT_SOCKETMAP:
+			ctx->socketmap = true;
+			break;
+		case OPT_ROUTE_LINES:
+			ctx->route_lines = true;
+			break;
+		case OPT_TRANSPORT:
+			if (!transport_name_ok(optarg))
+				return fail_local("4.3.5", "mxtier-pipe: --transport %s: expected a "
+						  "master.cf service name (letters, digits, "
+						  "-_.)", optarg);
+			ctx->transport = optarg;
+			break;
 		case 'f':
 			ctx->sender = optarg;
 			break;
@@ -228,7 +275,124 @@ parse_args(struct pipe_ctx *ctx, int argc, char **argv)
 				  "(unexpected \"%s\")", ctx->recipients[0]);
 	if (ctx->json && ctx->route_domain == NULL)
 		return fail_local("4.3.5", "mxtier-pipe: --json goes with --route DOMAIN");
+	if ((ctx->socketmap || ctx->route_lines) &&
+	    (ctx->socketmap + ctx->route_lines + (ctx->route_domain != NULL) > 1 ||
+	     ctx->nrecipients > 0 || ctx->sender || ctx->nexthop || ctx->exim))
+		return fail_local("4.3.5", "mxtier-pipe: --socketmap and --route-lines take no "
+				  "other mode, sender or recipients (see mxtier-pipe --help)");
+	if (ctx->transport != NULL && !ctx->socketmap)
+		return fail_local("4.3.5", "mxtier-pipe: --transport goes with --socketmap");
 	return 0;
+}
+
+/* transport_name_ok - a master.cf service name: letters, digits, "-_." */
+static bool
+transport_name_ok(const char *s)
+{
+	size_t	i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || strchr("-_.", s[i]) != NULL))
+			return false;
+	return i > 0 && i < 64;
+}
+
+/* Oracle modes (--socketmap, --route-lines): how long a client may take. */
+#define ORACLE_IDLE_MS		600000	/* Postfix closes idle map connections after 10 s */
+#define ORACLE_REQUEST_MS	10000
+#define ORACLE_WRITE_MS		10000
+#define ORACLE_MAX_REQUEST	10000
+
+/* The answer when the oracle cannot start: every request gets it. */
+struct oracle_failure {
+	bool	lines;
+	char	reply[600];
+};
+
+/* answer_failure - the start-up failure as each request's answer */
+static void
+answer_failure(void *arg, const char *req, size_t len, char *reply, size_t replylen)
+{
+	const struct oracle_failure *f = arg;
+
+	(void)req;
+	(void)len;
+	snprintf(reply, replylen, "%s", f->lines ? "" : f->reply);
+}
+
+/* answer_socketmap - one socketmap request */
+static void
+answer_socketmap(void *arg, const char *req, size_t len, char *reply, size_t replylen)
+{
+	mx_oracle_socketmap(arg, req, len, reply, replylen);
+}
+
+/* answer_line - one Exim route line */
+static void
+answer_line(void *arg, const char *req, size_t len, char *reply, size_t replylen)
+{
+	mx_oracle_route_line(arg, req, len, reply, replylen);
+}
+
+/*
+ * run_oracle - --socketmap or --route-lines: answer until end of input.
+ * Nothing is written to stderr: spawn(8) connects it to the client, where
+ * any text would break the protocol. Problems go to syslog; a problem at
+ * start (bad configuration, root) answers every socketmap request with
+ * TEMP and every line with an empty one (Exim's router declines).
+ */
+static int
+run_oracle(struct pipe_ctx *ctx, int status)
+{
+	struct mx_serve_opts so = { STDIN_FILENO, STDOUT_FILENO, ORACLE_IDLE_MS, ORACLE_REQUEST_MS,
+				    ORACLE_WRITE_MS, ORACLE_MAX_REQUEST };
+	struct oracle_failure failure;
+	struct mx_oracle_opts oo;
+	struct mx_oracle *oracle = NULL;
+	enum mx_serve_end end;
+	char	why[512], warning[700];
+
+	openlog(ctx->socketmap ? "mxtier-pipe/socketmap" : "mxtier-pipe/route-lines", LOG_PID,
+		LOG_MAIL);
+	signal(SIGPIPE, SIG_IGN);
+	memset(&failure, 0, sizeof(failure));
+	failure.lines = ctx->route_lines;
+	if (status == 0 && geteuid() == 0) {
+		snprintf(failure.reply, sizeof(failure.reply), "TEMP 4.3.0 mxtier-pipe refuses to run "
+			 "as root: give the spawn(8) service user=nobody (or another user)");
+		status = EX_TEMPFAIL;
+	} else if (status != 0) {
+		snprintf(failure.reply, sizeof(failure.reply), "TEMP 4.3.5 %s", startup_error);
+	}
+	if (status == 0) {
+		memset(&oo, 0, sizeof(oo));
+		oo.cfg = &ctx->cfg;
+		oo.dns_servers = ctx->dns_servers;
+		oo.ndns_servers = ctx->ndns_servers;
+		oo.transport = ctx->transport ? ctx->transport : "smtp";
+		oo.have_seed = ctx->have_seed;
+		oo.seed = ctx->seed;
+		if ((oracle = mx_oracle_new(&oo, warning, sizeof(warning))) == NULL) {
+			snprintf(failure.reply, sizeof(failure.reply), "TEMP 4.3.0 mxtier-pipe: out "
+				 "of memory");
+			status = EX_TEMPFAIL;
+		} else if (warning[0] != '\0')
+			syslog(LOG_WARNING, "warning: %s", warning);
+	}
+	if (status != 0)
+		syslog(LOG_ERR, "%s", failure.reply[0] ? failure.reply + 5 : "cannot start");
+	if (oracle == NULL)
+		end = ctx->socketmap ? mx_serve_socketmap(&so, answer_failure, &failure, why, sizeof(why)) :
+		    mx_serve_lines(&so, answer_failure, &failure, why, sizeof(why));
+	else
+		end = ctx->socketmap ? mx_serve_socketmap(&so, answer_socketmap, oracle, why, sizeof(why)) :
+		    mx_serve_lines(&so, answer_line, oracle, why, sizeof(why));
+	if (end == MX_SERVE_ERROR)
+		syslog(LOG_WARNING, "closing the connection: %s", why);
+	mx_oracle_free(oracle);
+	closelog();
+	return end == MX_SERVE_ERROR ? EX_PROTOCOL : EX_OK;
 }
 
 /* load_config - the config file and the command line overrides */
@@ -643,7 +807,19 @@ main(int argc, char **argv)
 	int	status;
 
 	memset(&ctx, 0, sizeof(ctx));
+	for (status = 1; status < argc && strcmp(argv[status], "--") != 0; status++)
+		if (strcmp(argv[status], "--socketmap") == 0 ||
+		    strcmp(argv[status], "--route-lines") == 0)
+			oracle_mode = true;
 	status = parse_args(&ctx, argc, argv);
+	if (oracle_mode) {
+		if (status == 0)
+			status = load_config(&ctx);
+		status = run_oracle(&ctx, status);
+		if (ctx.cfg_loaded)
+			mx_config_free(&ctx.cfg);
+		return status;
+	}
 	/* before the config, the message or the network: delivery never runs as root */
 	if (status == 0 && ctx.route_domain == NULL && geteuid() == 0)
 		status = fail_local("4.3.0", "mxtier-pipe: refusing to run as root; run it as an "

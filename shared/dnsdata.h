@@ -90,6 +90,7 @@ struct mx_dns_result {
 	struct mx_dns_mx *mx;			/* MX records, answer order, after the cap */
 	size_t	nmx;
 	size_t	mx_answered;			/* MX records in the answer before the cap */
+	uint32_t mx_ttl;			/* the lowest TTL of the MX records (0 when none) */
 	struct mx_dns_addrset *sets;		/* one per distinct exchange name or the domain */
 	size_t	nsets;
 	/* DNSSEC (R16) */

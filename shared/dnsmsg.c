@@ -224,6 +224,7 @@ take_record(const unsigned char *buf, size_t len, const struct rr *rr, int qtype
 		}
 		out->mx = grown;
 		grown[out->nmx].pref = get16(buf + rr->rdoff);
+		grown[out->nmx].ttl = rr->ttl;
 		if (!read_name(buf, len, &off, grown[out->nmx].name, sizeof(grown->name)) ||
 		    off > rr->rdoff + rr->rdlen) {
 			snprintf(why, whylen, "bad exchange name in MX record");

@@ -37,6 +37,7 @@
 struct mx_dnsmsg_mx {
 	uint16_t pref;
 	char	name[MX_DOMAIN_MAX + 1];	/* "" for the root */
+	uint32_t ttl;
 };
 
 struct mx_dnsmsg_addr {

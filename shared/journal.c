@@ -23,6 +23,9 @@
  * each log file (table import_files) and the notes an imported log leaves on
  * a domain that are not attempts (table domain_notes).
  *
+ * Version 5 adds the TLS policy the route oracle gave each host (table
+ * route_tls), which the MTA asks for in a separate lookup.
+ *
  * Every statement is prepared on its first use and reused after. Each call
  * clears the error text first and fills it on failure ("journal PATH: WHAT:
  * REASON"); nothing is ever printed.
@@ -41,7 +44,7 @@
 #include "journal.h"
 #include "sts.h"
 
-#define JOURNAL_VERSION		4	/* PRAGMA user_version of this schema */
+#define JOURNAL_VERSION		5	/* PRAGMA user_version of this schema */
 #define JOURNAL_BUSY_MS		5000	/* busy timeout and open retry budget */
 
 enum journal_stmt {
@@ -66,6 +69,8 @@ enum journal_stmt {
 	ST_PUT_POS,
 	ST_ADD_NOTE,
 	ST_LATEST_NOTE,
+	ST_GET_ROUTE_TLS,
+	ST_PUT_ROUTE_TLS,
 	ST_COUNT
 };
 
@@ -111,6 +116,13 @@ static const char *const stmt_sql[ST_COUNT] = {
 	    " ON CONFLICT (import_id) WHERE import_id IS NOT NULL DO NOTHING",
 	[ST_LATEST_NOTE] = "SELECT text, source, ts FROM domain_notes WHERE domain = ?1"
 	    " ORDER BY ts DESC, id DESC LIMIT 1",
+	[ST_GET_ROUTE_TLS] = "SELECT policy FROM route_tls WHERE host = ?1 AND port = ?2"
+	    " AND expires > ?3",
+	[ST_PUT_ROUTE_TLS] = "INSERT INTO route_tls (host, port, policy, rank, domain, expires)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (host, port) DO UPDATE SET"
+	    " policy = excluded.policy, rank = excluded.rank, domain = excluded.domain,"
+	    " expires = excluded.expires WHERE route_tls.rank <= excluded.rank"
+	    " OR route_tls.expires <= ?7",
 };
 
 /* ST_RECENT on a journal before version 4: no source, node */
@@ -182,6 +194,17 @@ static const char *const schema_v4_sql[] = {
 	"CREATE UNIQUE INDEX IF NOT EXISTS domain_notes_import_id ON domain_notes (import_id)"
 	    " WHERE import_id IS NOT NULL",
 	"CREATE INDEX IF NOT EXISTS domain_notes_domain_ts ON domain_notes (domain, ts)",
+};
+
+/*
+ * Version 5 on top of 4: the TLS policy the route oracle gave each host it
+ * named (mxtier-pipe --socketmap), for the MTA's later policy lookup.
+ */
+static const char *const schema_v5_sql[] = {
+	"CREATE TABLE IF NOT EXISTS route_tls ("
+	    "host TEXT NOT NULL, port INTEGER NOT NULL, policy TEXT NOT NULL,"
+	    " rank INTEGER NOT NULL, domain TEXT NOT NULL, expires INTEGER NOT NULL,"
+	    " PRIMARY KEY (host, port)) WITHOUT ROWID",
 };
 
 /* Version 2 on top of 1: each domain's newest attempt, kept by a trigger. */
@@ -362,6 +385,8 @@ create_schema_once(struct mx_journal *j, int64_t *version)
 			rc = run_all(j, schema_v3_sql, sizeof(schema_v3_sql) / sizeof(schema_v3_sql[0]));
 		if (rc == SQLITE_OK && *version < 4)
 			rc = run_all(j, schema_v4_sql, sizeof(schema_v4_sql) / sizeof(schema_v4_sql[0]));
+		if (rc == SQLITE_OK && *version < 5)
+			rc = run_all(j, schema_v5_sql, sizeof(schema_v5_sql) / sizeof(schema_v5_sql[0]));
 		snprintf(set, sizeof(set), "PRAGMA user_version = %d", JOURNAL_VERSION);
 		if (rc == SQLITE_OK && (rc = run_sql(j, set, NULL, 0, NULL)) == SQLITE_OK)
 			*version = JOURNAL_VERSION;
@@ -1327,4 +1352,72 @@ mx_journal_put_import_pos(struct mx_journal *j, const char *path, const struct m
 		return false;
 	}
 	return step_done(j, ST_PUT_POS, "import position write");
+}
+
+/* mx_journal_put_route_tls - remember the TLS policy the oracle gave host:port */
+bool
+mx_journal_put_route_tls(struct mx_journal *j, const char *host, int port, const char *policy,
+			 int rank, const char *domain, int64_t now_ms, int64_t expires_ms)
+{
+	sqlite3_stmt *st;
+	int	rc = SQLITE_OK;
+
+	if (j == NULL || host == NULL || policy == NULL || domain == NULL)
+		return false;
+	j->err[0] = '\0';
+	if (!writable(j, "route tls write"))
+		return false;
+	if (j->version < 5) {
+		journal_fail_text(j, "route tls write", "journal older than version 5");
+		return false;
+	}
+	if ((st = stmt(j, ST_PUT_ROUTE_TLS, "route tls write")) == NULL)
+		return false;
+	rc |= bind_text(st, 1, host);
+	rc |= sqlite3_bind_int(st, 2, port);
+	rc |= bind_text(st, 3, policy);
+	rc |= sqlite3_bind_int(st, 4, rank);
+	rc |= bind_text(st, 5, domain);
+	rc |= sqlite3_bind_int64(st, 6, expires_ms);
+	rc |= sqlite3_bind_int64(st, 7, now_ms);
+	if (rc != SQLITE_OK) {
+		journal_fail(j, "route tls bind");
+		finish(st);
+		return false;
+	}
+	return step_done(j, ST_PUT_ROUTE_TLS, "route tls write");
+}
+
+/* mx_journal_get_route_tls - the policy remembered for host:port; false when none or on error */
+bool
+mx_journal_get_route_tls(struct mx_journal *j, const char *host, int port, int64_t now_ms,
+			 char *policy, size_t len)
+{
+	sqlite3_stmt *st;
+	bool	found = false;
+	int	rc = SQLITE_OK;
+
+	if (j == NULL || host == NULL || policy == NULL || len == 0)
+		return false;
+	j->err[0] = '\0';
+	if (j->version < 5)
+		return false;		/* nothing remembered before version 5: none, not an error */
+	if ((st = stmt(j, ST_GET_ROUTE_TLS, "route tls read")) == NULL)
+		return false;
+	rc |= bind_text(st, 1, host);
+	rc |= sqlite3_bind_int(st, 2, port);
+	rc |= sqlite3_bind_int64(st, 3, now_ms);
+	if (rc != SQLITE_OK) {
+		journal_fail(j, "route tls read");
+		finish(st);
+		return false;
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		copy_column(st, 0, policy, len);
+		found = true;
+	} else if (rc != SQLITE_DONE)
+		journal_fail(j, "route tls read");
+	finish(st);
+	return found;
 }

@@ -196,6 +196,19 @@ bool	mx_journal_get_sts(struct mx_journal *j, const char *domain, struct mx_sts_
 /* mx_journal_put_sts - cache (replace) the policy of p->domain */
 bool	mx_journal_put_sts(struct mx_journal *j, const struct mx_sts_policy *p);
 
+/*
+ * mx_journal_put_route_tls - remember the TLS policy (an smtp_tls_policy_maps
+ * entry) the route oracle gave host:port for domain, until expires_ms. A
+ * stricter policy (higher rank) that has not expired is kept.
+ */
+bool	mx_journal_put_route_tls(struct mx_journal *j, const char *host, int port,
+				 const char *policy, int rank, const char *domain, int64_t now_ms,
+				 int64_t expires_ms);
+
+/* mx_journal_get_route_tls - the unexpired policy of host:port; false when none or on error */
+bool	mx_journal_get_route_tls(struct mx_journal *j, const char *host, int port, int64_t now_ms,
+				 char *policy, size_t len);
+
 /* mx_journal_count_attempts - rows in attempts (tests, reports); -1 on error */
 int64_t	mx_journal_count_attempts(struct mx_journal *j, const char *domain_or_null);
 

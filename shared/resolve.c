@@ -528,6 +528,9 @@ handle_mx(struct query *q, enum mx_dns_status st, const char *words,
 				break;
 			}
 		r->mx_answered = a->nmx;
+		for (i = 0; i < a->nmx; i++)
+			if (i == 0 || a->mx[i].ttl < r->mx_ttl)
+				r->mx_ttl = a->mx[i].ttl;
 		if (a->nmx == 0 && st == MX_DNS_OK) {
 			st = MX_DNS_MALFORMED;
 			words = "the answer held no MX record for the name asked";

@@ -239,7 +239,7 @@ test_journal_open_creates_file(void **state)
 	db = raw_open(fx->path);
 	raw_text(db, "PRAGMA journal_mode", mode, sizeof(mode));
 	assert_string_equal(mode, "wal");
-	assert_int_equal(raw_int(db, "PRAGMA user_version"), 4);
+	assert_int_equal(raw_int(db, "PRAGMA user_version"), 5);
 	sqlite3_close(db);
 	mx_journal_close(j);
 
@@ -357,14 +357,23 @@ test_journal_schema_columns(void **state)
 		{ "text", "TEXT", 1, 0 },
 		{ "import_id", "INTEGER", 0, 0 },
 	};
+	static const struct column route_tls[] = {
+		{ "host", "TEXT", 1, 1 },
+		{ "port", "INTEGER", 1, 2 },
+		{ "policy", "TEXT", 1, 0 },
+		{ "rank", "INTEGER", 1, 0 },
+		{ "domain", "TEXT", 1, 0 },
+		{ "expires", "INTEGER", 1, 0 },
+	};
 
 	check_columns(db, "attempts", attempts, 22);
+	check_columns(db, "route_tls", route_tls, 6);
 	check_columns(db, "import_files", import_files, 7);
 	check_columns(db, "domain_notes", notes, 9);
 	check_columns(db, "backoff", backoff, 6);
 	check_columns(db, "domains", domains, 2);
 	check_columns(db, "sts_policies", sts, 6);
-	assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"), 6);
+	assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"), 7);
 	assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'"
 				 " AND tbl_name = 'attempts'"), 1);
 	raw_text(db, "SELECT group_concat(name, ',') FROM pragma_index_info('domains_last_ts')",
@@ -843,13 +852,13 @@ test_journal_newer_schema(void **state)
 
 	mx_journal_close(j);
 	db = raw_open(fx->path);
-	raw_exec(db, "PRAGMA user_version = 5");
+	raw_exec(db, "PRAGMA user_version = 6");
 	sqlite3_close(db);
 	assert_null(mx_journal_open(fx->path, false, err, sizeof(err)));
-	assert_non_null(strstr(err, "schema version 5 is newer than 4"));
+	assert_non_null(strstr(err, "schema version 6 is newer than 5"));
 	err[0] = '\0';
 	assert_null(mx_journal_open(fx->path, true, err, sizeof(err)));
-	assert_non_null(strstr(err, "schema version 5 is newer than 4"));
+	assert_non_null(strstr(err, "schema version 6 is newer than 5"));
 }
 
 /* domains_of - mx_journal_recent_domains as one string "a b c" */
@@ -960,7 +969,7 @@ test_journal_migrates_v1(void **state)
 	assert_string_equal(got, "old.example new.example");
 	mx_journal_close(j);
 	db = raw_open(fx->path);
-	assert_int_equal(raw_int(db, "PRAGMA user_version"), 4);
+	assert_int_equal(raw_int(db, "PRAGMA user_version"), 5);
 	/* rows written before version 4 read as mxtier-pipe's */
 	assert_int_equal(raw_int(db, "SELECT count(*) FROM attempts WHERE source = 'mxtier-pipe'"), 4);
 	assert_int_equal(raw_int(db, "SELECT last_ts FROM domains WHERE domain = 'old.example'"), 4000);
@@ -1345,10 +1354,10 @@ test_journal_concurrent_create(void **state)
 	db = raw_open(fx->path);
 	raw_text(db, "PRAGMA journal_mode", mode, sizeof(mode));
 	assert_string_equal(mode, "wal");
-	assert_int_equal(raw_int(db, "PRAGMA user_version"), 4);
-	/* 6 tables, 6 indexes, backoff's key, the trigger (sts_policies and
-	 * import_files are WITHOUT ROWID) */
-	assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_master"), 14);
+	assert_int_equal(raw_int(db, "PRAGMA user_version"), 5);
+	/* 7 tables, 6 indexes, backoff's key, the trigger (sts_policies,
+	 * import_files and route_tls are WITHOUT ROWID) */
+	assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_master"), 15);
 	sqlite3_close(db);
 }
 
