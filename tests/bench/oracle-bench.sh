@@ -97,8 +97,8 @@ mta_nobody_path "$run/mxtier.conf" "$run/journal/" "$run/spool/" "$pipe" >/dev/n
 pf=$run/postfix
 sport=$(_mta_free_port) || die "no free port"
 map=socketmap:inet:127.0.0.1:$sport
-printf 'client.test\tmailbox:\n' >"$run/local-transport"
-MTA_POSTFIX_TRANSPORT_MAPS="texthash:$run/local-transport"
+printf '/@client\\.test$/\tmailbox:\n' >"$run/local-transport"
+MTA_POSTFIX_TRANSPORT_MAPS="regexp:$run/local-transport"
 MTA_POSTFIX_MASTER="127.0.0.1:$sport inet n n n - 0 spawn user=nobody argv=$pipe -c $run/mxtier.conf --socketmap
 tlsmgr    unix  -       -       n       1000?   1       tlsmgr"
 MTA_POSTFIX_MAIN="smtp_tcp_port = $sink_port
@@ -127,10 +127,10 @@ tables() {
 	local held=
 	[[ $2 == held ]] && held=smtp
 	if [[ $1 == oracle ]]; then
-		postconf -c "$etc" -e "transport_maps = texthash:$run/local-transport, $map:transport" \
+		postconf -c "$etc" -e "transport_maps = regexp:$run/local-transport, $map:transport" \
 			"smtp_tls_policy_maps = $map:tls" "defer_transports = $held"
 	else
-		postconf -c "$etc" -e "transport_maps = texthash:$run/local-transport" \
+		postconf -c "$etc" -e "transport_maps = regexp:$run/local-transport" \
 			"smtp_tls_policy_maps =" "defer_transports = $held"
 	fi && postfix -c "$etc" reload >/dev/null 2>&1
 }

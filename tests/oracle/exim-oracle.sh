@@ -163,7 +163,7 @@ eo_run() {
 	local a=$eo_net z=${eo_zone//./\\.} why out
 	declare -gA eo_id=()
 	mkdir -p "$eo_dir/msg"
-	eo_check_answer refuse "refuse.$eo_zone" "^\[mx1\.refuse\.$z:mx2\.refuse\.$z byname\]$"
+	eo_check_answer refuse "refuse.$eo_zone" "^\[mx1\.refuse\.$z::2525:mx2\.refuse\.$z::2525 byname\]$"
 	eo_check_answer nullmx "nullmx.$eo_zone" '^\[\]$'
 	eo_check_answer nx "nx.$eo_zone" '^\[\]$'
 	eo_check_answer outage "outage.$eo_zone" '^\[\]$'
@@ -177,7 +177,7 @@ eo_run() {
 		"$([[ -n ${eo_id[outage]:-} && $out == "${eo_id[outage]}" ]] ||
 			echo "exim -bp lists \"$out\", want \"${eo_id[outage]:-}\"")"
 	# backoff
-	eo_check_answer "boff before" "boff.$eo_zone" "^\[mx1\.boff\.$z:mx2\.boff\.$z byname\]$"
+	eo_check_answer "boff before" "boff.$eo_zone" "^\[mx1\.boff\.$z::2525:mx2\.boff\.$z::2525 byname\]$"
 	eo_deliver boff1 "u@boff.$eo_zone" '^[-0-9A-Za-z]+ delivered$' "mx2.boff u@boff.$eo_zone" \
 		" R=orc_oracle T=orc_smtp S=[0-9]+ H=mx2\.boff\.$z \[${a//./\\.}\.4\] "
 	cp "$eo_dir/exim/log/mainlog" "$eo_dir/mainlog.1" && chmod 0644 "$eo_dir/mainlog.1"
@@ -189,7 +189,7 @@ eo_run() {
 	rm -f "$eo_dir/exim/spool/db/"*
 	mta_sink_start mx1.boff "$a.3" 2525 -v ||
 		{ report_result "oracle exim: backoff" "the primary's sink did not start"; return; }
-	eo_check_answer "boff after backoff" "boff.$eo_zone" "^\[mx2\.boff\.$z:mx1\.boff\.$z byname\]$"
+	eo_check_answer "boff after backoff" "boff.$eo_zone" "^\[mx2\.boff\.$z::2525:mx1\.boff\.$z::2525 byname\]$"
 	eo_deliver boff2 "v@boff.$eo_zone" '^[-0-9A-Za-z]+ delivered$' "mx2.boff v@boff.$eo_zone" \
 		" R=orc_oracle T=orc_smtp S=[0-9]+ H=mx2\.boff\.$z \[${a//./\\.}\.4\] "
 	out=$(mta_sink_commands mx1.boff | grep -c '^\(EHLO\|HELO\) ')

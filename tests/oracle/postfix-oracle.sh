@@ -8,7 +8,7 @@
 # client resolves the bracketed MX host names of the answers itself, through
 # the Unbound on 127.0.0.153:53 of tests/oracle/lib.sh (the world: zone
 # orc.test on 127.0.12.x, peers on port 2525); bounces to the sender domain
-# client.test go to the local mailbox (a texthash before the socketmap).
+# client.test go to the local mailbox (a regexp table before the socketmap).
 #
 # Cases (the truth: the peers' dumps and -v logs, Postfix's status lines,
 # postqueue -j, and what listened where):
@@ -52,8 +52,11 @@ po_setup() {
 	po_qport=$(_mta_free_port) || return 1
 	[[ $po_qport != "$sport" ]] || { mta_log "the same free port twice"; return 1; }
 	po_map=socketmap:inet:127.0.0.1:$sport
-	printf 'client.test\tmailbox:\n' >"$po_dir/local-transport"
-	MTA_POSTFIX_TRANSPORT_MAPS="texthash:$po_dir/local-transport, $po_map:transport"
+	# a pattern table: Postfix asks every table for the full address before
+	# any for the domain, so a domain key of a hash table would never win
+	# over the socketmap
+	printf '/@client\\.test$/\tmailbox:\n' >"$po_dir/local-transport"
+	MTA_POSTFIX_TRANSPORT_MAPS="regexp:$po_dir/local-transport, $po_map:transport"
 	MTA_POSTFIX_MAIN="smtp_address_preference = ipv4
 smtp_connect_timeout = 5s
 smtp_tls_policy_maps = $po_map:tls"
@@ -180,6 +183,9 @@ po_run() {
 	po_rcpt outage "u@outage.$po_zone" '^4[0-9][0-9] 4\.[0-9.]+ .*<u@outage\.orc\.test>'
 	# queued anyway (the second smtpd): bounced, bounced, deferred
 	po_deliver nullmx "u@nullmx.$po_zone" '^bounced 5\.1\.10 ' none "$po_qport"
+	out=$(mta_postfix_bounce_text "$po_dir/postfix" "${po_qid[nullmx]:-none}" 2>&1)
+	report_result "oracle postfix: the sender got the null MX bounce" \
+		"$([[ $out == *"Status: 5.1.10"* ]] || echo "no \"Status: 5.1.10\" in the bounce")" "$out"
 	po_deliver nx "u@nx.$po_zone" '^bounced 5\.1\.2 ' none "$po_qport"
 	po_deliver outage "u@outage.$po_zone" '^deferred 4\.' none "$po_qport"
 	out=$(mta_postfix_queue_json "$po_dir/postfix" 2>/dev/null | jq -r '.queue_id' | paste -sd' ')
