@@ -22,6 +22,7 @@ WORLD_TOP=$top
 
 cleanup() {
 	if declare -F mta_stop_all >/dev/null; then mta_stop_all; fi
+	if declare -F orc_stop >/dev/null; then orc_stop; fi
 	if declare -F fm_cleanup >/dev/null; then fm_cleanup; fi
 	if declare -F hs_cleanup >/dev/null; then hs_cleanup; fi
 	if declare -F peer_stop_all >/dev/null; then peer_stop_all; fi

@@ -179,7 +179,7 @@ round() {
 	c1=$(busy_ticks)
 	kill "$watch_pid" 2>/dev/null
 	wait "$watch_pid" 2>/dev/null
-	[[ $line == done ]] || { echo "not all $N were delivered" >&2; return 1; }
+	[[ $line == "done" ]] || { echo "not all $N were delivered" >&2; return 1; }
 	awk -v a="$t0" -v b="$t1" -v c="$((c1 - c0))" -v hz="$hz" 'BEGIN { printf "%.3f %.3f\n", b - a, c / hz }'
 }
 

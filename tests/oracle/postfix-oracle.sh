@@ -176,7 +176,7 @@ po_run() {
 		"^sent 2\.0\.0 250 " "mx2.refuse u@refuse.$po_zone"
 	out=$(grep ": ${po_qid[refuse]:-none}: to=<" "$po_dir/postfix/maillog" | tail -1)
 	report_result "oracle postfix: refuse went to the backup's address" \
-		"$([[ $out == *" relay=mx2.refuse.$po_zone[$a.2]:2525,"* ]] || echo "relay not mx2: $out")"
+		"$([[ $out == *" relay=mx2.refuse.${po_zone}[$a.2]:2525,"* ]] || echo "relay not mx2: $out")"
 	# smtpd asks at RCPT time already: the sender hears of it at once
 	po_rcpt nullmx "u@nullmx.$po_zone" '^550 5\.1\.[0-9]+ .*<u@nullmx\.orc\.test>'
 	po_rcpt nx "u@nx.$po_zone" '^550 5\.1\.[0-9]+ .*<u@nx\.orc\.test>'
