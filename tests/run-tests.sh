@@ -22,6 +22,7 @@ WORLD_TOP=$top
 
 cleanup() {
 	if declare -F mta_stop_all >/dev/null; then mta_stop_all; fi
+	if declare -F op_stop >/dev/null; then op_stop; fi
 	if declare -F fm_cleanup >/dev/null; then fm_cleanup; fi
 	if declare -F hs_cleanup >/dev/null; then hs_cleanup; fi
 	if declare -F peer_stop_all >/dev/null; then peer_stop_all; fi
@@ -140,6 +141,8 @@ echo "== golden tests of mxtier-pipe --route"
 . "$top/tests/import/mta-import.sh"
 . "$top/tests/import/follow.sh"
 . "$top/tests/oracle/protocol.sh"
+. "$top/tests/oracle/postfix-oracle.sh"
+. "$top/tests/oracle/exim-oracle.sh"
 
 echo "== golden tests of mxtier --report (journals of the scenarios above)"
 . "$top/tests/golden/run-report-golden.sh"

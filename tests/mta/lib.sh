@@ -21,6 +21,8 @@
 #   MTA_POSTFIX_TRANSPORTS  lines put before Postfix's transport map (make
 #                  bench: "native.test smtp:[127.0.1.20]:PORT" for the
 #                  smtp(8) client; the master.cf has an smtp service)
+#   MTA_POSTFIX_TRANSPORT_MAPS  Postfix's transport_maps instead of the
+#                  texthash map above (tests/oracle: the route oracle)
 #   MTA_POSTFIX_MAIN  lines appended to Postfix's main.cf
 #   MTA_POSTFIX_MASTER  lines appended to Postfix's master.cf
 #   MTA_EXIM_MAIN, MTA_EXIM_ROUTERS, MTA_EXIM_TRANSPORTS, MTA_EXIM_RETRY
@@ -558,7 +560,7 @@ alias_maps =
 alias_database =
 biff = no
 # nothing may leave this machine: dlv.test goes to mxtier, all else to a file
-transport_maps = texthash:$etc/transport
+transport_maps = ${MTA_POSTFIX_TRANSPORT_MAPS:-texthash:$etc/transport}
 default_transport = error:5.7.1 no network in tests
 relay_transport = error:5.7.1 no network in tests
 # one recipient per pipe(8) call: exact per-recipient status
