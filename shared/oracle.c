@@ -626,18 +626,18 @@ tls_reply(struct mx_oracle *o, const char *key, char *reply, size_t replylen)
 	int	port;
 
 	o->now = o->now_ms();
-	if (tls_key(key, o->cfg->smtp.port, host, sizeof(host), &port) && mx_ip_parse(host, &ip)) {
-		/* an address relay: no answer names it by address; the level's entry */
-		mx_oracle_level_tls(o->policy.tls_level, policy, sizeof(policy));
-		snprintf(reply, replylen, "OK %s", policy);
-		return;
-	}
-	if (!tls_key(key, o->cfg->smtp.port, host, sizeof(host), &port) ||
-	    !mx_domain_normalise(host, norm, sizeof(norm), why, sizeof(why))) {
+	if (!tls_key(key, o->cfg->smtp.port, host, sizeof(host), &port)) {
 		snprintf(reply, replylen, "NOTFOUND ");
 		return;
 	}
-	if (!mx_journal_get_route_tls(o->journal, norm, port, o->now, policy, sizeof(policy)))
+	if (mx_ip_parse(host, &ip)) {
+		/* an address relay: no answer names it by address; the level's entry */
+		mx_oracle_level_tls(o->policy.tls_level, policy, sizeof(policy));
+	} else if (!mx_domain_normalise(host, norm, sizeof(norm), why, sizeof(why))) {
+		snprintf(reply, replylen, "NOTFOUND ");
+		return;
+	} else if (!mx_journal_get_route_tls(o->journal, norm, port, o->now, policy,
+					     sizeof(policy)))
 		mx_oracle_level_tls(o->policy.tls_level, policy, sizeof(policy));
 	snprintf(reply, replylen, "OK %s", policy);
 }

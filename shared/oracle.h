@@ -45,7 +45,6 @@
 #include "plan.h"
 #include "resolve.h"
 
-#define MX_ORACLE_REPLY_MAX	65536	/* under Postfix's socketmap reply limit (100000) */
 #define MX_ORACLE_CACHE_MAX_S	3600	/* no cached lookup lives longer, whatever its TTL */
 #define MX_ORACLE_CACHE_SIZE	512	/* domains cached per connection (least recently used go) */
 #define MX_ORACLE_TLS_KEEP_S	86400	/* how long a host's TLS policy is remembered */

@@ -11,7 +11,6 @@
 
 #include "clock.h"
 #include "netstring.h"
-#include "oracle.h"
 #include "serve.h"
 
 /* struct input - what has been read and not yet consumed */
@@ -156,7 +155,7 @@ enum mx_serve_end
 mx_serve_socketmap(const struct mx_serve_opts *o, mx_serve_answer_fn answer, void *arg,
 		   char *why, size_t whylen)
 {
-	static char reply[MX_ORACLE_REPLY_MAX], framed[MX_ORACLE_REPLY_MAX + 16];
+	static char reply[MX_SERVE_REPLY_MAX], framed[MX_SERVE_REPLY_MAX + 16];
 	struct input in;
 	int64_t	started = 0;
 	int	end;
@@ -205,7 +204,7 @@ enum mx_serve_end
 mx_serve_lines(const struct mx_serve_opts *o, mx_serve_answer_fn answer, void *arg,
 	       char *why, size_t whylen)
 {
-	char	reply[MX_ORACLE_REPLY_MAX];
+	char	reply[MX_SERVE_REPLY_MAX];
 	struct input in;
 	int64_t	started = 0;
 	bool	skipping = false;	/* inside the rest of an over-long line */
@@ -252,11 +251,8 @@ mx_serve_lines(const struct mx_serve_opts *o, mx_serve_answer_fn answer, void *a
 		}
 		if (in.len == 0)
 			started = mx_clock_mono_ms();
-		if ((end = wait_more(o, &in, started, why, whylen)) >= 0) {
-			if (skipping && end == MX_SERVE_ERROR && in.len == 0)
-				end = MX_SERVE_IDLE;
+		if ((end = wait_more(o, &in, started, why, whylen)) >= 0)
 			break;
-		}
 	}
 	free(in.buf);
 	return (enum mx_serve_end)end;

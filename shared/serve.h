@@ -21,6 +21,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#define MX_SERVE_REPLY_MAX	65536	/* one reply, under Postfix's socketmap limit (100000) */
+
 struct mx_serve_opts {
 	int	in_fd;
 	int	out_fd;

@@ -138,7 +138,7 @@ static void
 check_socketmap(const uint8_t *stream, size_t len, size_t max)
 {
 	static struct echo e;
-	static char expect[MX_ORACLE_REPLY_MAX];
+	static char expect[MX_SERVE_REPLY_MAX];
 	const char *buf = (const char *)stream, *data;
 	size_t	off = 0, n = 0, dlen, used, outlen, ooff = 0, i;
 	enum mx_netstring_status st = MX_NETSTRING_MORE;
@@ -176,7 +176,7 @@ check_socketmap(const uint8_t *stream, size_t len, size_t max)
 		check(st == MX_NETSTRING_OK);
 		off += used;
 		reply_of(data, dlen, &big, expect, sizeof(expect));
-		st = mx_netstring_take(out + ooff, outlen - ooff, MX_ORACLE_REPLY_MAX, &reply,
+		st = mx_netstring_take(out + ooff, outlen - ooff, MX_SERVE_REPLY_MAX, &reply,
 				       &rlen, &used, why, sizeof(why));
 		check(st == MX_NETSTRING_OK);
 		check(rlen == strlen(expect) && memcmp(reply, expect, rlen) == 0);
@@ -191,7 +191,7 @@ static void
 check_lines(const uint8_t *stream, size_t len, size_t max)
 {
 	static struct echo e;
-	static char expect[MX_ORACLE_REPLY_MAX];
+	static char expect[MX_SERVE_REPLY_MAX];
 	const char *buf = (const char *)stream;
 	size_t	outlen, ooff = 0, i, start, nlines = 0;
 	bool	long_line = false;
