@@ -6,8 +6,12 @@
 # Starts on loopback: faultdns serving pipe.dlv.test (MX -> 127.0.1.20),
 # one smtp-sink on 127.0.1.20, and a private Postfix (tests/mta/lib.sh)
 # whose transport map sends native.test to smtp:[127.0.1.20]:PORT and
-# pipe.dlv.test to the mxtier pipe(8) service. For each of ROUNDS rounds and
-# each transport: N messages are injected with smtp-source while the
+# pipe.dlv.test to the mxtier pipe(8) service; null.test goes to a pipe(8)
+# running dd (reads the message, nothing else: the ceiling of any pipe(8)
+# command) and floor.test to one running tests/bench/smtpfloor (reads the
+# message and sends it to the sink in one SMTP session, with no config, DNS,
+# policy or journal: the ceiling of any pipe(8) transport that delivers over
+# SMTP itself). For each of ROUNDS rounds and each transport: N messages are injected with smtp-source while the
 # transport is held (defer_transports), then released and flushed; the time
 # from the flush to the N-th "status=sent" is the delivery time. Whole-
 # machine CPU (from /proc/stat) is read over the same span.
@@ -90,17 +94,21 @@ mta_nobody_path "$run/mxtier.conf" "$run/journal/" "$run/spool/" >/dev/null || d
 # --- Postfix ------------------------------------------------------------------
 pf=$run/postfix
 MTA_POSTFIX_TRANSPORTS="native.test	smtp:[127.0.1.20]:$sink_port
-null.test	nullpipe:"
+null.test	nullpipe:
+floor.test	floorpipe:"
 # the ceiling of any pipe(8) transport: a command that only reads the message
-MTA_POSTFIX_MASTER="nullpipe  unix  -       n       n       -       -       pipe flags=q user=nobody argv=/bin/dd of=/dev/null status=none"
+MTA_POSTFIX_MASTER="nullpipe  unix  -       n       n       -       -       pipe flags=q user=nobody argv=/bin/dd of=/dev/null status=none
+floorpipe unix  -       n       n       -       -       pipe user=nobody argv=$top/tests/bench/smtpfloor 127.0.1.20 $sink_port \${sender} \${recipient}"
 MTA_POSTFIX_MAIN="default_destination_concurrency_limit = $CONC
 smtp_destination_concurrency_limit = $CONC
 mxtier_destination_concurrency_limit = $CONC
 nullpipe_destination_concurrency_limit = $CONC
 nullpipe_destination_recipient_limit = 1
+floorpipe_destination_concurrency_limit = $CONC
+floorpipe_destination_recipient_limit = 1
 default_process_limit = $((CONC * 2 + 10))
 smtp_tls_security_level = none
-defer_transports = smtp mxtier nullpipe"
+defer_transports = smtp mxtier nullpipe floorpipe"
 MTA_PIPE_TIME_LIMIT=600
 mta_postfix_start "$pf" "$pipe" -c "$run/mxtier.conf" --dns-server "$dns" \
 	-q '${queue_id}' -f '${sender}' -d '${nexthop}' -- '${recipient}' || die "Postfix did not start"
@@ -118,7 +126,7 @@ queue_count() { postqueue -c "$etc" -j 2>/dev/null | wc -l; }
 round() {
 	local rcpt=$2 t0 t1 c0 c1 i
 	# held: every message waits in the deferred queue
-	postconf -c "$etc" -e "defer_transports = smtp mxtier nullpipe" && postfix -c "$etc" reload >/dev/null 2>&1
+	postconf -c "$etc" -e "defer_transports = smtp mxtier nullpipe floorpipe" && postfix -c "$etc" reload >/dev/null 2>&1
 	smtp-source -s 10 -d -m "$N" -l 2000 -f sender@client.test -t "$rcpt" -M client.test \
 		"127.0.0.1:$pf_port" || { echo "smtp-source failed" >&2; return 1; }
 	for ((i = 0; i < 1200; i++)); do
@@ -155,11 +163,12 @@ stats() { bench_stats '%.1f (%.1f..%.1f)' "$@"; }
 median() { bench_stats '%s\n' "$@"; }
 
 echo "postfix-bench: $N messages per round, $ROUNDS rounds, concurrency $CONC, $(nproc) CPUs"
-native_rate=() pipe_rate=() null_rate=() native_cpu=() pipe_cpu=() null_cpu=()
+native_rate=() pipe_rate=() null_rate=() floor_rate=() native_cpu=() pipe_cpu=() null_cpu=() floor_cpu=()
 for ((r = 1; r <= ROUNDS; r++)); do
 	# rotate which goes first, so that none always runs on a warmer machine
 	case $((r % 3)) in
-	1) order="native pipe null" ;; 2) order="pipe null native" ;; 0) order="null native pipe" ;;
+	1) order="native pipe null floor" ;; 2) order="pipe null floor native" ;;
+	0) order="null floor native pipe" ;;
 	esac
 	for which in $order; do
 		[[ -n ${ONLY:-} && $which != "$ONLY" ]] && continue
@@ -167,6 +176,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		native) out=$(round native user@native.test) ;;
 		pipe) out=$(round pipe user@pipe.dlv.test) ;;
 		null) out=$(round null user@null.test) ;;
+		floor) out=$(round floor user@floor.test) ;;
 		esac || die "$which round $r failed"
 		read -r secs cpu <<<"$out"
 		rate=$(awk -v n="$N" -v s="$secs" 'BEGIN { printf "%.1f", n / s }')
@@ -242,6 +252,7 @@ printf '  %-34s %22s %24s\n' "transport" "msg/s" "machine CPU ms/msg"
 printf '  %-34s %22s %24s\n' "Postfix smtp(8) -> smtp-sink" "$(stats "${native_rate[@]}")" "$(stats "${native_cpu[@]}")"
 printf '  %-34s %22s %24s\n' "Postfix pipe(8) mxtier-pipe" "$(stats "${pipe_rate[@]}")" "$(stats "${pipe_cpu[@]}")"
 printf '  %-34s %22s %24s\n' "Postfix pipe(8) dd (reads only)" "$(stats "${null_rate[@]}")" "$(stats "${null_cpu[@]}")"
+printf '  %-34s %22s %24s\n' "Postfix pipe(8) smtpfloor" "$(stats "${floor_rate[@]}")" "$(stats "${floor_cpu[@]}")"
 if [[ -z ${ONLY:-} ]]; then
 	ratio=$(awk -v a="$(median "${pipe_rate[@]}")" -v b="$(median "${native_rate[@]}")" 'BEGIN { printf "%.2f", a / b }')
 	ceiling=$(awk -v a="$(median "${null_rate[@]}")" -v b="$(median "${native_rate[@]}")" 'BEGIN { printf "%.2f", a / b }')
@@ -249,6 +260,10 @@ if [[ -z ${ONLY:-} ]]; then
 	echo "  ratio mxtier / native (medians): $ratio   (target >= 0.7)"
 	echo "  ratio dd / native: $ceiling (what any pipe(8) command can reach here)"
 	echo "  ratio mxtier / dd (medians): $of_ceiling   (goal >= 0.85)"
+	floor_dd=$(awk -v a="$(median "${floor_rate[@]}")" -v b="$(median "${null_rate[@]}")" 'BEGIN { printf "%.2f", a / b }')
+	pipe_floor=$(awk -v a="$(median "${pipe_rate[@]}")" -v b="$(median "${floor_rate[@]}")" 'BEGIN { printf "%.2f", a / b }')
+	echo "  ratio smtpfloor / dd (medians): $floor_dd (what any pipe(8) transport that delivers over SMTP itself can reach)"
+	echo "  ratio mxtier / smtpfloor (medians): $pipe_floor"
 fi
 echo "  check: $sent_pipe sent through mxtier in all, $bad deferred or bounced"
 echo
