@@ -1951,6 +1951,7 @@ test_journal_backoff_at(void **state)
 	struct mx_journal *j = open_ok(fx->path, false), *ro;
 	struct mx_journal_fleet_backoff set[2];
 	struct mx_backoff b;
+	sqlite3	*db;
 
 	set[0] = fleet_entry("relay3", "192.0.2.1", 25, NOW + 600000, "421 far");
 	set[1] = fleet_entry("relay4", "192.0.2.2", 25, NOW - 1, "421 old");
@@ -1989,6 +1990,17 @@ test_journal_backoff_at(void **state)
 	assert_true(mx_journal_backoff_at(ro, "192.0.2.1", 25, NOW + 60000, true, &b));
 	assert_string_equal(b.node, "relay3");
 	mx_journal_close(ro);
+	mx_journal_close(j);
+
+	/* off, the fleet table is never read: without it nothing fails; on, it does */
+	db = raw_open(fx->path);
+	raw_exec(db, "DROP TABLE fleet_backoff");
+	sqlite3_close(db);
+	j = open_ok(fx->path, false);
+	assert_false(mx_journal_backoff_at(j, "192.0.2.9", 25, NOW, false, &b));
+	assert_string_equal(mx_journal_error(j), "");
+	assert_false(mx_journal_backoff_at(j, "192.0.2.9", 25, NOW, true, &b));
+	assert_non_null(strstr(mx_journal_error(j), "fleet_backoff"));
 	mx_journal_close(j);
 }
 
