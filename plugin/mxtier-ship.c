@@ -594,8 +594,15 @@ ship_batch(struct ship *s, bool *done)
 			 " enhanced_status, reply_text, outcome, decision, reason, duration_ms, tls,"
 			 " tls_failure, source FROM mxtier_ship_batch"
 			 " ON CONFLICT (node, journal, local_id) DO NOTHING", 2, v,
-			 PGRES_COMMAND_OK, NULL, "inserting attempts", &f) ||
-	    !exec_params(s, "INSERT INTO fleet_domains (domain, last_ts)"
+			 PGRES_COMMAND_OK, &res, "inserting attempts", &f))
+		goto fail;
+	/* the position makes this never happen; say so if the second guard had to act */
+	if ((size_t)strtoull(PQcmdTuples(res), NULL, 10) != s->batch_rows)
+		say("node %s: %zu of the %zu attempts after local id %" PRId64 " were in the "
+		    "fleet database already; not inserted again", s->cfg.fleet.node,
+		    s->batch_rows - (size_t)strtoull(PQcmdTuples(res), NULL, 10), s->batch_rows, pos);
+	PQclear(res);
+	if (!exec_params(s, "INSERT INTO fleet_domains (domain, last_ts)"
 			 " SELECT domain, max(ts) FROM mxtier_ship_batch GROUP BY domain"
 			 " ORDER BY domain ON CONFLICT (domain) DO UPDATE SET last_ts = excluded.last_ts"
 			 " WHERE fleet_domains.last_ts < excluded.last_ts", 0, NULL,
