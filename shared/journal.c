@@ -52,6 +52,7 @@
 
 #include <sqlite3.h>
 
+#include "backoff.h"
 #include "clock.h"
 #include "journal.h"
 #include "sts.h"
@@ -1958,6 +1959,30 @@ mx_journal_note_success(struct mx_journal *j, const char *address, int port)
 	ok = journal_note_success(j, address, port);
 	acct_out();
 	return ok;
+}
+
+/* mx_journal_backoff_at - the state R13 applies to address:port at now_ms */
+bool
+mx_journal_backoff_at(struct mx_journal *j, const char *address, int port, int64_t now_ms,
+		      bool fleet, struct mx_backoff *out)
+{
+	struct mx_journal_fleet_backoff f;
+	struct mx_backoff local, theirs;
+	bool	have_theirs = false;
+
+	memset(out, 0, sizeof(*out));
+	acct_in();
+	/* a missing local row is no error: journal_get_backoff says false, "" */
+	(void)journal_get_backoff(j, address, port, &local);
+	if (j != NULL && j->err[0] == '\0' && fleet && !mx_backoff_running(&local, now_ms) &&
+	    journal_get_fleet_backoff(j, address, port, now_ms, &f)) {
+		mx_backoff_from_fleet(&f, &theirs);
+		have_theirs = true;
+	}
+	acct_out();
+	if (j == NULL || j->err[0] != '\0')
+		return false;
+	return mx_backoff_pick(&local, have_theirs ? &theirs : NULL, now_ms, out);
 }
 
 /* mx_journal_get_fleet_backoff - the longest running fleet entry of address:port */

@@ -61,6 +61,7 @@ struct mx_backoff {
 	int	failures;		/* consecutive temporary failures */
 	int64_t	retry_at_ms;		/* not before this time */
 	char	last_error[256];
+	char	node[128];		/* "": this node's own; else the fleet node that failed */
 };
 
 /*
@@ -134,6 +135,17 @@ bool	mx_journal_put_import_pos(struct mx_journal *j, const char *path,
 /* mx_journal_get_backoff - the state of address:port; false with failures 0 when none */
 bool	mx_journal_get_backoff(struct mx_journal *j, const char *address, int port,
 			       struct mx_backoff *out);
+
+/*
+ * mx_journal_backoff_at - the state R13 applies to address:port at now_ms
+ * (mx_backoff_pick of backoff.h): this node's own when it runs, else, with
+ * fleet (policy.fleet_backoff), the longest running entry another node saw,
+ * its node named in out->node. The fleet table is read only when fleet is
+ * true and this node's own state does not run. True when the address is
+ * held back; false (out cleared, error text "") when not, or on error.
+ */
+bool	mx_journal_backoff_at(struct mx_journal *j, const char *address, int port,
+			      int64_t now_ms, bool fleet, struct mx_backoff *out);
 
 /*
  * mx_journal_note_failure - one more temporary failure of address:port at

@@ -25,6 +25,7 @@ cleanup() {
 	if declare -F op_stop >/dev/null; then op_stop; fi
 	if declare -F fm_cleanup >/dev/null; then fm_cleanup; fi
 	if declare -F hs_cleanup >/dev/null; then hs_cleanup; fi
+	if declare -F fb_stop >/dev/null; then fb_stop; fi
 	if declare -F peer_stop_all >/dev/null; then peer_stop_all; fi
 	if declare -F https_stop_all >/dev/null; then https_stop_all; fi
 	if declare -F imp_stop >/dev/null; then imp_stop; fi
@@ -145,6 +146,7 @@ echo "== golden tests of mxtier-pipe --route"
 . "$top/tests/oracle/postfix-oracle.sh"
 . "$top/tests/oracle/exim-oracle.sh"
 . "$top/tests/fleet/ship.sh"
+. "$top/tests/fleet/fleet-backoff.sh"
 
 echo "== golden tests of mxtier --report (journals of the scenarios above)"
 . "$top/tests/golden/run-report-golden.sh"

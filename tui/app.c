@@ -202,7 +202,7 @@ rebuild(struct tui_app *app, struct tui_domain *d)
 	}
 	/* fill frees the old plan, attempts and states first */
 	mx_domain_model_fill(&d->model, d->name, plan, app->journal, app->now_ms, app->opts.utc,
-			     app->cfg->smtp.port);
+			     app->cfg->smtp.port, app->cfg->fleet_backoff);
 	d->have_model = true;
 	d->have_plan = plan != NULL;
 }
@@ -829,6 +829,6 @@ tui_load_sync(struct tui_app *app, const char *domain, struct mx_domain_model *m
 		return false;
 	}
 	mx_domain_model_fill(m, domain, plan, app->journal, mx_clock_wall_ms(), app->opts.utc,
-			     app->cfg->smtp.port);
+			     app->cfg->smtp.port, app->cfg->fleet_backoff);
 	return true;
 }

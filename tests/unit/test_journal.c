@@ -1939,6 +1939,71 @@ test_journal_get_fleet_backoff(void **state)
 	mx_journal_close(j);
 }
 
+/*
+ * test_journal_backoff_at - R13's state read from the journal: this node's
+ * own first; the fleet's only when asked for and while it runs, its node
+ * named; nothing when neither runs
+ */
+static void
+test_journal_backoff_at(void **state)
+{
+	struct fixture *fx = *state;
+	struct mx_journal *j = open_ok(fx->path, false), *ro;
+	struct mx_journal_fleet_backoff set[2];
+	struct mx_backoff b;
+	sqlite3	*db;
+
+	set[0] = fleet_entry("relay3", "192.0.2.1", 25, NOW + 600000, "421 far");
+	set[1] = fleet_entry("relay4", "192.0.2.2", 25, NOW - 1, "421 old");
+	assert_true(mx_journal_replace_fleet_backoff(j, set, 2));
+
+	/* off: the fleet's entry is not read */
+	assert_false(mx_journal_backoff_at(j, "192.0.2.1", 25, NOW, false, &b));
+	assert_string_equal(mx_journal_error(j), "");
+	assert_int_equal(b.failures, 0);
+	/* on: held back, by relay3 */
+	assert_true(mx_journal_backoff_at(j, "192.0.2.1", 25, NOW, true, &b));
+	assert_string_equal(b.node, "relay3");
+	assert_int_equal(b.failures, 3);
+	assert_int_equal(b.retry_at_ms, NOW + 600000);
+	assert_string_equal(b.last_error, "421 far");
+	/* the fleet's entry expired: nothing */
+	assert_false(mx_journal_backoff_at(j, "192.0.2.2", 25, NOW, true, &b));
+	assert_string_equal(mx_journal_error(j), "");
+	assert_false(mx_journal_backoff_at(j, "192.0.2.1", 25, NOW + 600000, true, &b));
+
+	/* this node fails too: its own state comes first */
+	assert_true(mx_journal_note_failure(j, "192.0.2.1", 25, NOW, 60, 3600, "refused", NULL));
+	assert_true(mx_journal_backoff_at(j, "192.0.2.1", 25, NOW, true, &b));
+	assert_string_equal(b.node, "");
+	assert_string_equal(b.last_error, "refused");
+	assert_int_equal(b.retry_at_ms, NOW + 60000);
+	assert_true(mx_journal_backoff_at(j, "192.0.2.1", 25, NOW, false, &b));
+	assert_string_equal(b.node, "");
+	/* its own ran out: the fleet's again */
+	assert_true(mx_journal_backoff_at(j, "192.0.2.1", 25, NOW + 60000, true, &b));
+	assert_string_equal(b.node, "relay3");
+	assert_false(mx_journal_backoff_at(j, "192.0.2.1", 25, NOW + 60000, false, &b));
+	assert_false(mx_journal_backoff_at(NULL, "192.0.2.1", 25, NOW, true, &b));
+	/* a read-only handle reads both */
+	ro = open_ok(fx->path, true);
+	assert_true(mx_journal_backoff_at(ro, "192.0.2.1", 25, NOW + 60000, true, &b));
+	assert_string_equal(b.node, "relay3");
+	mx_journal_close(ro);
+	mx_journal_close(j);
+
+	/* off, the fleet table is never read: without it nothing fails; on, it does */
+	db = raw_open(fx->path);
+	raw_exec(db, "DROP TABLE fleet_backoff");
+	sqlite3_close(db);
+	j = open_ok(fx->path, false);
+	assert_false(mx_journal_backoff_at(j, "192.0.2.9", 25, NOW, false, &b));
+	assert_string_equal(mx_journal_error(j), "");
+	assert_false(mx_journal_backoff_at(j, "192.0.2.9", 25, NOW, true, &b));
+	assert_non_null(strstr(mx_journal_error(j), "fleet_backoff"));
+	mx_journal_close(j);
+}
+
 /* writer_child - open the shared journal, insert rows rows; the exit status says how it went */
 static void
 writer_child(const char *path, int n, int rows, int gate)
@@ -2136,6 +2201,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_journal_backoff_all, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_replace_fleet_backoff, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_get_fleet_backoff, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal_backoff_at, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_concurrent_writers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_concurrent_create, setup, teardown),
 	};
