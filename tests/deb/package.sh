@@ -250,7 +250,10 @@ deb_deliver() {
 		report_result "deb: postfix delivery" "smtp-sink did not start"
 		return
 	fi
-	deb_conf_changed=1
+	if [[ ! -f /etc/mxtier/mxtier.conf ]]; then
+		report_result "deb: postfix delivery" "no /etc/mxtier/mxtier.conf to set the test world in"
+		return
+	fi
 	cat >>/etc/mxtier/mxtier.conf <<EOF
 
 # tests/deb/package.sh: the test world
@@ -258,6 +261,7 @@ resolver { servers = { "$MXT_DNS" }  timeout = 2  tries = 1 }
 policy { ignore_networks = {} }
 smtp { port = $port  helo_name = "client.mxtier.test"  connect_timeout = 5  greeting_timeout = 10 }
 EOF
+	deb_conf_changed=1
 	# the service as README's "Installing" writes it; ok.dlv.test goes there
 	MTA_POSTFIX_TRANSPORTS=$(printf 'ok.dlv.test\tmxtierpkg:')
 	MTA_POSTFIX_MASTER='mxtierpkg unix - n n - - pipe
