@@ -48,9 +48,15 @@ deb_fail_rest() {
 	for n in "$@"; do report_result "deb: $n" "not run: $why"; done
 }
 
+# deb_stop_servers - stop the sink and the Postfix of this test (only those)
+deb_stop_servers() {
+	mta_sink_stop deb
+	mta_postfix_stop "$deb_dir/postfix"
+}
+
 # deb_cleanup - stop this test's servers, purge a package it installed, unlock
 deb_cleanup() {
-	if declare -F mta_stop_all >/dev/null; then mta_stop_all; fi
+	deb_stop_servers
 	if [[ $deb_installed == 1 ]]; then
 		timeout 300 dpkg -P mxtier >>"$deb_dir/cleanup.log" 2>&1 ||
 			echo "deb: dpkg -P mxtier failed in cleanup (see $deb_dir/cleanup.log)" >&2
@@ -245,6 +251,10 @@ deb_free_port() {
 deb_deliver() {
 	local port pf=$deb_dir/postfix msg=$deb_dir/msg.eml marker=deb.$$ qid out why='' rows found
 	local MTA_POSTFIX_TRANSPORTS MTA_POSTFIX_MASTER MTA_POSTFIX_MAIN
+	# settings an earlier script of the run may have left (the oracle tests'
+	# socketmap transport_maps) must not reach this Postfix
+	local MTA_POSTFIX_TRANSPORT_MAPS= MTA_PIPE_ENV= MTA_POSTFIX_QUEUE_LIFETIME=
+	local MTA_PIPE_TIME_LIMIT=60 MTA_WAIT=90
 	port=$(deb_free_port 127.0.0.21) || { report_result "deb: postfix delivery" "no free port"; return; }
 	if ! mta_sink_start deb 127.0.0.21 "$port"; then
 		report_result "deb: postfix delivery" "smtp-sink did not start"
@@ -295,7 +305,7 @@ mxtierpkg_time_limit = 120s"
 	[[ $(stat -c %U /var/lib/mxtier/journal.db 2>&1) == mxtier ]] ||
 		why+="journal.db owned by $(stat -c %U /var/lib/mxtier/journal.db 2>&1); "
 	report_result "deb: postfix delivery through /usr/sbin/mxtier-pipe" "$why"
-	mta_stop_all
+	deb_stop_servers
 }
 
 # deb_remove_purge - dpkg -r keeps the configuration, dpkg -P removes it all
