@@ -344,7 +344,7 @@ deb_remove_purge() {
 
 # deb_main - the whole test, in order; every check that cannot run fails
 deb_main() {
-	local rest="contents lintian dpkg-i files conffiles user units delivery remove purge"
+	local -a deb_rest=(contents lintian dpkg-i files conffiles user units delivery remove purge)
 	mkdir -p "$deb_dir"
 	echo "== the Debian package (tests/deb/package.sh)"
 	if [[ $(id -u) -ne 0 ]]; then
@@ -372,7 +372,7 @@ deb_main() {
 		report_result "deb: dpkg-buildpackage -b" ""
 	else
 		report_result "deb: dpkg-buildpackage -b" "$deb_why" "$(tail -5 "$deb_dir/build.log" 2>/dev/null)"
-		deb_fail_rest "no package" $rest
+		deb_fail_rest "no package" "${deb_rest[@]}"
 		deb_cleanup
 		return
 	fi
