@@ -31,6 +31,7 @@ cleanup() {
 	if declare -F imp_stop >/dev/null; then imp_stop; fi
 	if declare -F orc_stop >/dev/null; then orc_stop; fi
 	if declare -F fl_cleanup >/dev/null; then fl_cleanup; fi
+	if declare -F deb_cleanup >/dev/null; then deb_cleanup; fi
 	world_stop
 	if [[ $failed -eq 0 ]]; then rm -rf "$run"; fi
 }
@@ -153,6 +154,8 @@ echo "== golden tests of mxtier --report (journals of the scenarios above)"
 
 echo "== the mxtier TUI in tmux"
 . "$top/tests/tui/run-tui-tests.sh"
+
+. "$top/tests/deb/package.sh"
 
 echo "== the MTA harness's own test (stand-in transport under Postfix and Exim)"
 if out=$(MTA_DIR=$run/selftest timeout 600 bash "$top/tests/mta/selftest.sh" 2>&1); then :; fi
