@@ -25,7 +25,9 @@
 # a backlog of 100,000 imported-style rows, then a restart; a journal made
 # anew ships from id 0 under its new identity; the backoff push replaces a
 # node's set (a cleared local backoff disappears) and the pull brings only
-# the other nodes' running entries; no message shows the password.
+# the other nodes' running entries; a node with fleet_backoff on that never
+# met the refusing primary itself skips it after the pull (naming the node
+# that saw it), one with it off tries it; no message shows the password.
 
 fl_dir=$run/fleet
 fl_pipe=$top/plugin/mxtier-pipe
@@ -389,6 +391,40 @@ else
 	[[ $got != *"n1|"* && $got != *"n3|"* && $got != *"192.0.2.98"* ]] ||
 		why+="its own, a cleared or an expired entry was pulled; "
 	report_result "fleet ship: the pull fills the local fleet_backoff with the other nodes' running entries" "$why"
+
+	# node B skips what node A saw refuse: two new nodes that never met
+	# 127.0.0.31 themselves pull the fleet's backoff (n1's and n2's), then
+	# deliver to refused.dlv.test; only the one with fleet_backoff on skips it
+	why=
+	for n in nb nc; do
+		fl_conf "$n" >/dev/null
+		fl_ship_once "$n"
+		[[ $fl_rc -eq 0 ]] || why+="$n's pull: $fl_out; "
+		[[ $(fl_sqlite "$(fl_db "$n")" "SELECT count(*) FROM backoff") == 0 ]] ||
+			why+="$n has a local backoff of its own; "
+		[[ -n $(fl_sqlite "$(fl_db "$n")" "SELECT node FROM fleet_backoff WHERE
+			address = '127.0.0.31'") ]] || why+="$n pulled no entry for 127.0.0.31; "
+	done
+	sed -i 's/^policy { /policy { fleet_backoff = true  /' "$fl_dir/nb.conf"
+	for n in nb nc; do
+		timeout 120 "${fl_as[@]}" "$fl_pipe" -c "$fl_dir/$n.conf" -q "FB$n" -f sender@client.test \
+			-d refused.dlv.test -- u@refused.dlv.test <"$fl_dir/msg.eml" >"$fl_dir/fb.$n.out" 2>&1 ||
+			why+="$n's delivery exited $?: $(head -1 "$fl_dir/fb.$n.out"); "
+	done
+	# nb: the primary skipped, naming a node that saw it fail, and never connected to
+	nbrows=$(fl_sqlite "$(fl_db nb)" "SELECT address || ':' || outcome || ':' || coalesce(reason, '')
+		FROM attempts WHERE queue_id = 'FBnb' ORDER BY id")
+	[[ $nbrows == "127.0.0.31:skipped:"*"backoff learned from n"[12]" until"* ]] ||
+		why+="nb's first row is not the fleet skip: $(echo $nbrows | head -c 300); "
+	[[ $nbrows == *"127.0.0.32:delivered:"* ]] || why+="nb did not deliver to the backup; "
+	[[ $(fl_sqlite "$(fl_db nb)" "SELECT count(*) FROM attempts WHERE queue_id = 'FBnb' AND
+		address = '127.0.0.31' AND outcome <> 'skipped'") == 0 ]] || why+="nb tried 127.0.0.31; "
+	# nc, the same pull but fleet_backoff off: it tries the primary and fails there itself
+	[[ $(fl_sqlite "$(fl_db nc)" "SELECT count(*) FROM attempts WHERE queue_id = 'FBnc' AND
+		address = '127.0.0.31' AND outcome = 'tempfail'") -ge 1 ]] ||
+		why+="nc (fleet_backoff off) did not try 127.0.0.31: $(fl_sqlite "$(fl_db nc)" "SELECT
+		address || ':' || outcome FROM attempts WHERE queue_id = 'FBnc'" | tr '\n' ' '); "
+	report_result "fleet ship: node B skips the address node A saw refuse (fleet_backoff on), C with it off tries it" "$why"
 
 	why=
 	if grep -rlF "$FL_PG_PASSWORD" "$fl_dir"/follow.* "$fl_dir"/kill.* >/dev/null 2>&1; then
