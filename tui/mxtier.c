@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "model.h"
 #include "config.h"
 #include "idn.h"
 #include "inspect.h"
@@ -179,41 +180,41 @@ print_json_object(FILE *out, const struct mx_domain_model *m)
 
 /* run_report - --report: every domain's model, text or JSON */
 static int
-run_report(struct tui_app *app, char **domains, int n)
+run_report(struct tui_model *m, char **domains, int n)
 {
 	int	i, status = 0, printed = 0;
 	char	err[512];
 
-	tui_app_open_journal(app);
-	if (app->journal == NULL)
-		fprintf(stderr, "mxtier: note: %s (no attempts shown)\n", app->journal_note);
-	if (app->opts.json && n > 1)
+	tui_model_open_journal(m);
+	if (m->journal == NULL)
+		fprintf(stderr, "mxtier: note: %s (no attempts shown)\n", m->journal_note);
+	if (m->opts.json && n > 1)
 		printf("[\n");
 	for (i = 0; i < n; i++) {
-		struct mx_domain_model m;
+		struct mx_domain_model dm;
 
-		memset(&m, 0, sizeof(m));
-		if (!tui_load_sync(app, domains[i], &m, err, sizeof(err))) {
+		memset(&dm, 0, sizeof(dm));
+		if (!tui_load_sync(m, domains[i], &dm, err, sizeof(err))) {
 			fprintf(stderr, "mxtier: cannot look up %s: %s\n", domains[i], err);
 			status = EXIT_USAGE;
 			continue;
 		}
-		if (app->opts.json) {
+		if (m->opts.json) {
 			if (printed > 0)
 				printf(",\n");
-			if (!print_json_object(stdout, &m))
+			if (!print_json_object(stdout, &dm))
 				status = EXIT_USAGE;
 			if (n == 1)
 				printf("\n");
 		} else {
 			if (printed > 0)
 				printf("\n");
-			mx_report_print_text(stdout, &m, app->opts.utc);
+			mx_report_print_text(stdout, &dm, m->opts.utc);
 		}
 		printed++;
-		mx_domain_model_clear(&m);
+		mx_domain_model_clear(&dm);
 	}
-	if (app->opts.json && n > 1)
+	if (m->opts.json && n > 1)
 		printf("\n]\n");
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fprintf(stderr, "mxtier: cannot write the report\n");
@@ -227,7 +228,7 @@ main(int argc, char **argv)
 {
 	struct tui_opts opts;
 	struct mx_config cfg;
-	struct tui_app app;
+	struct tui_model model;
 	char	err[512], (*names)[MX_DOMAIN_MAX + 1] = NULL;
 	char  **list = NULL;
 	const char *path;
@@ -276,9 +277,9 @@ main(int argc, char **argv)
 		free(list);
 		return EXIT_USAGE;
 	}
-	if (!tui_app_init(&app, &opts, &cfg, err, sizeof(err))) {
+	if (!tui_model_init(&model, &opts, &cfg, err, sizeof(err))) {
 		fprintf(stderr, "mxtier: %s\n", err);
-		tui_app_free(&app);
+		tui_model_free(&model);
 		mx_config_free(&cfg);
 		free(names);
 		free(list);
@@ -286,18 +287,18 @@ main(int argc, char **argv)
 	}
 
 	if (opts.report) {
-		rc = run_report(&app, list, n);
+		rc = run_report(&model, list, n);
 	} else if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
 		fprintf(stderr, "mxtier: the interactive screen needs a terminal "
 			"(--report prints without one)\n");
 		rc = EXIT_USAGE;
 	} else {
 		for (i = 0; i < n; i++)
-			tui_app_add_domain(&app, list[i], TUI_FROM_ARGS);
-		tui_app_open_journal(&app);
-		rc = tui_app_run(&app);
+			tui_model_add_domain(&model, list[i], TUI_FROM_ARGS);
+		tui_model_open_journal(&model);
+		rc = tui_app_run(&model);
 	}
-	tui_app_free(&app);
+	tui_model_free(&model);
 	mx_config_free(&cfg);
 	free(names);
 	free(list);
