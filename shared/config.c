@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -74,7 +75,9 @@ enum check {
 	CHECK_RELAY,		/* host name or IP address with optional port */
 	CHECK_HELO,		/* empty or a host name */
 	CHECK_PATH,		/* an absolute path */
-	CHECK_OPTPATH		/* empty, or an absolute path */
+	CHECK_OPTPATH,		/* empty, or an absolute path */
+	CHECK_FLEET_URL,	/* a postgresql:// or postgres:// URI */
+	CHECK_NODE		/* a fleet node name */
 };
 
 struct rule {
@@ -131,6 +134,8 @@ static const struct rule rules[] = {
 	{ "tls", "mta_sts", CHECK_BOOL, NULL, 0, 0, NULL },
 	{ "tls", "mta_sts_timeout", CHECK_INT, NULL, 1, 300, " seconds" },
 	{ "tls", "mta_sts_max_size", CHECK_INT, NULL, 1024, 1048576, " bytes" },
+	{ "fleet", "url", CHECK_FLEET_URL, NULL, 0, 0, NULL },
+	{ "fleet", "node", CHECK_NODE, NULL, 0, 0, NULL },
 };
 
 static int parse_int(cfg_t *, cfg_opt_t *, const char *, void *);
@@ -206,6 +211,12 @@ static cfg_opt_t tls_opts[] = {
 	CFG_END()
 };
 
+static cfg_opt_t fleet_opts[] = {
+	CFG_STR("url", "", CFGF_NONE),
+	CFG_STR("node", "", CFGF_NONE),	/* "" = the short host name */
+	CFG_END()
+};
+
 static cfg_opt_t root_opts[] = {
 	CFG_SEC("resolver", resolver_opts, CFGF_NONE),
 	CFG_SEC("policy", policy_opts, CFGF_NONE),
@@ -213,6 +224,7 @@ static cfg_opt_t root_opts[] = {
 	CFG_SEC("spool", spool_opts, CFGF_NONE),
 	CFG_SEC("journal", journal_opts, CFGF_NONE),
 	CFG_SEC("tls", tls_opts, CFGF_NONE),
+	CFG_SEC("fleet", fleet_opts, CFGF_NONE),
 	CFG_END()
 };
 
@@ -430,6 +442,42 @@ check_endpoint(cfg_t *cfg, const struct rule *r, const char *v)
 	return false;
 }
 
+/* fleet_url_scheme - does url start with a scheme libpq takes as a URI */
+static bool
+fleet_url_scheme(const char *url)
+{
+	return strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0;
+}
+
+/* check_fleet_url - a postgresql:// URI of printable characters; messages masked */
+static bool
+check_fleet_url(cfg_t *cfg, const struct rule *r, const char *v)
+{
+	char	masked[MX_FLEET_URL_MAX + 64];
+	size_t	i;
+
+	mx_fleet_url_mask(v, masked, sizeof(masked));
+	if (strlen(v) > MX_FLEET_URL_MAX) {
+		say(loading, cfg->line, "%s.%s: the URL is longer than %d bytes",
+		    r->section, r->key, MX_FLEET_URL_MAX);
+		return false;
+	}
+	if (!fleet_url_scheme(v)) {
+		say(loading, cfg->line, "%s.%s: \"%s\" is not valid; expected a URI that "
+		    "starts with postgresql:// or postgres://, such as "
+		    "\"postgresql://mxtier@db.example.net/fleet\"", r->section, r->key, masked);
+		return false;
+	}
+	for (i = 0; v[i] != '\0'; i++)
+		if ((unsigned char)v[i] <= ' ' || (unsigned char)v[i] >= 0x7f) {
+			say(loading, cfg->line, "%s.%s: \"%s\" is not valid; a URI has no "
+			    "spaces or control characters (write them as %%XX)",
+			    r->section, r->key, masked);
+			return false;
+		}
+	return true;
+}
+
 /* check_text - check one string value against its rule */
 static bool
 check_text(cfg_t *cfg, const struct rule *r, const char *v)
@@ -491,6 +539,15 @@ check_text(cfg_t *cfg, const struct rule *r, const char *v)
 			return false;
 		}
 		return true;
+	case CHECK_FLEET_URL:
+		return check_fleet_url(cfg, r, v);
+	case CHECK_NODE:
+		if (mx_fleet_node_valid(v))
+			return true;
+		say(loading, cfg->line, "%s.%s: \"%s\" is not a valid node name; expected 1 to "
+		    "%d letters, digits, \".\", \"_\" or \"-\" (leave the key out to use "
+		    "this machine's short host name)", r->section, r->key, v, MX_FLEET_NODE_MAX);
+		return false;
 	case CHECK_INT:
 	case CHECK_BOOL:
 		break;
@@ -961,6 +1018,35 @@ copy_networks(cfg_t *sec, const char *key, struct mx_cidr **out, size_t *nout)
 	return true;
 }
 
+/* node_char - may c appear in a fleet node name */
+static bool
+node_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	    c == '.' || c == '_' || c == '-';
+}
+
+/* host_node - this machine's short host name as a node name (invalid bytes become "-") */
+static void
+host_node(char *out, size_t outlen)
+{
+	char	host[256];
+	size_t	i;
+
+	if (gethostname(host, sizeof(host)) != 0)
+		host[0] = '\0';
+	host[sizeof(host) - 1] = '\0';
+	host[strcspn(host, ".")] = '\0';
+	if (host[0] == '\0')
+		snprintf(host, sizeof(host), "localhost");
+	if (strlen(host) > MX_FLEET_NODE_MAX)
+		host[MX_FLEET_NODE_MAX] = '\0';
+	for (i = 0; host[i] != '\0'; i++)
+		if (!node_char(host[i]))
+			host[i] = '-';
+	snprintf(out, outlen, "%s", host);
+}
+
 /* fill - copy the checked values from libconfuse into cfg */
 static bool
 fill(struct mx_config *cfg, cfg_t *root)
@@ -1042,6 +1128,13 @@ fill(struct mx_config *cfg, cfg_t *root)
 	cfg->tls.mta_sts = cfg_getbool(s, "mta_sts") == cfg_true;
 	cfg->tls.mta_sts_timeout = (int)cfg_getint(s, "mta_sts_timeout");
 	cfg->tls.mta_sts_max_size = (size_t)cfg_getint(s, "mta_sts_max_size");
+
+	s = cfg_getsec(root, "fleet");
+	snprintf(cfg->fleet.url, sizeof(cfg->fleet.url), "%s", cfg_getstr(s, "url"));
+	if (*cfg_getstr(s, "node") != '\0')
+		snprintf(cfg->fleet.node, sizeof(cfg->fleet.node), "%s", cfg_getstr(s, "node"));
+	else
+		host_node(cfg->fleet.node, sizeof(cfg->fleet.node));
 	return true;
 }
 
@@ -1221,6 +1314,7 @@ mx_config_defaults(struct mx_config *cfg)
 	snprintf(cfg->spool.directory, sizeof(cfg->spool.directory), "%s", MX_DEFAULT_SPOOL_DIR);
 	snprintf(cfg->journal.path, sizeof(cfg->journal.path), "%s", DEFAULT_JOURNAL);
 	cfg->journal.retention = MX_DEFAULT_RETENTION;
+	host_node(cfg->fleet.node, sizeof(cfg->fleet.node));
 
 	/* The policy's defaults may point at static data; the config owns copies. */
 	mx_policy_defaults(&p);
@@ -1379,6 +1473,77 @@ mx_config_free(struct mx_config *cfg)
 	free(cfg->policy.local_addresses);
 	cfg->policy.local_addresses = NULL;
 	cfg->policy.nlocal_addresses = 0;
+}
+
+/* mask_append - append n bytes of s to out[*used], truncating; keeps out terminated */
+static void
+mask_append(char *out, size_t outlen, size_t *used, const char *s, size_t n)
+{
+	if (*used + 1 >= outlen)
+		return;
+	if (n > outlen - 1 - *used)
+		n = outlen - 1 - *used;
+	memcpy(out + *used, s, n);
+	*used += n;
+	out[*used] = '\0';
+}
+
+/* mx_fleet_url_mask - the URL with every password replaced by "****" */
+char *
+mx_fleet_url_mask(const char *url, char *out, size_t outlen)
+{
+	const char *p, *auth, *end, *at, *colon;
+	size_t	used = 0;
+
+	if (out == NULL || outlen == 0)
+		return out;
+	out[0] = '\0';
+	if (url == NULL)
+		return out;
+	p = url;
+	/* scheme://user:PASSWORD@host...: the user info ends at the last "@" of the authority */
+	if ((auth = strstr(url, "://")) != NULL) {
+		auth += 3;
+		end = auth + strcspn(auth, "/?#");
+		at = NULL;
+		for (colon = auth; colon < end; colon++)
+			if (*colon == '@')
+				at = colon;
+		if (at != NULL && (colon = memchr(auth, ':', (size_t)(at - auth))) != NULL) {
+			mask_append(out, outlen, &used, url, (size_t)(colon + 1 - url));
+			mask_append(out, outlen, &used, "****", 4);
+			p = at;
+		}
+	}
+	/* password=VALUE, as a query parameter or a conninfo key */
+	while (*p != '\0') {
+		if (strncasecmp(p, "password=", 9) == 0 &&
+		    (p == url || strchr("?&; \t", p[-1]) != NULL)) {
+			mask_append(out, outlen, &used, p, 9);
+			mask_append(out, outlen, &used, "****", 4);
+			p += 9;
+			p += strcspn(p, "& \t");
+			continue;
+		}
+		mask_append(out, outlen, &used, p, 1);
+		p++;
+	}
+	return out;
+}
+
+/* mx_fleet_node_valid - 1 to 63 letters, digits, ".", "_" or "-" */
+bool
+mx_fleet_node_valid(const char *node)
+{
+	size_t	i;
+
+	if (node == NULL || node[0] == '\0')
+		return false;
+	for (i = 0; node[i] != '\0'; i++) {
+		if (i >= MX_FLEET_NODE_MAX || !node_char(node[i]))
+			return false;
+	}
+	return true;
 }
 
 /* mx_fallback_preset_name - "postfix", "greeting" or "qmail" */

@@ -41,6 +41,8 @@ enum mx_fallback_preset { MX_FALLBACK_POSTFIX, MX_FALLBACK_GREETING, MX_FALLBACK
 #define MX_DEFAULT_RETENTION		(30 * 86400)
 #define MX_DEFAULT_STS_TIMEOUT		10	/* seconds for one MTA-STS policy fetch */
 #define MX_DEFAULT_STS_MAX_SIZE		65536	/* RFC 8461 3.3: 64 KiB */
+#define MX_FLEET_URL_MAX	1024	/* bytes of fleet.url, the NUL not counted */
+#define MX_FLEET_NODE_MAX	63	/* bytes of fleet.node: letters, digits, . _ - */
 
 struct mx_config {
 	char	source[PATH_MAX];	/* file it came from, or "(defaults)" */
@@ -90,6 +92,10 @@ struct mx_config {
 		char	path[PATH_MAX];
 		long	retention;	/* seconds attempts are kept */
 	} journal;
+	struct {
+		char	url[MX_FLEET_URL_MAX + 1];	/* postgresql:// URI; "" = no fleet */
+		char	node[MX_FLEET_NODE_MAX + 1];	/* this node's name; default the short host name */
+	} fleet;
 };
 
 /* mx_config_default_path - SYSCONFDIR/mxtier/mxtier.conf */
@@ -112,6 +118,17 @@ bool	mx_config_load_buf(const char *text, const char *name, struct mx_config *cf
 
 /* mx_config_free - free what a load or defaults allocated */
 void	mx_config_free(struct mx_config *cfg);
+
+/*
+ * mx_fleet_url_mask - copy url into out with any password replaced by
+ * "****": the user info of a URI (scheme://user:PASSWORD@host) and a
+ * password=VALUE parameter or key. Every message that shows the URL goes
+ * through it. Returns out.
+ */
+char   *mx_fleet_url_mask(const char *url, char *out, size_t outlen);
+
+/* mx_fleet_node_valid - 1 to 63 letters, digits, ".", "_" or "-" */
+bool	mx_fleet_node_valid(const char *node);
 
 /* token helpers for output: "postfix", "opportunistic", ... */
 const char *mx_fallback_preset_name(enum mx_fallback_preset p);

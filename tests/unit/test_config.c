@@ -563,7 +563,7 @@ test_config_unknown_section(void **state)
 	(void)state;
 	expect_message("resolver { }\n\ndelivery {\n\tport = 25\n}\n",
 		       NAME ":3: unknown section \"delivery\"; expected one of resolver, "
-		       "policy, smtp, spool, journal, tls");
+		       "policy, smtp, spool, journal, tls, fleet");
 }
 
 static void
@@ -1035,6 +1035,125 @@ test_config_tls_errors(void **state)
 		       "ADDRESS:PORT or [IPV6]:PORT");
 }
 
+/* assert_no_secret - a message must not show the password */
+static void
+assert_no_secret(const char *text, const char *secret)
+{
+	struct mx_config cfg;
+	char	err[1024] = "";
+
+	if (mx_config_load_buf(text, NAME, &cfg, err, sizeof(err))) {
+		mx_config_free(&cfg);
+		fail_msg("invalid text accepted:\n%s", text);
+	}
+	if (strstr(err, secret) != NULL)
+		fail_msg("the message shows the password \"%s\": \"%s\"", secret, err);
+	mx_config_free(&cfg);
+}
+
+static void
+test_config_fleet(void **state)
+{
+	struct mx_config cfg;
+	char	host[256], want[MX_FLEET_NODE_MAX + 1], text[512];
+
+	(void)state;
+	/* defaults: no fleet URL, the node is the short host name */
+	assert_true(mx_config_defaults(&cfg));
+	assert_string_equal(cfg.fleet.url, "");
+	assert_int_equal(gethostname(host, sizeof(host)), 0);
+	host[sizeof(host) - 1] = '\0';
+	host[strcspn(host, ".")] = '\0';
+	host[MX_FLEET_NODE_MAX] = '\0';
+	memcpy(want, host, strlen(host) + 1);
+	assert_string_equal(cfg.fleet.node, want);
+	assert_true(mx_fleet_node_valid(cfg.fleet.node));
+	mx_config_free(&cfg);
+	load_ok("fleet {\n\turl = \"postgres://db.example.net/fleet\"\n}\n", &cfg);
+	assert_string_equal(cfg.fleet.url, "postgres://db.example.net/fleet");
+	assert_string_equal(cfg.fleet.node, want);
+	mx_config_free(&cfg);
+
+	load_ok("fleet {\n\turl = \"postgresql://mxtier:s3cret@db.example.net:5433/fleet"
+		"?sslmode=require\"\n\tnode = \"relay-3.a_b\"\n}\n", &cfg);
+	assert_string_equal(cfg.fleet.url,
+			    "postgresql://mxtier:s3cret@db.example.net:5433/fleet?sslmode=require");
+	assert_string_equal(cfg.fleet.node, "relay-3.a_b");
+	mx_config_free(&cfg);
+
+	/* the scheme: anything else is refused with file:line, password masked */
+	expect_message("fleet {\n\turl = \"mysql://u@db/fleet\"\n}\n", NAME ":2: fleet.url: "
+		       "\"mysql://u@db/fleet\" is not valid; expected a URI that starts with "
+		       "postgresql:// or postgres://, such as "
+		       "\"postgresql://mxtier@db.example.net/fleet\"");
+	expect_error("fleet {\n\turl = \"host=db dbname=fleet\"\n}\n", NAME ":2: fleet.url: ",
+		     "expected a URI that starts with postgresql://");
+	expect_error("fleet {\n\turl = \"POSTGRESQL://db/fleet\"\n}\n", NAME ":2: fleet.url: ",
+		     "postgresql://");
+	expect_error("fleet {\n\turl = \"\"\n}\n", NAME ":2: fleet.url: \"\" is not valid", NULL);
+	expect_error("fleet {\n\turl = \"postgresql://db/fleet x\"\n}\n", NAME ":2: fleet.url: ",
+		     "no spaces or control characters");
+	expect_error("fleet {\n\turl = \"mysql://u:hunter2@db/fleet\"\n}\n", NAME ":2: fleet.url: "
+		     "\"mysql://u:****@db/fleet\" is not valid", NULL);
+	assert_no_secret("fleet {\n\turl = \"mysql://u:hunter2@db/fleet\"\n}\n", "hunter2");
+	assert_no_secret("fleet {\n\turl = \"postgresql://u:hunter2@db/fleet?a=b c\"\n}\n",
+			 "hunter2");
+	assert_no_secret("fleet {\n\turl = \"postgresql://db/fleet?password=hunter2 \"\n}\n",
+			 "hunter2");
+	assert_no_secret("fleet {\n\turl = \"host=db password=hunter2\"\n}\n", "hunter2");
+
+	/* node names */
+	expect_message("fleet {\n\tnode = \"relay 3\"\n}\n", NAME ":2: fleet.node: \"relay 3\" is "
+		       "not a valid node name; expected 1 to 63 letters, digits, \".\", \"_\" or "
+		       "\"-\" (leave the key out to use this machine's short host name)");
+	expect_error("fleet {\n\tnode = \"\"\n}\n", NAME ":2: fleet.node: \"\" is not a valid", NULL);
+	expect_error("fleet {\n\tnode = \"r\xc3\xa9lai\"\n}\n", NAME ":2: fleet.node: ", NULL);
+	expect_error("fleet {\n\tnode = \"a/b\"\n}\n", NAME ":2: fleet.node: ", NULL);
+	memset(text, 0, sizeof(text));
+	snprintf(text, sizeof(text), "fleet {\n\tnode = \"%0*d\"\n}\n", MX_FLEET_NODE_MAX + 1, 0);
+	expect_error(text, NAME ":2: fleet.node: ", "not a valid node name");
+	snprintf(text, sizeof(text), "fleet {\n\tnode = \"%0*d\"\n}\n", MX_FLEET_NODE_MAX, 0);
+	load_ok(text, &cfg);
+	assert_int_equal(strlen(cfg.fleet.node), MX_FLEET_NODE_MAX);
+	mx_config_free(&cfg);
+	/* the keys belong in their section */
+	expect_error("url = \"postgresql://db/fleet\"\n", NAME ":1: url is a key of section fleet "
+		     "and must be written inside it, as fleet { url = ... }", NULL);
+}
+
+static void
+test_config_fleet_url_mask(void **state)
+{
+	static const struct {
+		const char *url, *masked;
+	} cases[] = {
+		{ "postgresql://mxtier:s3cret@db.example.net:5432/fleet",
+		  "postgresql://mxtier:****@db.example.net:5432/fleet" },
+		{ "postgresql://mxtier@db/fleet", "postgresql://mxtier@db/fleet" },
+		{ "postgresql://db/fleet", "postgresql://db/fleet" },
+		{ "postgres://u:p%40ss@w@db/x", "postgres://u:****@db/x" },
+		{ "postgresql://u:pw@db/fleet?sslmode=require&password=two&x=1",
+		  "postgresql://u:****@db/fleet?sslmode=require&password=****&x=1" },
+		{ "postgresql:///fleet?host=/run/pg&PASSWORD=x", "postgresql:///fleet?host=/run/pg&PASSWORD=****" },
+		{ "postgresql://db/fleet?mypassword=keep", "postgresql://db/fleet?mypassword=keep" },
+		{ "host=db password=two user=u", "host=db password=**** user=u" },
+		{ "postgresql://:pw@db", "postgresql://:****@db" },
+		{ "", "" },
+	};
+	char	out[256], small[12];
+	size_t	i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_string_equal(mx_fleet_url_mask(cases[i].url, out, sizeof(out)),
+				    cases[i].masked);
+	/* truncated, still terminated, still without the password */
+	mx_fleet_url_mask("postgresql://u:secretpw@db", small, sizeof(small));
+	assert_int_equal(strlen(small), sizeof(small) - 1);
+	assert_null(strstr(small, "secret"));
+	assert_string_equal(mx_fleet_url_mask(NULL, out, sizeof(out)), "");
+}
+
 int
 main(void)
 {
@@ -1078,6 +1197,8 @@ main(void)
 		cmocka_unit_test(test_config_free_twice),
 		cmocka_unit_test(test_config_small_error_buffer),
 		cmocka_unit_test(test_config_token_names),
+		cmocka_unit_test(test_config_fleet),
+		cmocka_unit_test(test_config_fleet_url_mask),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
