@@ -4,9 +4,15 @@
  * DNS never blocks the screen: a lookup only ever runs from the model's
  * descriptors in this one poll(). SIGINT, SIGTERM and SIGHUP end the loop
  * and the terminal is restored before the exit status 128+N.
+ *
+ * For the bench: with MXTIER_FIRST_FRAME=FILE the fleet screen writes to
+ * FILE, once, "first_frame_ms N": the milliseconds from the model's start to
+ * the first frame drawn with the selected domain's fleet rows.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -52,6 +58,21 @@ read_input(struct tui_view *v, struct tui_model *m)
 	return changed;
 }
 
+/* first_frame - MXTIER_FIRST_FRAME: the time to the first frame with fleet rows, once */
+static void
+first_frame(const struct tui_model *m, const char **path)
+{
+	FILE   *fp;
+
+	if (*path == NULL || tui_model_fleet_shown(m) == NULL)
+		return;
+	if ((fp = fopen(*path, "w")) != NULL) {
+		fprintf(fp, "first_frame_ms %" PRId64 "\n", mx_clock_mono_ms() - m->started_ms);
+		fclose(fp);
+	}
+	*path = NULL;
+}
+
 /* run_loop - one poll for the keyboard and every descriptor of the model */
 static void
 run_loop(struct tui_view *v, struct tui_model *m)
@@ -60,6 +81,7 @@ run_loop(struct tui_view *v, struct tui_model *m)
 	struct tui_geom geom;
 	int64_t	next_tick = mx_clock_mono_ms() + TUI_TICK_MS;
 	bool	dirty = true;
+	const char *timing = m->opts.fleet ? getenv("MXTIER_FIRST_FRAME") : NULL;
 
 	while (!m->quit && got_signal == 0) {
 		int	nfds, timeout, rc;
@@ -70,6 +92,7 @@ run_loop(struct tui_view *v, struct tui_model *m)
 		if (dirty) {
 			tui_view_draw(v, m, &geom);
 			tui_model_set_geom(m, &geom);
+			first_frame(m, &timing);
 			dirty = false;
 		}
 		fds[0].fd = STDIN_FILENO;

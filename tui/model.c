@@ -21,6 +21,8 @@
 
 #include "model.h"
 #include "clock.h"
+#include "config.h"
+#include "fleetwork.h"
 #include "idn.h"
 #include "plan.h"
 #include "rng.h"
@@ -84,7 +86,8 @@ tui_attempt_matches(const struct tui_model *m, const struct mx_attempt_row *r)
 	    (r->reply_code > 0 && tui_filter_match(f, num)) ||
 	    tui_filter_match(f, r->enhanced_status) || tui_filter_match(f, r->reply_text) ||
 	    tui_filter_match(f, r->outcome) || tui_filter_match(f, r->decision) ||
-	    tui_filter_match(f, r->reason) || tui_filter_match(f, r->queue_id);
+	    tui_filter_match(f, r->reason) || tui_filter_match(f, r->queue_id) ||
+	    (m->opts.fleet && tui_filter_match(f, r->node));
 }
 
 /* tui_domain_visible - does domains[i] pass the filter */
@@ -112,9 +115,11 @@ tui_model_init(struct tui_model *m, const struct tui_opts *opts, struct mx_confi
 		return false;
 	}
 	m->selected = -1;
+	m->fleet_pollfd = -1;
 	m->journal_last_id = -1;
 	m->focus = TUI_PANE_DOMAINS;
 	m->now_ms = mx_clock_wall_ms();
+	m->started_ms = mx_clock_mono_ms();
 	if (!mx_resolver_library_init(err, errlen))
 		return false;
 	m->ifaddrs = mx_local_addrs(&m->nifaddrs);
@@ -134,6 +139,8 @@ tui_model_free(struct tui_model *m)
 	}
 	free(m->domains);
 	free(m->ifaddrs);
+	fleet_worker_stop(m->worker);
+	fleet_domain_free(m->fdom);
 	mx_journal_close(m->journal);
 	memset(m, 0, sizeof(*m));
 }
@@ -284,10 +291,25 @@ pump_lookups(struct tui_model *m)
 			start_lookup(m, &m->domains[i]);
 }
 
+/* fleet_request - fleet mode: read d's rows from the fleet database (the worker) */
+static void
+fleet_request(struct tui_model *m, struct tui_domain *d)
+{
+	if (m->worker == NULL)
+		return;
+	fleet_worker_request(m->worker, FLEET_JOB_DOMAIN, d->name);
+	d->state = TUI_D_RESOLVING;
+	d->error[0] = '\0';
+}
+
 /* request_lookup - resolve d now if a slot is free, else queue it; force restarts */
 static void
 request_lookup(struct tui_model *m, struct tui_domain *d, bool force)
 {
+	if (m->opts.fleet) {
+		fleet_request(m, d);
+		return;
+	}
 	if (d->state == TUI_D_RESOLVING && !force)
 		return;
 	if (d->state == TUI_D_RESOLVING || m->nrunning < TUI_MAX_LOOKUPS)
@@ -332,6 +354,16 @@ select_domain(struct tui_model *m, int i)
 	if (i < 0)
 		return;
 	d = &m->domains[i];
+	if (m->opts.fleet) {
+		/* only the selected domain's rows are kept: memory stays flat */
+		if (m->fdom != NULL && strcmp(m->fdom->name, d->name) != 0) {
+			fleet_domain_free(m->fdom);
+			m->fdom = NULL;
+		}
+		if (m->fdom == NULL || d->state == TUI_D_IDLE)
+			fleet_request(m, d);
+		return;
+	}
 	if (!d->have_model)
 		rebuild(m, d);	/* the attempts show while the lookup runs */
 	if (d->state == TUI_D_IDLE)
@@ -508,7 +540,10 @@ do_action(struct tui_model *m, enum tui_action act)
 	case TUI_ACT_RESOLVE:
 		if (m->selected >= 0) {
 			request_lookup(m, &m->domains[m->selected], true);
-			set_status(m, false, "resolving %s again", m->domains[m->selected].name);
+			if (m->opts.fleet && m->worker != NULL)
+				fleet_worker_request(m->worker, FLEET_JOB_LIST, NULL);
+			set_status(m, false, "%s %s again", m->opts.fleet ? "reading" : "resolving",
+				   m->domains[m->selected].name);
 		}
 		break;
 	case TUI_ACT_HELP:
@@ -621,10 +656,164 @@ void
 tui_model_start(struct tui_model *m)
 {
 	m->last_refill_ms = mx_clock_mono_ms();
+	m->fleet_next_ms = m->last_refill_ms + TUI_FLEET_REFRESH_MS;
 	if (m->selected < 0 && m->ndomains > 0)
 		select_domain(m, 0);
-	if (m->ndomains == 0)
+	if (m->ndomains == 0 && !m->opts.fleet)
 		set_status(m, false, "no domains yet: press a to add one");
+}
+
+/* fleet_list_arrived - the fleet's newest domains: the list in their order, the selection kept */
+static void
+fleet_list_arrived(struct tui_model *m, const struct fleet_list *l)
+{
+	struct tui_domain *old = m->domains, *nd;
+	char	sel[MX_DOMAIN_MAX + 1] = "";
+	int	i, k, n = 0;
+
+	if ((nd = calloc(TUI_MAX_DOMAINS, sizeof(*nd))) == NULL) {
+		set_status(m, true, "out of memory");
+		return;
+	}
+	if (m->selected >= 0)
+		snprintf(sel, sizeof(sel), "%s", old[m->selected].name);
+	/* the domains named on the command line or added by hand first, as they were */
+	for (i = 0; i < m->ndomains; i++)
+		if (old[i].origin != TUI_FROM_FLEET)
+			nd[n++] = old[i];
+	for (i = 0; i < l->ndomains && n < TUI_MAX_DOMAINS; i++) {
+		char	norm[MX_DOMAIN_MAX + 1], why[160];
+
+		/* the fleet holds what the MTAs gave; list only real domain names */
+		if (mx_idn_domain(l->domains[i].name, norm, sizeof(norm), why, sizeof(why)) !=
+		    MX_IDN_OK)
+			continue;
+		for (k = 0; k < n && strcmp(nd[k].name, norm) != 0; k++)
+			;
+		if (k < n) {
+			nd[k].fleet_last_ms = l->domains[i].last_ts_ms;
+			continue;
+		}
+		for (k = 0; k < m->ndomains && strcmp(old[k].name, norm) != 0; k++)
+			;
+		if (k < m->ndomains) {
+			nd[n] = old[k];
+		} else {
+			memset(&nd[n], 0, sizeof(nd[n]));
+			snprintf(nd[n].name, sizeof(nd[n].name), "%s", norm);
+			nd[n].origin = TUI_FROM_FLEET;
+		}
+		nd[n++].fleet_last_ms = l->domains[i].last_ts_ms;
+	}
+	/* the selected domain stays listed even when it fell off the fleet's newest */
+	m->selected = -1;
+	for (k = 0; k < n && strcmp(nd[k].name, sel) != 0; k++)
+		;
+	if (sel[0] != '\0' && k == n && n < TUI_MAX_DOMAINS)
+		for (i = 0; i < m->ndomains; i++)
+			if (strcmp(old[i].name, sel) == 0)
+				nd[n++] = old[i];
+	if (sel[0] != '\0')
+		for (k = 0; k < n; k++)
+			if (strcmp(nd[k].name, sel) == 0)
+				m->selected = k;
+	free(old);
+	m->domains = nd;
+	m->ndomains = n;
+	m->fleet_nnodes = l->nnodes;
+	m->fleet_listed = true;
+	if (m->selected < 0 && n > 0 && tui_domain_visible(m, 0))
+		select_domain(m, 0);
+}
+
+/* fleet_results - what the worker finished: the list, or the selected domain's rows */
+static bool
+fleet_results(struct tui_model *m)
+{
+	struct fleet_result res;
+	bool	changed = false;
+	int	i;
+
+	while (fleet_worker_take(m->worker, &res)) {
+		changed = true;
+		if (!res.ok) {
+			if (res.down)
+				snprintf(m->fleet_note, sizeof(m->fleet_note),
+					 "fleet database unreachable, retrying every %d s: %.440s",
+					 TUI_FLEET_REFRESH_MS / 1000, res.err);
+			else
+				snprintf(m->fleet_note, sizeof(m->fleet_note), "%.500s", res.err);
+			for (i = 0; i < m->ndomains; i++)
+				if (res.kind == FLEET_JOB_DOMAIN &&
+				    strcmp(m->domains[i].name, res.domain) == 0) {
+					m->domains[i].state = TUI_D_FAILED;
+					snprintf(m->domains[i].error, sizeof(m->domains[i].error),
+						 "%.250s", res.err);
+				}
+			fleet_result_clear(&res);
+			continue;
+		}
+		m->fleet_note[0] = '\0';
+		if (res.kind == FLEET_JOB_LIST) {
+			fleet_list_arrived(m, res.list);
+		} else {
+			for (i = 0; i < m->ndomains; i++)
+				if (strcmp(m->domains[i].name, res.domain) == 0) {
+					m->domains[i].state = TUI_D_READY;
+					m->domains[i].resolved_ms = m->now_ms;
+				}
+			if (m->selected >= 0 && strcmp(m->domains[m->selected].name, res.domain) == 0) {
+				fleet_domain_free(m->fdom);
+				m->fdom = res.dom;	/* taken over */
+				res.dom = NULL;
+				if (res.list == NULL && m->fdom->nnodes > 0)
+					m->fleet_nnodes = m->fdom->nnodes;
+			}
+		}
+		fleet_result_clear(&res);
+	}
+	return changed;
+}
+
+/* fleet_tick - every TUI_FLEET_REFRESH_MS: the list and the selected domain again */
+static bool
+fleet_tick(struct tui_model *m, int64_t now)
+{
+	if (m->worker == NULL || now < m->fleet_next_ms || fleet_worker_busy(m->worker))
+		return false;
+	fleet_worker_request(m->worker, FLEET_JOB_LIST, NULL);
+	if (m->selected >= 0)
+		fleet_worker_request(m->worker, FLEET_JOB_DOMAIN, m->domains[m->selected].name);
+	m->fleet_next_ms = now + TUI_FLEET_REFRESH_MS;
+	return true;
+}
+
+/* tui_model_fleet - fleet mode: the worker, the first list */
+bool
+tui_model_fleet(struct tui_model *m, const char *url, char *err, size_t errlen)
+{
+	mx_fleet_url_mask(url, m->fleet_url, sizeof(m->fleet_url));
+	if ((m->worker = fleet_worker_start(url, m->opts.utc, err, errlen)) == NULL)
+		return false;
+	fleet_worker_request(m->worker, FLEET_JOB_LIST, NULL);
+	return true;
+}
+
+/* tui_model_fleet_loading - a read waits or runs */
+bool
+tui_model_fleet_loading(const struct tui_model *m)
+{
+	return m->worker != NULL && fleet_worker_busy(m->worker);
+}
+
+/* tui_model_fleet_shown - fdom when it belongs to the selected domain */
+const struct fleet_domain *
+tui_model_fleet_shown(const struct tui_model *m)
+{
+	if (m->fdom == NULL || m->selected < 0 ||
+	    strcmp(m->fdom->name, m->domains[m->selected].name) != 0)
+		return NULL;
+	return m->fdom;
 }
 
 /* tui_model_pollfds - pump the lookup queue, then every running lookup's descriptors */
@@ -634,6 +823,13 @@ tui_model_pollfds(struct tui_model *m, struct pollfd *fds, int max, int *timeout
 	int	i, nfds = 0;
 
 	m->now_ms = mx_clock_wall_ms();
+	m->fleet_pollfd = -1;
+	if (m->worker != NULL && nfds < max) {
+		fds[nfds].fd = fleet_worker_fd(m->worker);
+		fds[nfds].events = POLLIN;
+		fds[nfds].revents = 0;
+		m->fleet_pollfd = nfds++;
+	}
 	pump_lookups(m);
 	m->nslots = 0;
 	for (i = 0; i < m->ndomains && m->nslots < TUI_MAX_LOOKUPS; i++) {
@@ -664,6 +860,9 @@ tui_model_process(struct tui_model *m, const struct pollfd *fds)
 	int	i;
 
 	m->now_ms = mx_clock_wall_ms();
+	if (m->fleet_pollfd >= 0 && (fds[m->fleet_pollfd].revents & POLLIN) && fleet_results(m))
+		changed = true;
+	m->fleet_pollfd = -1;
 	for (i = 0; i < m->nslots; i++) {
 		struct tui_domain *d = &m->domains[m->slots[i].domain];
 
@@ -688,6 +887,8 @@ tui_model_tick(struct tui_model *m)
 	bool	changed = false;
 
 	m->now_ms = mx_clock_wall_ms();
+	if (m->opts.fleet)
+		return fleet_tick(m, now);
 	if (m->journal == NULL) {
 		if (now < m->journal_retry_ms)
 			return false;

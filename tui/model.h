@@ -42,6 +42,7 @@
 
 #include "addr.h"
 #include "config.h"
+#include "fleet.h"
 #include "domain.h"
 #include "inspect.h"
 #include "journal.h"
@@ -54,7 +55,8 @@
 #define TUI_TICK_MS		1000	/* journal check and clock */
 #define TUI_FILTER_MAX		64	/* bytes of a filter or prompt text */
 #define TUI_MAX_DNS_SERVERS	8
-#define TUI_MAX_POLLFDS		(TUI_MAX_LOOKUPS * MX_LOOKUP_MAXFDS)
+#define TUI_MAX_POLLFDS		(1 + TUI_MAX_LOOKUPS * MX_LOOKUP_MAXFDS)
+#define TUI_FLEET_REFRESH_MS	5000	/* fleet mode: the list and the open domain again */
 
 /* Options from the command line. */
 struct tui_opts {
@@ -65,6 +67,7 @@ struct tui_opts {
 	bool	utc;
 	bool	report;
 	bool	json;
+	bool	fleet;			/* --fleet: the fleet database, not the journal */
 };
 
 /* What a key stands for (keys.c binds keys to these; the model executes them). */
@@ -101,14 +104,14 @@ enum tui_edit {
 /* What the view must do after an action besides drawing the new state. */
 #define TUI_FX_REPAINT	0x1	/* repaint every cell (Ctrl-L) */
 
-enum tui_origin { TUI_FROM_ARGS, TUI_FROM_JOURNAL, TUI_FROM_USER };
+enum tui_origin { TUI_FROM_ARGS, TUI_FROM_JOURNAL, TUI_FROM_USER, TUI_FROM_FLEET };
 
 enum tui_dstate {
 	TUI_D_IDLE,		/* not looked up yet */
 	TUI_D_QUEUED,		/* waiting for a lookup slot */
-	TUI_D_RESOLVING,
+	TUI_D_RESOLVING,	/* (fleet mode: its rows are being read) */
 	TUI_D_READY,		/* a plan exists (maybe an older one while re-resolving) */
-	TUI_D_FAILED		/* the lookup could not even start */
+	TUI_D_FAILED		/* the lookup could not even start (fleet: the read failed) */
 };
 
 /* One domain of the list with its lookup and model. */
@@ -123,6 +126,7 @@ struct tui_domain {
 	struct mx_domain_model model;	/* attempts even before the plan exists */
 	bool	have_model;
 	int64_t	resolved_ms;		/* when the last lookup finished */
+	int64_t	fleet_last_ms;		/* fleet mode: its newest attempt (fleet_domains) */
 	char	error[256];		/* why the lookup could not start, or "" */
 };
 
@@ -192,6 +196,22 @@ struct tui_model {
 	bool	quit;
 	int	exit_status;
 	int64_t	now_ms;			/* wall clock of this turn of the loop */
+	int64_t	started_ms;		/* monotonic: when the model was made */
+
+	/*
+	 * Fleet mode (opts.fleet): the domain list and the selected domain come
+	 * from the fleet database through the worker thread (fleetwork.h);
+	 * there is no journal and no DNS. Only the selected domain's rows are
+	 * kept (fdom), so memory stays flat however many domains are opened.
+	 */
+	struct fleet_worker *worker;
+	char	fleet_url[1100];	/* the URL with its password masked, for the title */
+	char	fleet_note[512];	/* why the database cannot be read, or "" */
+	int	fleet_nnodes;		/* nodes of the fleet, from the last list */
+	bool	fleet_listed;		/* a list has arrived */
+	struct fleet_domain *fdom;	/* the selected domain's rows, or NULL */
+	int64_t	fleet_next_ms;		/* monotonic: when to read again */
+	int	fleet_pollfd;		/* index of the worker's fd in the last poll set, -1 */
 };
 
 /* tui_model_init - set up from options and a loaded config; false + err on failure */
@@ -206,6 +226,18 @@ int	tui_model_add_domain(struct tui_model *m, const char *domain, enum tui_origi
 
 /* tui_model_open_journal - (re)open the journal read-only; a missing one only leaves a note */
 void	tui_model_open_journal(struct tui_model *m);
+
+/*
+ * tui_model_fleet - fleet mode: the worker thread for url (fleet.url) and the
+ * first read of the domain list; false + err when the thread cannot start
+ */
+bool	tui_model_fleet(struct tui_model *m, const char *url, char *err, size_t errlen);
+
+/* tui_model_fleet_loading - is a read of the fleet database waiting or running */
+bool	tui_model_fleet_loading(const struct tui_model *m);
+
+/* tui_model_fleet_shown - the selected domain's fleet rows, when they are the selected one's */
+const struct fleet_domain *tui_model_fleet_shown(const struct tui_model *m);
 
 /* tui_model_start - the interactive session begins: select the first domain */
 void	tui_model_start(struct tui_model *m);

@@ -24,6 +24,7 @@
 #include <wchar.h>
 #include <curses.h>
 
+#include "fleetreport.h"
 #include "keys.h"
 #include "view.h"
 
@@ -418,9 +419,13 @@ draw_title(const struct frame *F, const struct layout *L)
 		snprintf(dns + strlen(dns), sizeof(dns) - strlen(dns), "%s%s", i ? "," : "",
 			 F->m->ropts.servers[i]);
 	mx_format_time(F->m->now_ms, F->m->now_ms, F->m->opts.utc, clock, sizeof(clock));
-	snprintf(t, sizeof(t), " mxtier %s  journal %.300s%s  dns %s", PACKAGE_VERSION,
-		 F->m->journal_path, F->m->journal == NULL ? " (none)" : "",
-		 dns[0] ? dns : "(resolv.conf)");
+	if (F->m->opts.fleet)
+		snprintf(t, sizeof(t), " mxtier %s  fleet %.400s  %d node%s", PACKAGE_VERSION,
+			 F->m->fleet_url, F->m->fleet_nnodes, F->m->fleet_nnodes == 1 ? "" : "s");
+	else
+		snprintf(t, sizeof(t), " mxtier %s  journal %.300s%s  dns %s", PACKAGE_VERSION,
+			 F->m->journal_path, F->m->journal == NULL ? " (none)" : "",
+			 dns[0] ? dns : "(resolv.conf)");
 	used = text_cols(clock) + (F->m->opts.utc ? 5 : 1);
 	put(F, 0, 0, L->w - used - 1, t, sty(F, S_TITLE) | A_BOLD);
 	snprintf(t, sizeof(t), "%s%s ", clock, F->m->opts.utc ? " UTC" : "");
@@ -433,6 +438,15 @@ static const char *
 domain_mark(const struct frame *F, const struct tui_domain *d, enum style *s)
 {
 	*s = S_NORMAL;
+	if (F->m->opts.fleet && d->state == TUI_D_READY) {
+		const struct fleet_domain *fd = tui_model_fleet_shown(F->m);
+
+		if (fd != NULL && strcmp(fd->name, d->name) == 0 && fd->scope != FLEET_SCOPE_NONE) {
+			*s = S_BAD;
+			return "!";
+		}
+		return "";
+	}
 	switch (d->state) {
 	case TUI_D_QUEUED:
 	case TUI_D_RESOLVING:
@@ -687,6 +701,86 @@ build_plan_lines(const struct frame *F, const struct tui_domain *d, int w)
 	return n;
 }
 
+/* fleet_header - the selected domain's first row in fleet mode */
+static void
+fleet_header(const struct frame *F, const struct tui_domain *d, const struct fleet_domain *fd,
+	     char *out, size_t len, enum style *s)
+{
+	const char *dots = F->v->utf8 ? "\u2026" : "...";
+	char	when[40] = "";
+
+	*s = S_NORMAL;
+	if (fd != NULL)
+		mx_format_time(fd->loaded_ms, F->m->now_ms, F->m->opts.utc, when, sizeof(when));
+	if (d->state == TUI_D_FAILED) {
+		*s = S_BAD;
+		snprintf(out, len, "%s  cannot read: %s", d->name, d->error);
+	} else if (fd == NULL) {
+		*s = S_WARN;
+		snprintf(out, len, "%s  loading%s", d->name, dots);
+	} else {
+		*s = fd->scope == FLEET_SCOPE_NONE ? S_OK : S_BAD;
+		snprintf(out, len, "%s  %d node%s, %d address%s, %d attempt%s%s  read %s in %lld ms%s",
+			 d->name, fd->nnodes, fd->nnodes == 1 ? "" : "s", fd->naddrs,
+			 fd->naddrs == 1 ? "" : "es", fd->nattempts, fd->nattempts == 1 ? "" : "s",
+			 fd->scope == FLEET_SCOPE_NONE ? "" : fd->scope == FLEET_SCOPE_LOCAL ?
+			 ", failing locally" : ", failing everywhere it was tried", when,
+			 (long long)fd->query_ms, d->state == TUI_D_RESOLVING ? dots : "");
+	}
+}
+
+/* node_style - the colour of a node's state (the words carry it too) */
+static enum style
+node_style(enum fleet_nstate st)
+{
+	return st == FLEET_NS_OK ? S_OK : st == FLEET_NS_UNKNOWN ? S_NOTE : S_WARN;
+}
+
+/* build_fleet_lines - the hosts pane in fleet mode: per address its summary and every node */
+static int
+build_fleet_lines(const struct frame *F, const struct tui_domain *d,
+		  const struct fleet_domain *fd, int w)
+{
+	int	n = 0, a, k, nodew = 4;
+
+	if (fd == NULL) {
+		if (d->state == TUI_D_FAILED)
+			add_pline(&n, S_BAD, 0, "cannot read: %s", d->error);
+		else
+			add_pline(&n, S_WARN, 0, "loading%s", F->v->utf8 ? "\u2026" : "...");
+		return n;
+	}
+	if (fd->naddrs == 0)
+		add_pline(&n, S_NOTE, 0, "(no address tried by any node)");
+	for (k = 0; k < fd->nnodes; k++)
+		if ((int)strlen(fd->node_names[k]) > nodew)
+			nodew = (int)strlen(fd->node_names[k]);
+	for (a = 0; a < fd->naddrs; a++) {
+		const struct fleet_addr *ad = &fd->addrs[a];
+		char	t[LINE_BYTES], pref[24] = "";
+
+		if (ad->preference >= 0)
+			snprintf(pref, sizeof(pref), "  pref %d", ad->preference);
+		add_pline(&n, ad->failing > 0 ? S_BAD : S_HEAD, 0, "%s [%s]%s", ad->host[0] ?
+			  ad->host : "-", ad->address, pref);
+		add_wrapped(&n, ad->failing > 0 ? S_WARN : S_OK, 2, w, ad->summary);
+		for (k = 0; k < fd->nnodes; k++) {
+			const struct fleet_nodestate *ns = &ad->nodes[k];
+			char	words[200];
+
+			fleet_node_words(ns, F->m->now_ms, F->m->opts.utc, words, sizeof(words));
+			snprintf(t, sizeof(t), "%-*s  %s", nodew, ns->node, words);
+			add_pline(&n, node_style(ns->state), 4, "%s", t);
+			if (ns->state != FLEET_NS_OK && ns->state != FLEET_NS_UNKNOWN &&
+			    ns->last_error[0]) {
+				snprintf(t, sizeof(t), "%s", ns->last_error);
+				add_wrapped(&n, S_NOTE, 6 + nodew, w, t);
+			}
+		}
+	}
+	return n;
+}
+
 /* header_text - the domain's first row: result or lookup state */
 static void
 header_text(const struct frame *F, const struct tui_domain *d, int width, char *out,
@@ -745,13 +839,15 @@ header_text(const struct frame *F, const struct tui_domain *d, int width, char *
 }
 
 /* Columns of the attempts table, in screen order. */
-enum { C_TIME, C_RCPT, C_PREF, C_HOST, C_ADDR, C_STAGE, C_REPLY, C_DECISION, C_REASON, NCOLS };
+enum { C_TIME, C_NODE, C_RCPT, C_PREF, C_HOST, C_ADDR, C_STAGE, C_REPLY, C_DECISION, C_REASON,
+	NCOLS };
 
 static const struct {
 	const char *head;
 	int	cap;			/* widest it gets (0: the reason, takes the rest) */
 } colspec[NCOLS] = {
 	[C_TIME] = { "time", 19 },
+	[C_NODE] = { "node", 16 },	/* fleet mode only */
 	[C_RCPT] = { "recipient", 28 },
 	[C_PREF] = { "pref", 7 },	/* a row from the MTA's log: its source */
 	[C_HOST] = { "host", 30 },
@@ -801,6 +897,9 @@ cell(const struct frame *F, const struct mx_attempt_row *r, int c, char *out, si
 	switch (c) {
 	case C_TIME:
 		mx_format_time(r->ts_ms, F->m->now_ms, F->m->opts.utc, out, len);
+		break;
+	case C_NODE:
+		snprintf(out, len, "%s", r->node[0] ? r->node : "-");
 		break;
 	case C_RCPT:
 		snprintf(out, len, "%s", r->recipient[0] ? r->recipient : "-");
@@ -881,6 +980,8 @@ column_widths(const struct frame *F, const struct mx_attempt_row *const *rows, i
 	}
 	if (!with_reason)
 		width[C_REASON] = 0;
+	if (!F->m->opts.fleet)
+		width[C_NODE] = 0;	/* a local journal's rows are this node's */
 	whole = table_width(width) <= w;
 	for (k = 0; k < (int)(sizeof(fit_steps) / sizeof(fit_steps[0])); k++) {
 		excess = table_width(width) - w;
@@ -943,8 +1044,9 @@ detail_text(const struct frame *F, const struct mx_attempt_row *r, char *out, si
 	if (r->reply_code > 0)
 		snprintf(reply, sizeof(reply), " reply \"%d%s%s %.600s\";", r->reply_code,
 			 r->enhanced_status[0] ? " " : "", r->enhanced_status, r->reply_text);
-	snprintf(out, len, "selected: %s%s%s %s %s[%s]:%d at %s:%s %s, %s; %.700s (%lld ms)%s%s%s%s",
-		 when, r->queue_id[0] ? " queue " : "", r->queue_id, r->recipient,
+	snprintf(out, len, "selected: %s%s%s%s%s %s %s[%s]:%d at %s:%s %s, %s; %.700s (%lld ms)%s%s%s%s",
+		 when, F->m->opts.fleet ? " on " : "", F->m->opts.fleet ? r->node : "",
+		 r->queue_id[0] ? " queue " : "", r->queue_id, r->recipient,
 		 r->host[0] ? r->host : "-", r->address[0] ? r->address : "-", r->port,
 		 r->stage[0] ? r->stage : "-", reply, r->outcome, r->decision, r->reason,
 		 (long long)r->duration_ms, strcmp(r->source, "mxtier-pipe") != 0 ? " from the " : "",
@@ -966,6 +1068,9 @@ draw_right(const struct frame *F, const struct layout *L)
 	bool	two;
 	bool	pfocus = F->m->focus == TUI_PANE_PLAN, afocus = F->m->focus == TUI_PANE_ATTEMPTS;
 	const char *why;
+	const struct fleet_domain *fd = F->m->opts.fleet ? tui_model_fleet_shown(F->m) : NULL;
+	const struct mx_attempt_row *all = d != NULL ? d->model.attempts : NULL;
+	int	nall = d != NULL ? d->model.nattempts : 0;
 
 	if (d == NULL) {
 		put(F, y, L->rx + 1, L->rw - 1, F->m->ndomains == 0 ?
@@ -974,7 +1079,10 @@ draw_right(const struct frame *F, const struct layout *L)
 		F->g->plan_rows = F->g->attempt_rows = 0;
 		return;
 	}
-	header_text(F, d, L->rw - 1, buf, sizeof(buf), &hs);
+	if (F->m->opts.fleet)
+		fleet_header(F, d, fd, buf, sizeof(buf), &hs);
+	else
+		header_text(F, d, L->rw - 1, buf, sizeof(buf), &hs);
 	put(F, y, L->rx + 1, L->rw - 1, d->name, sty(F, S_HEAD));
 	if ((int)strlen(d->name) + 3 < L->rw)
 		put(F, y, L->rx + 1 + text_cols(d->name), L->rw - 1 - text_cols(d->name),
@@ -983,7 +1091,11 @@ draw_right(const struct frame *F, const struct layout *L)
 
 	/* the explanation: "why: ...", wrapped, at most 3 rows (2 on short screens) */
 	why = d->have_model ? d->model.explanation : "";
-	if (d->have_model && d->model.journal_error[0])
+	if (F->m->opts.fleet)
+		snprintf(buf, sizeof(buf), "why: %s", fd != NULL ? fd->explanation :
+			 d->state == TUI_D_FAILED ? "the fleet database cannot be read" :
+			 F->v->utf8 ? "loading\u2026" : "loading...");
+	else if (d->have_model && d->model.journal_error[0])
 		snprintf(buf, sizeof(buf), "why: %s (journal: %s)", why, d->model.journal_error);
 	else if (F->m->journal == NULL)
 		snprintf(buf, sizeof(buf), "why: no journal to read attempts from (%s)",
@@ -995,11 +1107,16 @@ draw_right(const struct frame *F, const struct layout *L)
 	y += expl_rows > 0 ? expl_rows : 1;
 
 	/* the rows each pane has */
-	nplan = build_plan_lines(F, d, L->rw - 1);
+	if (F->m->opts.fleet) {
+		nplan = build_fleet_lines(F, d, fd, L->rw - 1);
+		all = fd != NULL ? fd->attempts : NULL;
+		nall = fd != NULL ? fd->nattempts : 0;
+	} else
+		nplan = build_plan_lines(F, d, L->rw - 1);
 	F->g->plan_rows = nplan;
-	for (i = 0; i < d->model.nattempts && nrows < MX_MODEL_ATTEMPTS; i++)
-		if (tui_attempt_matches(F->m, &d->model.attempts[i]))
-			rows[nrows++] = &d->model.attempts[i];
+	for (i = 0; i < nall && nrows < MX_MODEL_ATTEMPTS; i++)
+		if (tui_attempt_matches(F->m, &all[i]))
+			rows[nrows++] = &all[i];
 	F->g->attempt_rows = nrows;
 	if (afocus && nrows > 0)
 		detail_rows = 2;
@@ -1025,7 +1142,8 @@ draw_right(const struct frame *F, const struct layout *L)
 	if (nplan > prows)
 		snprintf(extra, sizeof(extra), "rows %d-%d of %d", F->g->plan_scroll.top + 1,
 			 F->g->plan_scroll.top + prows, nplan);
-	pane_title(F, y, L->rx, L->rw, "Plan", pfocus, extra);
+	pane_title(F, y, L->rx, L->rw, F->m->opts.fleet ? "Hosts across the fleet" : "Plan", pfocus,
+		   extra);
 	y++;
 	for (i = 0; i < prows && F->g->plan_scroll.top + i < nplan; i++) {
 		const struct pline *pl = &plines[F->g->plan_scroll.top + i];
@@ -1062,8 +1180,10 @@ draw_right(const struct frame *F, const struct layout *L)
 	draw_table_row(F, NULL, y, L->rx + 1, L->w, width, sty(F, S_HEAD));
 	y++;
 	if (nrows == 0)
-		put(F, y, L->rx + 1, L->rw - 1, d->model.nattempts > 0 ?
-		    "(no attempt matches the filter)" : F->m->journal == NULL ?
+		put(F, y, L->rx + 1, L->rw - 1, nall > 0 ?
+		    "(no attempt matches the filter)" : F->m->opts.fleet ?
+		    (fd != NULL ? "(no attempts in the fleet database)" : "") :
+		    F->m->journal == NULL ?
 		    "(no journal)" : "(no attempts in the journal)", sty(F, S_NOTE));
 	for (i = 0; i < arows / per && F->g->attempts_scroll.top + i < nrows; i++) {
 		int	k = F->g->attempts_scroll.top + i, ry = y + i * per;
@@ -1137,8 +1257,16 @@ draw_status(const struct frame *F, const struct layout *L)
 		snprintf(left, sizeof(left), "%s%s", F->m->status_error ? "error: " : "",
 			 F->m->status);
 		a = F->m->status_error ? sty(F, S_BAD) : sty(F, S_NORMAL);
+	} else if (F->m->fleet_note[0]) {
+		snprintf(left, sizeof(left), "error: %s", F->m->fleet_note);
+		a = sty(F, S_BAD);
 	} else if (F->m->journal_note[0]) {
 		snprintf(left, sizeof(left), "note: %s", F->m->journal_note);
+		a = sty(F, S_WARN);
+	} else if (F->m->opts.fleet && tui_model_fleet_loading(F->m)) {
+		snprintf(left, sizeof(left), "loading%s%s%s%s", F->v->utf8 ? "\u2026" : "...",
+			 F->m->filter[0] ? "  filter \"" : "", F->m->filter,
+			 F->m->filter[0] ? "\"" : "");
 		a = sty(F, S_WARN);
 	} else if (F->m->filter[0]) {
 		snprintf(left, sizeof(left), "filter \"%s\"", F->m->filter);
