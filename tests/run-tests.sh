@@ -29,6 +29,7 @@ cleanup() {
 	if declare -F https_stop_all >/dev/null; then https_stop_all; fi
 	if declare -F imp_stop >/dev/null; then imp_stop; fi
 	if declare -F orc_stop >/dev/null; then orc_stop; fi
+	if declare -F fv_cleanup >/dev/null; then fv_cleanup; fi
 	world_stop
 	if [[ $failed -eq 0 ]]; then rm -rf "$run"; fi
 }
@@ -149,6 +150,8 @@ echo "== golden tests of mxtier --report (journals of the scenarios above)"
 
 echo "== the mxtier TUI in tmux"
 . "$top/tests/tui/run-tui-tests.sh"
+
+. "$top/tests/fleet/fleet-view.sh"
 
 echo "== the MTA harness's own test (stand-in transport under Postfix and Exim)"
 if out=$(MTA_DIR=$run/selftest timeout 600 bash "$top/tests/mta/selftest.sh" 2>&1); then :; fi

@@ -726,6 +726,17 @@ fleet_list_arrived(struct tui_model *m, const struct fleet_list *l)
 		select_domain(m, 0);
 }
 
+/* without_url - libpq's words of "fleet database URL: words" (mx_fleetdb_connect) */
+static const char *
+without_url(const char *err)
+{
+	const char *p;
+
+	if (strncmp(err, "fleet database ", 15) == 0 && (p = strstr(err + 15, ": ")) != NULL)
+		return p + 2;
+	return err;
+}
+
 /* fleet_results - what the worker finished: the list, or the selected domain's rows */
 static bool
 fleet_results(struct tui_model *m)
@@ -737,10 +748,9 @@ fleet_results(struct tui_model *m)
 	while (fleet_worker_take(m->worker, &res)) {
 		changed = true;
 		if (!res.ok) {
-			if (res.down)
+			if (res.down)	/* the title shows the URL: the reason first */
 				snprintf(m->fleet_note, sizeof(m->fleet_note),
-					 "fleet database unreachable, retrying every %d s: %.440s",
-					 TUI_FLEET_REFRESH_MS / 1000, res.err);
+					 "fleet unreachable, retrying: %.470s", without_url(res.err));
 			else
 				snprintf(m->fleet_note, sizeof(m->fleet_note), "%.500s", res.err);
 			for (i = 0; i < m->ndomains; i++)
