@@ -101,12 +101,32 @@ num(const PGresult *r, int row, int col, int64_t dflt)
 	return PQgetisnull(r, row, col) ? dflt : strtoll(PQgetvalue(r, row, col), NULL, 10);
 }
 
+/* explain - MXTIER_EXPLAIN: the plan of sql as run (EXPLAIN ANALYZE) on stderr */
+static void
+explain(PGconn *c, const char *sql, int n, const char *const *params, const char *what)
+{
+	char	buf[4096];
+	PGresult *r;
+	int	i;
+
+	snprintf(buf, sizeof(buf), "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) %s", sql);
+	r = PQexecParams(c, buf, n, NULL, params, NULL, NULL, 0);
+	fprintf(stderr, "mxtier: explain %s:\n", what);
+	for (i = 0; r != NULL && PQresultStatus(r) == PGRES_TUPLES_OK && i < PQntuples(r); i++)
+		fprintf(stderr, "  %s\n", PQgetvalue(r, i, 0));
+	PQclear(r);
+}
+
 /* query - one statement with text parameters; the rows, or NULL + err */
 static PGresult *
 query(PGconn *c, const char *sql, int n, const char *const *params, const char *what,
       char *err, size_t errlen)
 {
-	PGresult *r = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
+	PGresult *r;
+
+	if (getenv("MXTIER_EXPLAIN") != NULL)
+		explain(c, sql, n, params, what);
+	r = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
 
 	if (r == NULL || PQresultStatus(r) != PGRES_TUPLES_OK) {
 		mx_fleetdb_error(c, r, what, err, errlen);
