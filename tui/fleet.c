@@ -170,6 +170,13 @@ text_array(const char *base, size_t stride, int n)
 	return out;
 }
 
+/* fleet_session - the planner settings the loaders' bounds rely on */
+bool
+fleet_session(PGconn *c, char *err, size_t errlen)
+{
+	return mx_fleetdb_exec(c, "SET enable_bitmapscan = off; SET jit = off", err, errlen);
+}
+
 /* fleet_load_list - the nodes and the newest domains */
 bool
 fleet_load_list(PGconn *c, struct fleet_list *l, char *err, size_t errlen)

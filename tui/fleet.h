@@ -122,6 +122,14 @@ struct fleet_domain {
 	int64_t	query_ms;			/* how long the load took */
 };
 
+/*
+ * fleet_session - settings for a session that reads with these loaders:
+ * no bitmap scans (every read is an ordered, LIMITed range of an index; a
+ * bitmap scan would fetch every row of a busy address to sort them) and no
+ * JIT (it costs more than these short reads); false + err on failure
+ */
+bool	fleet_session(PGconn *c, char *err, size_t errlen);
+
 /* fleet_load_list - nodes and the newest domains; false + err on a database error */
 bool	fleet_load_list(PGconn *c, struct fleet_list *l, char *err, size_t errlen);
 

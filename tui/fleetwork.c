@@ -76,7 +76,8 @@ run_job(struct fleet_worker *w, enum fleet_job kind, const char *domain, struct 
 		w->conn = mx_fleetdb_connect(w->url, "mxtier", CONNECT_TIMEOUT_S, res->err,
 					     sizeof(res->err));
 		if (w->conn != NULL &&
-		    !mx_fleetdb_set_timeout(w->conn, FLEET_TIMEOUT_MS, res->err, sizeof(res->err))) {
+		    (!mx_fleetdb_set_timeout(w->conn, FLEET_TIMEOUT_MS, res->err, sizeof(res->err)) ||
+		     !fleet_session(w->conn, res->err, sizeof(res->err)))) {
 			mx_fleetdb_close(w->conn);
 			w->conn = NULL;
 		}

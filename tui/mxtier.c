@@ -264,7 +264,8 @@ run_fleet_report(struct tui_model *m, char **domains, int n)
 
 	/* the report may wait, but only so long: a database that is down is an error */
 	if ((c = mx_fleetdb_connect(m->cfg->fleet.url, "mxtier", 5, err, sizeof(err))) == NULL ||
-	    !mx_fleetdb_set_timeout(c, FLEET_TIMEOUT_MS, err, sizeof(err))) {
+	    !mx_fleetdb_set_timeout(c, FLEET_TIMEOUT_MS, err, sizeof(err)) ||
+	    !fleet_session(c, err, sizeof(err))) {
 		fprintf(stderr, "mxtier: cannot read the fleet: %s\n", err);
 		mx_fleetdb_close(c);
 		return EXIT_USAGE;

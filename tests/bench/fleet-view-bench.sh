@@ -100,7 +100,7 @@ FROM (SELECT i, d, k, h, k % 7 = 0 AS fail,
         CASE WHEN d % 100 = 0 THEN '192.0.2.' || (1 + h)
              ELSE '10.' || ((2 * d + h) / 65536 % 256) || '.' || ((2 * d + h) / 256 % 256)
                   || '.' || ((2 * d + h) % 256) END AS addr
-      FROM (SELECT i, (i * 7919) % $DOMAINS AS d, i / $DOMAINS AS k, (i / $DOMAINS / 8) % 2 AS h
+      FROM (SELECT i, (i::bigint * 7919) % $DOMAINS AS d, i / $DOMAINS AS k, (i / $DOMAINS / 8) % 2 AS h
             FROM generate_series(1, $ROWS) i) g) s;
 ALTER TABLE fleet_attempts ADD PRIMARY KEY (node, journal, local_id);
 CREATE INDEX fleet_attempts_domain_ts ON fleet_attempts (domain, ts DESC);
@@ -180,7 +180,6 @@ for ((k = 1; k <= 200; k++)); do
 		sleep 0.01
 	done
 	((w < 200)) && opened=$((opened + 1))
-	[[ -n ${FB_DEBUG:-} ]] && echo "k=$k w=$w sel=$sel" >&2
 	[[ $k -eq 10 ]] && rss10=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")
 done
 rss200=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")
