@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,6 +161,7 @@ struct fleet_worker *
 fleet_worker_start(const char *url, bool utc, char *err, size_t errlen)
 {
 	struct fleet_worker *w = calloc(1, sizeof(*w));
+	sigset_t all, old;
 	int	rc;
 
 	if (w == NULL) {
@@ -175,7 +177,12 @@ fleet_worker_start(const char *url, bool utc, char *err, size_t errlen)
 	}
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->wake, NULL);
-	if ((rc = pthread_create(&w->thread, NULL, worker_main, w)) != 0) {
+	/* signals (SIGWINCH, SIGINT, ...) go to the loop's thread: its poll() wakes */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	rc = pthread_create(&w->thread, NULL, worker_main, w);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
 		snprintf(err, errlen, "cannot start the database thread: %s", strerror(rc));
 		destroy(w);
 		return NULL;
