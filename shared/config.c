@@ -124,6 +124,7 @@ static const struct rule rules[] = {
 	{ "smtp", "time_limit", CHECK_INT, NULL, 10, 86400, " seconds" },
 	{ "policy", "backoff_initial", CHECK_INT, NULL, 1, 86400, " seconds" },
 	{ "policy", "backoff_max", CHECK_INT, NULL, 1, 604800, " seconds" },
+	{ "policy", "fleet_backoff", CHECK_BOOL, NULL, 0, 0, NULL },
 	{ "spool", "memory_limit", CHECK_INT, NULL, 0, 1073741824, " bytes" },
 	{ "spool", "directory", CHECK_PATH, NULL, 0, 0, NULL },
 	{ "journal", "path", CHECK_PATH, NULL, 0, 0, NULL },
@@ -167,6 +168,7 @@ static cfg_opt_t policy_opts[] = {
 	CFG_STR("loop_action", "defer", CFGF_NONE),
 	CFG_INT_CB("backoff_initial", MX_DEFAULT_BACKOFF_INITIAL, CFGF_NONE, parse_int),
 	CFG_INT_CB("backoff_max", MX_DEFAULT_BACKOFF_MAX, CFGF_NONE, parse_int),
+	CFG_BOOL_CB("fleet_backoff", cfg_false, CFGF_NONE, parse_bool),
 	CFG_END()
 };
 
@@ -1110,6 +1112,7 @@ fill(struct mx_config *cfg, cfg_t *root)
 	s = cfg_getsec(root, "policy");
 	cfg->backoff_initial = (int)cfg_getint(s, "backoff_initial");
 	cfg->backoff_max = (int)cfg_getint(s, "backoff_max");
+	cfg->fleet_backoff = cfg_getbool(s, "fleet_backoff") == cfg_true;
 
 	s = cfg_getsec(root, "spool");
 	cfg->spool.memory_limit = (size_t)cfg_getint(s, "memory_limit");
@@ -1310,6 +1313,7 @@ mx_config_defaults(struct mx_config *cfg)
 	cfg->smtp.time_limit = MX_DEFAULT_TIME_LIMIT;
 	cfg->backoff_initial = MX_DEFAULT_BACKOFF_INITIAL;
 	cfg->backoff_max = MX_DEFAULT_BACKOFF_MAX;
+	cfg->fleet_backoff = false;
 	cfg->spool.memory_limit = MX_DEFAULT_SPOOL_MEMORY;
 	snprintf(cfg->spool.directory, sizeof(cfg->spool.directory), "%s", MX_DEFAULT_SPOOL_DIR);
 	snprintf(cfg->journal.path, sizeof(cfg->journal.path), "%s", DEFAULT_JOURNAL);

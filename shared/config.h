@@ -84,6 +84,7 @@ struct mx_config {
 	} tls;
 	int	backoff_initial;	/* R13, seconds */
 	int	backoff_max;
+	bool	fleet_backoff;		/* R13 also skips what other nodes saw fail (fleet_backoff table) */
 	struct {
 		size_t	memory_limit;	/* bytes kept in memory before a temp file */
 		char	directory[PATH_MAX];

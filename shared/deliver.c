@@ -9,6 +9,7 @@
 #include <sysexits.h>
 #include <time.h>
 
+#include "backoff.h"
 #include "deliver.h"
 #include "fallback.h"
 #include "mailaddr.h"
@@ -40,6 +41,7 @@ struct walk {
 	int64_t	until;				/* smtp.time_limit: start no attempt after */
 	bool	out_of_time;
 	char	skipped_error[256];
+	char	skipped_node[128];		/* the fleet node of that error, "" this one */
 	size_t	nskipped;
 	struct mx_smtp_envelope wire;		/* the envelope as it goes on the wire */
 	char  **wire_rcpts;			/* wire.rcpts, owned */
@@ -409,30 +411,33 @@ format_time(char *out, size_t len, int64_t ms)
 		snprintf(out, len, "@%lld", (long long)t);
 }
 
-/* in_backoff - R13: skip an address whose retry time has not come */
+/*
+ * in_backoff - R13: skip an address whose retry time has not come, this
+ * node's own or, with policy.fleet_backoff, one another node saw (named in
+ * the reason); no network either way, only the journal
+ */
 static bool
 in_backoff(struct walk *w, size_t k, const char *host, const char *addr, int port, int64_t now)
 {
 	struct mx_backoff b;
-	char	when[64], reason[400];
+	char	when[64], words[600], reason[900];
 	size_t	i;
 
 	if (w->job->journal == NULL)
 		return false;
-	if (!mx_journal_get_backoff(w->job->journal, addr, port, &b)) {
+	if (!mx_journal_backoff_at(w->job->journal, addr, port, now, w->job->cfg->fleet_backoff,
+				   &b)) {
 		if (mx_journal_error(w->job->journal)[0] != '\0')
 			journal_note(w, false);		/* unreadable: try the address */
 		return false;
 	}
-	if (b.failures == 0 || b.retry_at_ms <= now)
-		return false;
 	format_time(when, sizeof(when), b.retry_at_ms);
-	snprintf(reason, sizeof(reason), "%s[%s]:%d is in backoff until %s after %d "
-		 "failure%s (last: %s)", host, addr, port, when, b.failures,
-		 b.failures == 1 ? "" : "s", b.last_error);
+	mx_backoff_words(&b, when, words, sizeof(words));
+	snprintf(reason, sizeof(reason), "%s[%s]:%d is %s", host, addr, port, words);
 	if (w->nskipped++ == 0 || b.retry_at_ms < w->earliest_retry) {
 		w->earliest_retry = b.retry_at_ms;
 		snprintf(w->skipped_error, sizeof(w->skipped_error), "%s", b.last_error);
+		snprintf(w->skipped_node, sizeof(w->skipped_node), "%s", b.node);
 	}
 	for (i = 0; i < w->job->env.nrcpts; i++)
 		if (w->pending[i])
@@ -690,7 +695,8 @@ finish(struct walk *w)
 				snprintf(o->dsn, sizeof(o->dsn), "4.4.1");
 				snprintf(o->relay, sizeof(o->relay), "none");
 				snprintf(o->text, sizeof(o->text), "all mail hosts of %s are in backoff "
-					 "until %s (last error: %s)", w->job->plan->domain, when,
+					 "until %s (last error%s%s: %s)", w->job->plan->domain, when,
+					 w->skipped_node[0] ? " on " : "", w->skipped_node,
 					 w->skipped_error);
 			} else if (o->text[0] == '\0') {
 				snprintf(o->dsn, sizeof(o->dsn), "4.4.1");

@@ -140,6 +140,14 @@ mx_fleetdb_error(PGconn *c, const PGresult *res, const char *what, char *err, si
 	return false;
 }
 
+/* quiet - libpq notice processor: the server's NOTICEs are not for our stderr */
+static void
+quiet(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
 /* mx_fleetdb_connect - a connection with bounded waits, or NULL and err */
 PGconn *
 mx_fleetdb_connect(const char *url, const char *appname, int timeout_s, char *err,
@@ -185,6 +193,7 @@ mx_fleetdb_connect(const char *url, const char *appname, int timeout_s, char *er
 		PQfinish(c);
 		return NULL;
 	}
+	PQsetNoticeProcessor(c, quiet, NULL);
 	if (!mx_fleetdb_set_timeout(c, MX_FLEETDB_STATEMENT_TIMEOUT_MS, err, errlen)) {
 		PQfinish(c);
 		return NULL;
@@ -231,21 +240,39 @@ read_version(PGconn *c, char *err, size_t errlen)
 	PGresult *res;
 	int	v = -1;
 
-	res = PQexec(c, "SELECT CASE WHEN to_regclass('fleet_meta') IS NULL THEN '0' ELSE "
-		     "coalesce((SELECT value FROM fleet_meta WHERE key = 'schema_version'), '0') END");
+	/*
+	 * Two statements: a query that names a missing table fails as it is
+	 * parsed. pg_class is read as a table, with this statement's snapshot:
+	 * to_regclass() would use the catalog snapshot taken before the wait
+	 * for the advisory lock and miss a schema just created by another.
+	 */
+	res = PQexec(c, "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c "
+		     "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+		     "WHERE c.relname = 'fleet_meta' AND n.nspname = current_schema())");
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
-		mx_fleetdb_error(c, res, "fleet database: reading the schema version", err, errlen);
-	else
-		v = atoi(PQgetvalue(res, 0, 0));
+		goto fail;
+	if (strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
+		PQclear(res);
+		return 0;
+	}
+	PQclear(res);
+	res = PQexec(c, "SELECT coalesce((SELECT value FROM fleet_meta "
+		     "WHERE key = 'schema_version'), '0')");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
+		goto fail;
+	v = atoi(PQgetvalue(res, 0, 0));
 	PQclear(res);
 	return v;
+fail:
+	mx_fleetdb_error(c, res, "fleet database: reading the schema version", err, errlen);
+	PQclear(res);
+	return -1;
 }
 
 /* mx_fleetdb_version - the schema version (0 = none yet), -1 and err on failure */
 int
 mx_fleetdb_version(PGconn *c, char *err, size_t errlen)
 {
-	/* fleet_meta's value is read without a transaction: one statement sees one snapshot */
 	return read_version(c, err, errlen);
 }
 

@@ -71,15 +71,38 @@ host_label(const struct mx_attempt_row *r, char *out, size_t len)
 		snprintf(out, len, "no host");
 }
 
+/*
+ * backoff_node - the fleet node a skip's reason names ("... in backoff
+ * learned from NODE until ..."), into out; false when it names none
+ */
+static bool
+backoff_node(const char *reason, char *out, size_t len)
+{
+	static const char mark[] = " in backoff learned from ";
+	const char *p = strstr(reason, mark), *end;
+
+	if (p == NULL)
+		return false;
+	p += sizeof(mark) - 1;
+	if ((end = strstr(p, " until ")) == NULL || end == p)
+		return false;
+	snprintf(out, len, "%.*s", (int)(end - p), p);
+	return true;
+}
+
 /* what_happened - "refused the connection", "answered 421 at greeting", ... */
 static void
 what_happened(const struct mx_attempt_row *r, char *out, size_t len)
 {
+	char	node[128];
+
 	if (strcmp(r->outcome, "skipped") == 0 && strstr(r->reason, "not in the MTA-STS policy")
 	    != NULL)
 		snprintf(out, len, "is not in the MTA-STS policy of %s", r->domain);
 	else if (strcmp(r->outcome, "skipped") == 0 && r->tls_failure[0] != '\0')
 		snprintf(out, len, "was ruled out by the TLS policy (%s)", r->tls_failure);
+	else if (strcmp(r->outcome, "skipped") == 0 && backoff_node(r->reason, node, sizeof(node)))
+		snprintf(out, len, "was in backoff after a failure seen by %s", node);
 	else if (strcmp(r->outcome, "skipped") == 0)
 		snprintf(out, len, "was in backoff after an earlier failure");
 	else if (strcmp(r->tls_failure, "tlsa-invalid") == 0 && strcmp(r->outcome, "delivered"))
@@ -241,9 +264,10 @@ mx_addr_state_name(const struct mx_addr_state *s)
 	}
 }
 
-/* fill_states - the journal's view of each plan address */
+/* fill_states - the journal's view of each plan address; fleet: R13 with the fleet's backoff */
 static void
-fill_states(struct mx_domain_model *m, struct mx_journal *j, int64_t now_ms, int default_port)
+fill_states(struct mx_domain_model *m, struct mx_journal *j, int64_t now_ms, int default_port,
+	    bool fleet)
 {
 	const struct mx_plan *p = m->plan;
 	size_t	t, h, a, n = 0;
@@ -280,12 +304,20 @@ fill_states(struct mx_domain_model *m, struct mx_journal *j, int64_t now_ms, int
 				if (port <= 0)
 					port = default_port;
 				if (j != NULL && port > 0 &&
-				    mx_journal_get_backoff(j, ad->text, port, &b) && b.failures > 0) {
+				    mx_journal_backoff_at(j, ad->text, port, now_ms, fleet, &b)) {
+					/* held back now: this node's own, or a fleet node's */
 					s->failures = b.failures;
 					s->retry_at_ms = b.retry_at_ms;
 					snprintf(s->last_error, sizeof(s->last_error), "%s", b.last_error);
-					s->state = b.retry_at_ms > now_ms ? MX_STATE_BACKOFF :
-					    MX_STATE_FAILING;
+					snprintf(s->node, sizeof(s->node), "%s", b.node);
+					s->state = MX_STATE_BACKOFF;
+				} else if (j != NULL && port > 0 &&
+					   mx_journal_get_backoff(j, ad->text, port, &b) && b.failures > 0) {
+					/* its own backoff ran out: failing until it works again */
+					s->failures = b.failures;
+					s->retry_at_ms = b.retry_at_ms;
+					snprintf(s->last_error, sizeof(s->last_error), "%s", b.last_error);
+					s->state = MX_STATE_FAILING;
 				}
 			}
 }
@@ -293,7 +325,7 @@ fill_states(struct mx_domain_model *m, struct mx_journal *j, int64_t now_ms, int
 /* mx_domain_model_fill - plan + journal into the model */
 void
 mx_domain_model_fill(struct mx_domain_model *m, const char *domain, struct mx_plan *plan,
-		     struct mx_journal *j, int64_t now_ms, bool utc, int port)
+		     struct mx_journal *j, int64_t now_ms, bool utc, int port, bool fleet)
 {
 	int	n;
 
@@ -307,7 +339,7 @@ mx_domain_model_fill(struct mx_domain_model *m, const char *domain, struct mx_pl
 		m->nattempts = n > 0 ? n : 0;
 	}
 	if (plan != NULL)
-		fill_states(m, j, now_ms, port);
+		fill_states(m, j, now_ms, port, fleet);
 	if (j != NULL)
 		(void)mx_journal_latest_note(j, domain, m->note, sizeof(m->note), NULL, 0,
 					     &m->note_ts_ms);
@@ -334,8 +366,12 @@ mx_addr_state_words(const struct mx_addr_state *s, int64_t now_ms, bool utc, cha
 	switch (s->state) {
 	case MX_STATE_BACKOFF:
 		mx_format_time(s->retry_at_ms, now_ms, utc, when, sizeof(when));
-		snprintf(out, len, "backoff until %s (%d failure%s)", when, s->failures,
-			 s->failures == 1 ? "" : "s");
+		if (s->node[0] != '\0')
+			snprintf(out, len, "backoff (from %s) until %s (%d failure%s)", s->node, when,
+				 s->failures, s->failures == 1 ? "" : "s");
+		else
+			snprintf(out, len, "backoff until %s (%d failure%s)", when, s->failures,
+				 s->failures == 1 ? "" : "s");
 		break;
 	case MX_STATE_FAILING:
 		snprintf(out, len, "failing");
@@ -488,6 +524,8 @@ report_extra(FILE *fp, void *arg)
 		fprintf(fp, ", \"state\": \"%s\", \"failures\": %d, \"retry_at\": ",
 			mx_addr_state_name(s), s->failures);
 		num_or_null(fp, s->retry_at_ms, 1);
+		fputs(", \"backoff_from\": ", fp);
+		str_or_null(fp, s->state == MX_STATE_BACKOFF ? s->node : "");
 		fputs(", \"last_attempt\": ", fp);
 		num_or_null(fp, s->last_ts_ms, 1);
 		fputs(", \"last_error\": ", fp);

@@ -32,6 +32,7 @@ struct mx_addr_state {
 	int64_t	retry_at_ms;			/* MX_STATE_BACKOFF: until when */
 	int64_t	last_ts_ms;			/* newest attempt to it, 0 none */
 	char	last_error[256];
+	char	node[128];			/* MX_STATE_BACKOFF learned from this fleet node, or "" */
 };
 
 struct mx_domain_model {
@@ -62,10 +63,12 @@ void	mx_explain(const struct mx_attempt_row *rows, int n, const char *domain, bo
  * (may be NULL: no attempts, states unknown) for it; now_ms decides
  * whether a backoff is still running. port (smtp.port) is the port of an
  * address whose newest attempt names none (an Exim log does not say), the
- * one mxtier-import keeps its backoff under.
+ * one mxtier-import keeps its backoff under. With fleet (policy.fleet_backoff)
+ * an address that R13 skips for another node's failure is in state backoff
+ * with that node in its state's node, as mxtier-pipe would see it.
  */
 void	mx_domain_model_fill(struct mx_domain_model *m, const char *domain, struct mx_plan *plan,
-			     struct mx_journal *j, int64_t now_ms, bool utc, int port);
+			     struct mx_journal *j, int64_t now_ms, bool utc, int port, bool fleet);
 
 /* mx_domain_model_clear - free what the model holds */
 void	mx_domain_model_clear(struct mx_domain_model *m);
@@ -75,7 +78,8 @@ const char *mx_addr_state_name(const struct mx_addr_state *s);
 
 /*
  * mx_addr_state_words - the state as the report and the screen say it: "ok",
- * "failing", "backoff until T (N failures)" (T by mx_format_time), or
+ * "failing", "backoff until T (N failures)" (T by mx_format_time), "backoff
+ * (from relay3) until T (N failures)" for one learned from the fleet, or
  * "no attempts"
  */
 void	mx_addr_state_words(const struct mx_addr_state *s, int64_t now_ms, bool utc, char *out,

@@ -26,6 +26,15 @@
  * Version 5 adds the TLS policy the route oracle gave each host (table
  * route_tls), which the MTA asks for in a separate lookup.
  *
+ * Version 6 adds the journal's identity (table journal_meta, key
+ * journal_id: 16 random bytes from getrandom() in hex, made once, when the
+ * file is created or migrated) and the backoff other nodes of the fleet saw
+ * (table fleet_backoff, replaced whole by mxtier-ship's pull, read by
+ * address). From version 6 on the prune keeps the attempt with the largest
+ * id, whatever its age: SQLite hands out max(id) + 1, so deleting the
+ * newest row would give its id again, and mxtier-ship's position (the
+ * highest id shipped) would skip the new row.
+ *
  * Every statement is prepared on its first use and reused after. Each call
  * clears the error text first and fills it on failure ("journal PATH: WHAT:
  * REASON"); nothing is ever printed.
@@ -35,16 +44,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <fcntl.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
+#include "backoff.h"
 #include "clock.h"
 #include "journal.h"
 #include "sts.h"
 
-#define JOURNAL_VERSION		5	/* PRAGMA user_version of this schema */
+#define JOURNAL_VERSION		6	/* PRAGMA user_version of this schema */
 #define JOURNAL_BUSY_MS		5000	/* busy timeout and open retry budget */
 
 enum journal_stmt {
@@ -72,6 +85,12 @@ enum journal_stmt {
 	ST_LATEST_NOTE,
 	ST_GET_ROUTE_TLS,
 	ST_PUT_ROUTE_TLS,
+	ST_GET_ID,
+	ST_SHIP,
+	ST_BACKOFF_ALL,
+	ST_DEL_FLEET,
+	ST_PUT_FLEET,
+	ST_GET_FLEET,
 	ST_COUNT
 };
 
@@ -95,11 +114,14 @@ static const char *const stmt_sql[ST_COUNT] = {
 	    " failures = excluded.failures, retry_at = excluded.retry_at,"
 	    " last_error = excluded.last_error, updated = excluded.updated",
 	[ST_DEL_BACKOFF] = "DELETE FROM backoff WHERE address = ?1 AND port = ?2",
-	[ST_PRUNE_ATTEMPTS] = "DELETE FROM attempts WHERE ts < ?1",
+	/* the newest id stays (ids only grow); +id keeps the planner on the ts index */
+	[ST_PRUNE_ATTEMPTS] = "DELETE FROM attempts WHERE ts < ?1"
+	    " AND +id < (SELECT max(id) FROM attempts)",
 	[ST_PRUNE_BACKOFF] = "DELETE FROM backoff WHERE retry_at < ?1",
 	[ST_PRUNE_DOMAINS] = "DELETE FROM domains WHERE last_ts < ?1",
 	/* min() over an index is one seek; backoff holds only failing addresses */
-	[ST_PRUNE_CHECK] = "SELECT coalesce((SELECT min(ts) FROM attempts) < ?1, 0)"
+	[ST_PRUNE_CHECK] = "SELECT coalesce((SELECT ts FROM attempts"
+	    " WHERE +id < (SELECT max(id) FROM attempts) ORDER BY ts LIMIT 1) < ?1, 0)"
 	    " OR coalesce((SELECT min(retry_at) FROM backoff) < ?2, 0)"
 	    " OR coalesce((SELECT min(last_ts) FROM domains) < ?1, 0)",
 	[ST_RECENT] = "SELECT id, ts, queue_id, domain, recipient, preference, host, address,"
@@ -128,6 +150,19 @@ static const char *const stmt_sql[ST_COUNT] = {
 	    " policy = excluded.policy, rank = excluded.rank, domain = excluded.domain,"
 	    " expires = excluded.expires WHERE route_tls.rank <= excluded.rank"
 	    " OR route_tls.expires <= ?7",
+	[ST_GET_ID] = "SELECT value FROM journal_meta WHERE key = 'journal_id'",
+	[ST_SHIP] = "SELECT id, ts, queue_id, domain, recipient, preference, host, address,"
+	    " port, stage, reply_code, enhanced_status, reply_text, outcome, decision,"
+	    " reason, duration_ms, tls, tls_failure, source, node FROM attempts"
+	    " WHERE id > ?1 ORDER BY id LIMIT ?2",
+	[ST_BACKOFF_ALL] = "SELECT address, port, failures, retry_at, last_error, updated"
+	    " FROM backoff ORDER BY address, port",
+	[ST_DEL_FLEET] = "DELETE FROM fleet_backoff",
+	[ST_PUT_FLEET] = "INSERT OR REPLACE INTO fleet_backoff (node, address, port, failures,"
+	    " retry_at, last_error, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[ST_GET_FLEET] = "SELECT node, failures, retry_at, last_error, updated FROM fleet_backoff"
+	    " WHERE address = ?1 AND port = ?2 AND retry_at > ?3"
+	    " ORDER BY retry_at DESC, node LIMIT 1",
 };
 
 /* ST_RECENT on a journal before version 4: no source, node */
@@ -210,6 +245,23 @@ static const char *const schema_v5_sql[] = {
 	    "host TEXT NOT NULL, port INTEGER NOT NULL, policy TEXT NOT NULL,"
 	    " rank INTEGER NOT NULL, domain TEXT NOT NULL, expires INTEGER NOT NULL,"
 	    " PRIMARY KEY (host, port)) WITHOUT ROWID",
+};
+
+/*
+ * Version 6 on top of 5: the journal's identity (its row is inserted by
+ * create_schema_once with a fresh random value) and the fleet's backoff,
+ * found by address (a small table, but read on every delivery when
+ * policy.fleet_backoff is on).
+ */
+static const char *const schema_v6_sql[] = {
+	"CREATE TABLE IF NOT EXISTS journal_meta ("
+	    "key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
+	"CREATE TABLE IF NOT EXISTS fleet_backoff ("
+	    "node TEXT NOT NULL, address TEXT NOT NULL, port INTEGER NOT NULL,"
+	    " failures INTEGER NOT NULL, retry_at INTEGER NOT NULL, last_error TEXT,"
+	    " updated INTEGER NOT NULL, PRIMARY KEY (node, address, port)) WITHOUT ROWID",
+	"CREATE INDEX IF NOT EXISTS fleet_backoff_address ON fleet_backoff"
+	    " (address, port, retry_at)",
 };
 
 /* Version 2 on top of 1: each domain's newest attempt, kept by a trigger. */
@@ -355,6 +407,42 @@ set_wal(struct mx_journal *j, int64_t deadline)
 	return true;
 }
 
+/*
+ * random_hex - 16 random bytes as 32 hex digits into out (33 bytes):
+ * getrandom(), or /dev/urandom where that is missing; false when neither works
+ */
+static bool
+random_hex(char out[33])
+{
+	unsigned char b[16];
+	size_t	got = 0;
+	ssize_t	n;
+	int	fd, i;
+
+	while (got < sizeof(b)) {
+		n = getrandom(b + got, sizeof(b) - got, 0);
+		if (n > 0)
+			got += (size_t)n;
+		else if (n < 0 && errno != EINTR)
+			break;
+	}
+	if (got < sizeof(b) && (fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC)) >= 0) {
+		while (got < sizeof(b)) {
+			n = read(fd, b + got, sizeof(b) - got);
+			if (n > 0)
+				got += (size_t)n;
+			else if (n == 0 || errno != EINTR)
+				break;
+		}
+		close(fd);
+	}
+	if (got < sizeof(b))
+		return false;
+	for (i = 0; i < 16; i++)
+		snprintf(out + 2 * i, 3, "%02x", b[i]);
+	return true;
+}
+
 /* run_all - the statements of one schema step, until one fails */
 static int
 run_all(struct mx_journal *j, const char *const *sql, size_t n)
@@ -392,6 +480,21 @@ create_schema_once(struct mx_journal *j, int64_t *version)
 			rc = run_all(j, schema_v4_sql, sizeof(schema_v4_sql) / sizeof(schema_v4_sql[0]));
 		if (rc == SQLITE_OK && *version < 5)
 			rc = run_all(j, schema_v5_sql, sizeof(schema_v5_sql) / sizeof(schema_v5_sql[0]));
+		if (rc == SQLITE_OK && *version < 6)
+			rc = run_all(j, schema_v6_sql, sizeof(schema_v6_sql) / sizeof(schema_v6_sql[0]));
+		if (rc == SQLITE_OK && *version < 6) {
+			char	id[33], ins[128];
+
+			if (!random_hex(id)) {
+				(void)run_sql(j, "ROLLBACK", NULL, 0, NULL);
+				journal_fail_text(j, "schema", "no random bytes for journal_id");
+				return SQLITE_ERROR;
+			}
+			/* a journal_id already there (a file made by hand) stays */
+			snprintf(ins, sizeof(ins), "INSERT OR IGNORE INTO journal_meta (key, value)"
+				 " VALUES ('journal_id', '%s')", id);
+			rc = run_sql(j, ins, NULL, 0, NULL);
+		}
 		snprintf(set, sizeof(set), "PRAGMA user_version = %d", JOURNAL_VERSION);
 		if (rc == SQLITE_OK && (rc = run_sql(j, set, NULL, 0, NULL)) == SQLITE_OK)
 			*version = JOURNAL_VERSION;
@@ -1476,6 +1579,268 @@ mx_journal_get_route_tls(struct mx_journal *j, const char *host, int port, int64
 	return found;
 }
 
+/* need_v6 - the fleet calls need a version 6 journal; the error says why not */
+static bool
+need_v6(struct mx_journal *j, const char *what)
+{
+	if (j->version >= 6)
+		return true;
+	journal_fail_text(j, what, "journal older than version 6 (a read-write open migrates it)");
+	return false;
+}
+
+/* mx_journal_id - the journal's identity into out */
+bool
+mx_journal_id(struct mx_journal *j, char *out, size_t outlen)
+{
+	sqlite3_stmt *st;
+	bool	found = false;
+	int	rc;
+
+	if (out != NULL && outlen > 0)
+		out[0] = '\0';
+	if (j == NULL || out == NULL || outlen == 0)
+		return false;
+	j->err[0] = '\0';
+	if (!need_v6(j, "journal id") || (st = stmt(j, ST_GET_ID, "journal id")) == NULL)
+		return false;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		copy_column(st, 0, out, outlen);
+		found = true;
+	} else if (rc == SQLITE_DONE)
+		journal_fail_text(j, "journal id", "no journal_id in journal_meta");
+	else
+		journal_fail(j, "journal id");
+	finish(st);
+	return found;
+}
+
+/* text_or_null - a text column, NULL for NULL (valid until the next step) */
+static const char *
+text_or_null(sqlite3_stmt *st, int col)
+{
+	return sqlite3_column_type(st, col) == SQLITE_NULL ? NULL
+	    : (const char *)sqlite3_column_text(st, col);
+}
+
+/* num_or_none - an integer column into *v; false (and 0) for NULL */
+static bool
+num_or_none(sqlite3_stmt *st, int col, int64_t *v)
+{
+	if (sqlite3_column_type(st, col) == SQLITE_NULL) {
+		*v = 0;
+		return false;
+	}
+	*v = sqlite3_column_int64(st, col);
+	return true;
+}
+
+/* clamp_int - an int64 into int's range */
+static int
+clamp_int(int64_t v)
+{
+	return v < INT_MIN ? INT_MIN : v > INT_MAX ? INT_MAX : (int)v;
+}
+
+/* mx_journal_ship_batch - attempts after after_id in id order, at most max */
+bool
+mx_journal_ship_batch(struct mx_journal *j, int64_t after_id, size_t max,
+		      int (*row)(void *arg, const struct mx_journal_ship_row *r), void *arg)
+{
+	struct mx_journal_ship_row r;
+	sqlite3_stmt *st;
+	int64_t	v;
+	int	rc;
+	bool	ok = true;
+
+	if (j == NULL || row == NULL)
+		return false;
+	j->err[0] = '\0';
+	if (max == 0)
+		return true;
+	if (!need_v6(j, "ship read") || (st = stmt(j, ST_SHIP, "ship read")) == NULL)
+		return false;
+	if (sqlite3_bind_int64(st, 1, after_id) != SQLITE_OK
+	    || sqlite3_bind_int64(st, 2, max > INT64_MAX ? INT64_MAX : (int64_t)max) != SQLITE_OK) {
+		journal_fail(j, "ship bind");
+		finish(st);
+		return false;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&r, 0, sizeof(r));
+		r.id = sqlite3_column_int64(st, 0);
+		r.ts = sqlite3_column_int64(st, 1);
+		r.queue_id = text_or_null(st, 2);
+		r.domain = text_or_null(st, 3);
+		r.recipient = text_or_null(st, 4);
+		r.has_preference = num_or_none(st, 5, &v);
+		r.preference = clamp_int(v);
+		r.host = text_or_null(st, 6);
+		r.address = text_or_null(st, 7);
+		r.has_port = num_or_none(st, 8, &v);
+		r.port = clamp_int(v);
+		r.stage = text_or_null(st, 9);
+		r.has_reply_code = num_or_none(st, 10, &v);
+		r.reply_code = clamp_int(v);
+		r.enhanced_status = text_or_null(st, 11);
+		r.reply_text = text_or_null(st, 12);
+		r.outcome = text_or_null(st, 13);
+		r.decision = text_or_null(st, 14);
+		r.reason = text_or_null(st, 15);
+		r.has_duration_ms = num_or_none(st, 16, &r.duration_ms);
+		r.tls = text_or_null(st, 17);
+		r.tls_failure = text_or_null(st, 18);
+		r.source = text_or_null(st, 19);
+		r.node = text_or_null(st, 20);
+		if (row(arg, &r) != 0) {
+			journal_fail_text(j, "ship read", "stopped by the caller");
+			ok = false;
+			break;
+		}
+	}
+	if (ok && rc != SQLITE_DONE) {
+		journal_fail(j, "ship read");
+		ok = false;
+	}
+	finish(st);
+	return ok;
+}
+
+/* mx_journal_backoff_all - every row of the local backoff table */
+bool
+mx_journal_backoff_all(struct mx_journal *j,
+		       int (*row)(void *arg, const struct mx_journal_backoff_row *r), void *arg)
+{
+	struct mx_journal_backoff_row r;
+	sqlite3_stmt *st;
+	int	rc;
+	bool	ok = true;
+
+	if (j == NULL || row == NULL)
+		return false;
+	j->err[0] = '\0';
+	if ((st = stmt(j, ST_BACKOFF_ALL, "backoff list")) == NULL)
+		return false;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&r, 0, sizeof(r));
+		r.address = text_or_null(st, 0);
+		r.port = clamp_int(sqlite3_column_int64(st, 1));
+		r.failures = clamp_int(sqlite3_column_int64(st, 2));
+		r.retry_at = sqlite3_column_int64(st, 3);
+		r.last_error = text_or_null(st, 4);
+		r.updated = sqlite3_column_int64(st, 5);
+		if (row(arg, &r) != 0) {
+			journal_fail_text(j, "backoff list", "stopped by the caller");
+			ok = false;
+			break;
+		}
+	}
+	if (ok && rc != SQLITE_DONE) {
+		journal_fail(j, "backoff list");
+		ok = false;
+	}
+	finish(st);
+	return ok;
+}
+
+/* put_fleet_row - insert one fleet_backoff row */
+static bool
+put_fleet_row(struct mx_journal *j, const struct mx_journal_fleet_backoff *b)
+{
+	sqlite3_stmt *st;
+	int	rc = SQLITE_OK;
+
+	if ((st = stmt(j, ST_PUT_FLEET, "fleet backoff write")) == NULL)
+		return false;
+	rc |= bind_text(st, 1, b->node);
+	rc |= bind_text(st, 2, b->address);
+	rc |= sqlite3_bind_int(st, 3, b->port);
+	rc |= sqlite3_bind_int(st, 4, b->failures);
+	rc |= sqlite3_bind_int64(st, 5, b->retry_at);
+	rc |= bind_text(st, 6, b->last_error[0] != '\0' ? b->last_error : NULL);
+	rc |= sqlite3_bind_int64(st, 7, b->updated);
+	if (rc != SQLITE_OK) {
+		journal_fail(j, "fleet backoff bind");
+		finish(st);
+		return false;
+	}
+	return step_done(j, ST_PUT_FLEET, "fleet backoff write");
+}
+
+/* mx_journal_replace_fleet_backoff - fleet_backoff becomes exactly these rows */
+bool
+mx_journal_replace_fleet_backoff(struct mx_journal *j,
+				 const struct mx_journal_fleet_backoff *rows, size_t n)
+{
+	size_t	i;
+	bool	own;
+
+	if (j == NULL || (rows == NULL && n > 0))
+		return false;
+	j->err[0] = '\0';
+	if (!writable(j, "fleet backoff write") || !need_v6(j, "fleet backoff write"))
+		return false;
+	own = sqlite3_get_autocommit(j->db) != 0;
+	if (own && !step_done(j, ST_BEGIN, "fleet backoff begin"))
+		return false;
+	if (!step_done(j, ST_DEL_FLEET, "fleet backoff delete"))
+		goto fail;
+	for (i = 0; i < n; i++)
+		if (!put_fleet_row(j, &rows[i]))
+			goto fail;
+	if (own && !step_done(j, ST_COMMIT, "fleet backoff commit"))
+		goto fail;
+	return true;
+
+fail:
+	if (own)
+		rollback(j);
+	return false;
+}
+
+/* journal_get_fleet_backoff - the longest running fleet entry of address:port */
+static bool
+journal_get_fleet_backoff(struct mx_journal *j, const char *address, int port, int64_t now_ms,
+			  struct mx_journal_fleet_backoff *out)
+{
+	sqlite3_stmt *st;
+	bool	found = false;
+	int	rc = SQLITE_OK;
+
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	if (j == NULL || address == NULL || out == NULL)
+		return false;
+	j->err[0] = '\0';
+	if (j->version < 6)
+		return false;		/* no fleet entries before version 6: none, not an error */
+	if ((st = stmt(j, ST_GET_FLEET, "fleet backoff read")) == NULL)
+		return false;
+	rc |= bind_text(st, 1, address);
+	rc |= sqlite3_bind_int(st, 2, port);
+	rc |= sqlite3_bind_int64(st, 3, now_ms);
+	if (rc != SQLITE_OK) {
+		journal_fail(j, "fleet backoff bind");
+		finish(st);
+		return false;
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		copy_column(st, 0, out->node, sizeof(out->node));
+		snprintf(out->address, sizeof(out->address), "%s", address);
+		out->port = port;
+		out->failures = clamp_int(sqlite3_column_int64(st, 1));
+		out->retry_at = sqlite3_column_int64(st, 2);
+		copy_column(st, 3, out->last_error, sizeof(out->last_error));
+		out->updated = sqlite3_column_int64(st, 4);
+		found = true;
+	} else if (rc != SQLITE_DONE)
+		journal_fail(j, "fleet backoff read");
+	finish(st);
+	return found;
+}
+
 /*
  * Time accounting (MXTIER_STAGE_TIMES): the public calls a delivery makes
  * are thin wrappers that add the CPU and wall time of the call, not counting
@@ -1486,42 +1851,42 @@ static struct {
 	int	depth;
 	int64_t	cpu_ns, wall_ns;	/* added up */
 	int64_t	cpu0, wall0;		/* when the outermost call began */
-} acct;
+} account;
 
 /* acct_in - a journal call begins */
 static void
 acct_in(void)
 {
-	if (!acct.on || acct.depth++ > 0)
+	if (!account.on || account.depth++ > 0)
 		return;
-	acct.cpu0 = mx_clock_ns(CLOCK_PROCESS_CPUTIME_ID);
-	acct.wall0 = mx_clock_ns(CLOCK_MONOTONIC);
+	account.cpu0 = mx_clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+	account.wall0 = mx_clock_ns(CLOCK_MONOTONIC);
 }
 
 /* acct_out - a journal call ends */
 static void
 acct_out(void)
 {
-	if (!acct.on || --acct.depth > 0)
+	if (!account.on || --account.depth > 0)
 		return;
-	acct.cpu_ns += mx_clock_ns(CLOCK_PROCESS_CPUTIME_ID) - acct.cpu0;
-	acct.wall_ns += mx_clock_ns(CLOCK_MONOTONIC) - acct.wall0;
+	account.cpu_ns += mx_clock_ns(CLOCK_PROCESS_CPUTIME_ID) - account.cpu0;
+	account.wall_ns += mx_clock_ns(CLOCK_MONOTONIC) - account.wall0;
 }
 
 /* mx_journal_account - switch the accounting on or off */
 void
 mx_journal_account(bool on)
 {
-	acct.on = on;
-	acct.depth = 0;
+	account.on = on;
+	account.depth = 0;
 }
 
 /* mx_journal_accounted - the time added up so far */
 void
 mx_journal_accounted(int64_t *cpu_ns, int64_t *wall_ns)
 {
-	*cpu_ns = acct.cpu_ns;
-	*wall_ns = acct.wall_ns;
+	*cpu_ns = account.cpu_ns;
+	*wall_ns = account.wall_ns;
 }
 
 /* mx_journal_open - open or create the journal at path */
@@ -1592,6 +1957,43 @@ mx_journal_note_success(struct mx_journal *j, const char *address, int port)
 
 	acct_in();
 	ok = journal_note_success(j, address, port);
+	acct_out();
+	return ok;
+}
+
+/* mx_journal_backoff_at - the state R13 applies to address:port at now_ms */
+bool
+mx_journal_backoff_at(struct mx_journal *j, const char *address, int port, int64_t now_ms,
+		      bool fleet, struct mx_backoff *out)
+{
+	struct mx_journal_fleet_backoff f;
+	struct mx_backoff local, theirs;
+	bool	have_theirs = false;
+
+	memset(out, 0, sizeof(*out));
+	acct_in();
+	/* a missing local row is no error: journal_get_backoff says false, "" */
+	(void)journal_get_backoff(j, address, port, &local);
+	if (j != NULL && j->err[0] == '\0' && fleet && !mx_backoff_running(&local, now_ms) &&
+	    journal_get_fleet_backoff(j, address, port, now_ms, &f)) {
+		mx_backoff_from_fleet(&f, &theirs);
+		have_theirs = true;
+	}
+	acct_out();
+	if (j == NULL || j->err[0] != '\0')
+		return false;
+	return mx_backoff_pick(&local, have_theirs ? &theirs : NULL, now_ms, out);
+}
+
+/* mx_journal_get_fleet_backoff - the longest running fleet entry of address:port */
+bool
+mx_journal_get_fleet_backoff(struct mx_journal *j, const char *address, int port,
+			     int64_t now_ms, struct mx_journal_fleet_backoff *out)
+{
+	bool	ok;
+
+	acct_in();
+	ok = journal_get_fleet_backoff(j, address, port, now_ms, out);
 	acct_out();
 	return ok;
 }

@@ -10,8 +10,17 @@
  * every function returns false and leaves a reason in the journal's error
  * text (mx_journal_error()); the caller reports it and carries on.
  *
+ * The journal also holds its own identity (journal_meta: a random
+ * journal_id made when the file is created or migrated to version 6) and
+ * the backoff other nodes of a fleet saw (table fleet_backoff, filled by
+ * mxtier-ship's pull, read by R13 with policy.fleet_backoff on). The prune
+ * never deletes the attempt with the largest id: SQLite would give that id
+ * again, and mxtier-ship's position (the highest id shipped) needs ids that
+ * only grow.
+ *
  * Ownership: mx_journal_open() returns a handle closed with
- * mx_journal_close(). Strings passed in are copied by SQLite.
+ * mx_journal_close(). Strings passed in are copied by SQLite; the strings a
+ * row callback sees live until the callback returns.
  */
 #ifndef MXTIER_JOURNAL_H
 #define MXTIER_JOURNAL_H
@@ -52,6 +61,7 @@ struct mx_backoff {
 	int	failures;		/* consecutive temporary failures */
 	int64_t	retry_at_ms;		/* not before this time */
 	char	last_error[256];
+	char	node[128];		/* "": this node's own; else the fleet node that failed */
 };
 
 /*
@@ -127,6 +137,17 @@ bool	mx_journal_get_backoff(struct mx_journal *j, const char *address, int port,
 			       struct mx_backoff *out);
 
 /*
+ * mx_journal_backoff_at - the state R13 applies to address:port at now_ms
+ * (mx_backoff_pick of backoff.h): this node's own when it runs, else, with
+ * fleet (policy.fleet_backoff), the longest running entry another node saw,
+ * its node named in out->node. The fleet table is read only when fleet is
+ * true and this node's own state does not run. True when the address is
+ * held back; false (out cleared, error text "") when not, or on error.
+ */
+bool	mx_journal_backoff_at(struct mx_journal *j, const char *address, int port,
+			      int64_t now_ms, bool fleet, struct mx_backoff *out);
+
+/*
  * mx_journal_note_failure - one more temporary failure of address:port at
  * now_ms: failures + 1, retry at now + initial * 2^(failures - 1) capped at
  * max (seconds). The new state is written to *out when out is not NULL.
@@ -139,9 +160,10 @@ bool	mx_journal_note_failure(struct mx_journal *j, const char *address, int port
 bool	mx_journal_note_success(struct mx_journal *j, const char *address, int port);
 
 /*
- * mx_journal_prune - delete attempts older than retention_s and backoff rows
- * whose retry time passed more than max_backoff_s ago; when nothing is that
- * old (the usual case) it only reads, without the write lock
+ * mx_journal_prune - delete attempts older than retention_s (but never the
+ * one with the largest id, so that ids only grow) and backoff rows whose
+ * retry time passed more than max_backoff_s ago; when nothing is that old
+ * (the usual case) it only reads, without the write lock
  */
 bool	mx_journal_prune(struct mx_journal *j, int64_t now_ms, int64_t retention_s,
 			 int max_backoff_s);
@@ -209,6 +231,107 @@ bool	mx_journal_put_route_tls(struct mx_journal *j, const char *host, int port,
 /* mx_journal_get_route_tls - the unexpired policy of host:port; false when none or on error */
 bool	mx_journal_get_route_tls(struct mx_journal *j, const char *host, int port, int64_t now_ms,
 				 char *policy, size_t len);
+
+/*
+ * Fleet (BRIEF.md of issue 13; mxtier-ship and R13 use these). Times are
+ * Unix milliseconds. They need a version 6 journal (any read-write open
+ * migrates): on an older one opened read-only they fail with a reason,
+ * except mx_journal_get_fleet_backoff, which finds nothing.
+ */
+
+/* mx_journal_id - the journal's identity (32 hex digits) into out; false on error */
+bool	mx_journal_id(struct mx_journal *j, char *out, size_t outlen);
+
+/*
+ * One attempt as mxtier-ship reads it: every column of attempts but
+ * import_id. A NULL text column is a NULL pointer, a NULL number has its
+ * has_ flag false. The strings live until the row callback returns.
+ */
+struct mx_journal_ship_row {
+	int64_t	id;
+	int64_t	ts;			/* ms */
+	const char *queue_id;
+	const char *domain;
+	const char *recipient;
+	bool	has_preference;
+	int	preference;
+	const char *host;
+	const char *address;
+	bool	has_port;
+	int	port;
+	const char *stage;
+	bool	has_reply_code;
+	int	reply_code;
+	const char *enhanced_status;
+	const char *reply_text;
+	const char *outcome;
+	const char *decision;
+	const char *reason;
+	bool	has_duration_ms;
+	int64_t	duration_ms;
+	const char *tls;
+	const char *tls_failure;
+	const char *source;
+	const char *node;
+};
+
+/*
+ * mx_journal_ship_batch - the attempts with id > after_id in id order, at
+ * most max of them, each handed to row(arg, r) (one read snapshot). row
+ * returns 0 to go on; anything else stops the walk, and the call then
+ * returns false with "stopped by the caller" in the error text.
+ */
+bool	mx_journal_ship_batch(struct mx_journal *j, int64_t after_id, size_t max,
+			      int (*row)(void *arg, const struct mx_journal_ship_row *r),
+			      void *arg);
+
+/* One row of the local backoff table; last_error NULL when none. */
+struct mx_journal_backoff_row {
+	const char *address;
+	int	port;
+	int	failures;
+	int64_t	retry_at;		/* ms */
+	const char *last_error;
+	int64_t	updated;		/* ms */
+};
+
+/*
+ * mx_journal_backoff_all - every row of the local backoff table (expired
+ * ones too), to row(arg, r) in (address, port) order; a non-zero return
+ * stops the walk and the call returns false, as in mx_journal_ship_batch
+ */
+bool	mx_journal_backoff_all(struct mx_journal *j,
+			       int (*row)(void *arg, const struct mx_journal_backoff_row *r),
+			       void *arg);
+
+/* One backoff entry another node of the fleet holds (table fleet_backoff). */
+struct mx_journal_fleet_backoff {
+	char	node[128];
+	char	address[64];
+	int	port;
+	int	failures;
+	int64_t	retry_at;		/* ms */
+	char	last_error[256];	/* "" when none */
+	int64_t	updated;		/* ms */
+};
+
+/*
+ * mx_journal_replace_fleet_backoff - the table fleet_backoff becomes exactly
+ * these n rows, in one transaction (or inside the caller's, when one is
+ * open): a reader sees the old set or the new one, never a mix. An empty
+ * last_error is stored as NULL. The rows are not pruned: each pull replaces
+ * them, and expired ones are never read.
+ */
+bool	mx_journal_replace_fleet_backoff(struct mx_journal *j,
+					 const struct mx_journal_fleet_backoff *rows, size_t n);
+
+/*
+ * mx_journal_get_fleet_backoff - of the fleet entries of address:port still
+ * running at now_ms (retry_at > now_ms), the one that runs longest, with its
+ * node, into *out; false when there is none (error text "") or on error
+ */
+bool	mx_journal_get_fleet_backoff(struct mx_journal *j, const char *address, int port,
+				     int64_t now_ms, struct mx_journal_fleet_backoff *out);
 
 /* mx_journal_count_attempts - rows in attempts (tests, reports); -1 on error */
 int64_t	mx_journal_count_attempts(struct mx_journal *j, const char *domain_or_null);

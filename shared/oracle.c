@@ -360,16 +360,18 @@ mx_oracle_host_tls(const struct mx_plan *plan, const struct mx_plan_host *host,
 
 /* --- lookups ------------------------------------------------------------------- */
 
-/* backoff_cb - R13 for mx_oracle_order: the address waits for its retry time */
+/*
+ * backoff_cb - R13 for mx_oracle_order: the address waits for its retry
+ * time, this node's own or (policy.fleet_backoff) one another node saw
+ */
 static bool
 backoff_cb(void *arg, const struct mx_plan_addr *a)
 {
 	struct mx_oracle *o = arg;
 	struct mx_backoff b;
 
-	if (o->journal == NULL || !mx_journal_get_backoff(o->journal, a->text, o->cfg->smtp.port, &b))
-		return false;
-	return b.failures > 0 && b.retry_at_ms > o->now;
+	return o->journal != NULL && mx_journal_backoff_at(o->journal, a->text, o->cfg->smtp.port,
+							   o->now, o->cfg->fleet_backoff, &b);
 }
 
 /* lowest_ttl - the lifetime of a lookup: its lowest record TTL, in ms, at most the cap */

@@ -25,10 +25,12 @@ cleanup() {
 	if declare -F op_stop >/dev/null; then op_stop; fi
 	if declare -F fm_cleanup >/dev/null; then fm_cleanup; fi
 	if declare -F hs_cleanup >/dev/null; then hs_cleanup; fi
+	if declare -F fb_stop >/dev/null; then fb_stop; fi
 	if declare -F peer_stop_all >/dev/null; then peer_stop_all; fi
 	if declare -F https_stop_all >/dev/null; then https_stop_all; fi
 	if declare -F imp_stop >/dev/null; then imp_stop; fi
 	if declare -F orc_stop >/dev/null; then orc_stop; fi
+	if declare -F fl_cleanup >/dev/null; then fl_cleanup; fi
 	if declare -F fv_cleanup >/dev/null; then fv_cleanup; fi
 	world_stop
 	if [[ $failed -eq 0 ]]; then rm -rf "$run"; fi
@@ -144,6 +146,8 @@ echo "== golden tests of mxtier-pipe --route"
 . "$top/tests/oracle/protocol.sh"
 . "$top/tests/oracle/postfix-oracle.sh"
 . "$top/tests/oracle/exim-oracle.sh"
+. "$top/tests/fleet/ship.sh"
+. "$top/tests/fleet/fleet-backoff.sh"
 
 echo "== golden tests of mxtier --report (journals of the scenarios above)"
 . "$top/tests/golden/run-report-golden.sh"

@@ -193,7 +193,7 @@ rebuild(struct tui_model *m, struct tui_domain *d)
 	}
 	/* fill frees the old plan, attempts and states first */
 	mx_domain_model_fill(&d->model, d->name, plan, m->journal, m->now_ms, m->opts.utc,
-			     m->cfg->smtp.port);
+			     m->cfg->smtp.port, m->cfg->fleet_backoff);
 	d->have_model = true;
 	d->have_plan = plan != NULL;
 }
@@ -960,6 +960,6 @@ tui_load_sync(struct tui_model *m, const char *domain, struct mx_domain_model *d
 		return false;
 	}
 	mx_domain_model_fill(dm, domain, plan, m->journal, mx_clock_wall_ms(), m->opts.utc,
-			     m->cfg->smtp.port);
+			     m->cfg->smtp.port, m->cfg->fleet_backoff);
 	return true;
 }

@@ -66,14 +66,18 @@ fl_pg_running() {
 # _fl_pg_launch - start postgres on FL_PG_PORT, wait until it accepts connections
 _fl_pg_launch() {
 	local i
-	# -s INT: a fast shutdown when the lifetime is over; -k: KILL if that hangs
+	# -s INT: a fast shutdown when the lifetime is over; -k: KILL if that hangs.
+	# Started from a subshell, so that it is no job of the caller's shell: a
+	# test's plain "wait" for its own background jobs must not wait for it.
 	# shellcheck disable=SC2086
-	"${fl_as_postgres[@]}" timeout -s INT -k 10 "$FL_PG_LIFETIME" \
-		"$FL_PG_BIN/postgres" -D "$FL_PG_DIR/data" -h 127.0.0.1 -p "$FL_PG_PORT" \
-		-k "$FL_PG_DIR/sock" -c shared_buffers=32MB -c max_connections=60 \
-		-c logging_collector=off $FL_PG_OPTS \
-		>>"$FL_PG_DIR/postgres.log" 2>&1 </dev/null 198>&- 199>&- &
-	FL_PG_WRAPPER=$!
+	FL_PG_WRAPPER=$(
+		"${fl_as_postgres[@]}" timeout -s INT -k 10 "$FL_PG_LIFETIME" \
+			"$FL_PG_BIN/postgres" -D "$FL_PG_DIR/data" -h 127.0.0.1 -p "$FL_PG_PORT" \
+			-k "$FL_PG_DIR/sock" -c shared_buffers=32MB -c max_connections=60 \
+			-c logging_collector=off $FL_PG_OPTS \
+			>>"$FL_PG_DIR/postgres.log" 2>&1 </dev/null 198>&- 199>&- &
+		echo $!
+	)
 	for ((i = 0; i < 300; i++)); do
 		if "$FL_PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$FL_PG_PORT" -t 1; then
 			return 0
@@ -139,9 +143,13 @@ _fl_pg_shutdown() {
 		done
 		kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
 	fi
+	# timeout(1) ends with its postgres; it is not our child, so poll it
 	if [[ -n $FL_PG_WRAPPER ]]; then
-		kill -0 "$FL_PG_WRAPPER" 2>/dev/null && kill -INT "$FL_PG_WRAPPER" 2>/dev/null
-		wait "$FL_PG_WRAPPER" 2>/dev/null
+		for ((i = 0; i < 100; i++)); do
+			kill -0 "$FL_PG_WRAPPER" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -0 "$FL_PG_WRAPPER" 2>/dev/null && kill -KILL "$FL_PG_WRAPPER" 2>/dev/null
 		FL_PG_WRAPPER=
 	fi
 }

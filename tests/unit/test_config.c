@@ -505,7 +505,7 @@ test_config_unknown_key(void **state)
 		       "fallback, cname_targets, randomize_addresses, address_preference, "
 		       "inet_protocols, max_addresses, max_sessions, max_mx_records, "
 		       "ignore_networks, local_names, local_addresses, fallback_relay, "
-		       "loop_action, backoff_initial, backoff_max");
+		       "loop_action, backoff_initial, backoff_max, fleet_backoff");
 	/* a key of another section says where it belongs */
 	expect_message("policy {\n\ttimeout = 3\n}\n", NAME ":2: unknown key \"timeout\" in "
 		       "section policy; timeout belongs in section resolver");
@@ -533,6 +533,7 @@ test_config_delivery_keys(void **state)
 	assert_int_equal(cfg.smtp.time_limit, 900);
 	assert_int_equal(cfg.backoff_initial, 300);
 	assert_int_equal(cfg.backoff_max, 3600);
+	assert_false(cfg.fleet_backoff);
 	assert_int_equal(cfg.spool.memory_limit, 1024 * 1024);
 	assert_string_equal(cfg.spool.directory, "/tmp");
 	assert_int_equal(cfg.journal.retention, 30 * 86400);
@@ -547,10 +548,26 @@ test_config_delivery_keys(void **state)
 	assert_int_equal(cfg.smtp.quit_timeout, 2);
 	assert_int_equal(cfg.backoff_initial, 10);
 	assert_int_equal(cfg.backoff_max, 60);
+	assert_false(cfg.fleet_backoff);
 	assert_int_equal(cfg.spool.memory_limit, 0);
 	assert_string_equal(cfg.spool.directory, "/var/tmp");
 	assert_int_equal(cfg.journal.retention, 86400);
 	mx_config_free(&cfg);
+
+	/* policy.fleet_backoff: off unless asked for, a boolean like the others */
+	load_ok("policy { fleet_backoff = true }\n", &cfg);
+	assert_true(cfg.fleet_backoff);
+	mx_config_free(&cfg);
+	load_ok("policy { fleet_backoff = false }\n", &cfg);
+	assert_false(cfg.fleet_backoff);
+	mx_config_free(&cfg);
+	assert_true(mx_config_defaults(&cfg));
+	assert_false(cfg.fleet_backoff);
+	mx_config_free(&cfg);
+	expect_message("policy {\n\tfleet_backoff = sometimes\n}\n", NAME ":2: "
+		       "policy.fleet_backoff: \"sometimes\" is not valid; expected true or false");
+	expect_message("fleet_backoff = true\n", NAME ":1: fleet_backoff is a key of section policy "
+		       "and must be written inside it, as policy { fleet_backoff = ... }");
 
 	expect_message("smtp {\n\trcpt_timeout = 0\n}\n", NAME ":2: smtp.rcpt_timeout: 0 is out "
 		       "of range; expected 1 to 3600 seconds");

@@ -18,6 +18,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "backoff.h"
 #include "deliver.h"
 #include "fallback.h"
 
@@ -1089,6 +1090,212 @@ test_R13_421_at_every_stage_backs_off(void **state)
 	mx_plan_free(pl);
 }
 
+/* --- R13 with the fleet's backoff (policy.fleet_backoff) -------------------- */
+
+/* bo - a backoff state */
+static struct mx_backoff
+bo(int failures, int64_t retry_at, const char *err, const char *node)
+{
+	struct mx_backoff b;
+
+	memset(&b, 0, sizeof(b));
+	b.failures = failures;
+	b.retry_at_ms = retry_at;
+	snprintf(b.last_error, sizeof(b.last_error), "%s", err);
+	snprintf(b.node, sizeof(b.node), "%s", node);
+	return b;
+}
+
+/*
+ * the pure rule: this node's own running state first, then the fleet's
+ * running one (its node kept); expired or absent states hold nothing back
+ */
+static void
+test_R13_fleet_pick_rules(void **state)
+{
+	const int64_t now = 1800000000000LL;
+	struct mx_backoff local, fleet, out;
+	struct mx_journal_fleet_backoff f;
+	char	words[600];
+
+	(void)state;
+	/* nothing at all */
+	memset(&local, 0, sizeof(local));
+	assert_false(mx_backoff_pick(&local, NULL, now, &out));
+	assert_int_equal(out.failures, 0);
+	/* local running: local, even when the fleet's runs longer */
+	local = bo(2, now + 60000, "421 local", "");
+	fleet = bo(5, now + 600000, "421 far", "relay3");
+	assert_true(mx_backoff_pick(&local, &fleet, now, &out));
+	assert_string_equal(out.node, "");
+	assert_string_equal(out.last_error, "421 local");
+	assert_int_equal(out.retry_at_ms, now + 60000);
+	/* local expired (still failing): the fleet's */
+	local.retry_at_ms = now;
+	assert_true(mx_backoff_pick(&local, &fleet, now, &out));
+	assert_string_equal(out.node, "relay3");
+	assert_int_equal(out.failures, 5);
+	assert_string_equal(out.last_error, "421 far");
+	/* no fleet state (option off): nothing */
+	assert_false(mx_backoff_pick(&local, NULL, now, &out));
+	/* the fleet's expired too: nothing */
+	fleet.retry_at_ms = now;
+	assert_false(mx_backoff_pick(&local, &fleet, now, &out));
+	assert_string_equal(out.node, "");
+	assert_false(mx_backoff_running(NULL, now));
+
+	/* a fleet entry as R13 sees it: its node named, at least one failure */
+	memset(&f, 0, sizeof(f));
+	snprintf(f.node, sizeof(f.node), "relayA");
+	snprintf(f.last_error, sizeof(f.last_error), "421 try later");
+	f.failures = 0;
+	f.retry_at = now + 1000;
+	mx_backoff_from_fleet(&f, &fleet);
+	assert_string_equal(fleet.node, "relayA");
+	assert_int_equal(fleet.failures, 1);
+	assert_int_equal(fleet.retry_at_ms, now + 1000);
+	assert_true(mx_backoff_running(&fleet, now));
+
+	/* the words, this node's and a learned one */
+	local = bo(1, now + 1, "421 busy", "");
+	mx_backoff_words(&local, "10:02 UTC", words, sizeof(words));
+	assert_string_equal(words, "in backoff until 10:02 UTC after 1 failure (last: 421 busy)");
+	local = bo(3, now + 1, "421 busy", "relay3");
+	mx_backoff_words(&local, "10:02 UTC", words, sizeof(words));
+	assert_string_equal(words, "in backoff learned from relay3 until 10:02 UTC after 3 failures "
+			    "(last: 421 busy)");
+}
+
+/* fleet_put - the local fleet_backoff table holds one entry (as mxtier-ship's pull leaves it) */
+static void
+fleet_put(struct mx_journal *j, const char *node, const char *addr, int64_t retry_at,
+	  const char *err)
+{
+	struct mx_journal_fleet_backoff f;
+
+	memset(&f, 0, sizeof(f));
+	snprintf(f.node, sizeof(f.node), "%s", node);
+	snprintf(f.address, sizeof(f.address), "%s", addr);
+	f.port = 25;
+	f.failures = 3;
+	f.retry_at = retry_at;
+	snprintf(f.last_error, sizeof(f.last_error), "%s", err);
+	f.updated = retry_at - 60000;
+	assert_true(mx_journal_replace_fleet_backoff(j, &f, 1));
+}
+
+/*
+ * with policy.fleet_backoff an address another node saw failing is skipped
+ * like one in this node's backoff, without a connection, and the skipped
+ * row's reason names the node; off, it is tried; expired, it is tried
+ */
+static void
+test_R13_fleet_entry_skipped_only_when_on(void **state)
+{
+	struct world *w = *state;
+	struct script s[] = {
+		{ "192.0.2.1", MX_STAGE_DOT, MX_FAIL_NONE, 250, {0}, 0 },
+		{ "192.0.2.2", MX_STAGE_DOT, MX_FAIL_NONE, 250, {0}, 0 },
+	};
+	struct mx_plan *pl = new_plan("example.test");
+	struct mx_journal *j = journal(w);
+	struct mx_deliver_result r;
+	struct mx_backoff b;
+	char	rows[256], reasons[2048];
+
+	w->scripts = s;
+	w->nscripts = 2;
+	add_host(pl, 10, "mx1.example.test", "192.0.2.1", NULL);
+	add_host(pl, 20, "backup.example.test", "192.0.2.2", NULL);
+	fleet_put(j, "relay3", "192.0.2.1", w->now + 600000, "421 4.7.0 too busy");
+
+	/* off (the default): the fleet's entry changes nothing */
+	assert_false(w->cfg.fleet_backoff);
+	run(w, pl, one_rcpt, 1, j, &r);
+	assert_string_equal(w->order, "192.0.2.1");
+	assert_int_equal(r.exit_status, EX_OK);
+	mx_deliver_result_free(&r);
+
+	/* on: skipped without a connection, delivered to the backup */
+	w->cfg.fleet_backoff = true;
+	run(w, pl, one_rcpt, 1, j, &r);
+	assert_string_equal(w->order, "192.0.2.2");
+	assert_int_equal(s[0].calls, 1);
+	assert_int_equal(r.exit_status, EX_OK);
+	mx_deliver_result_free(&r);
+	journal_rows(w, "example.test", rows, sizeof(rows));
+	assert_string_equal(rows, "dot:delivered:done -:skipped:next_tier dot:delivered:done");
+	journal_reasons(w, "example.test", reasons, sizeof(reasons));
+	assert_non_null(strstr(reasons, "mx1.example.test[192.0.2.1]:25 is in backoff learned from "
+			       "relay3 until "));
+	assert_non_null(strstr(reasons, " after 3 failures (last: 421 4.7.0 too busy)"));
+	/* the skip is not this node's failure: no local backoff row */
+	assert_false(mx_journal_get_backoff(j, "192.0.2.1", 25, &b));
+
+	/* expired: tried again */
+	w->now += 600001;
+	run(w, pl, one_rcpt, 1, j, &r);
+	assert_string_equal(w->order, "192.0.2.1");
+	mx_deliver_result_free(&r);
+	w->cfg.fleet_backoff = false;
+	mx_journal_close(j);
+	mx_plan_free(pl);
+}
+
+/*
+ * this node's own backoff comes first: its reason, not the fleet's; when
+ * every host is held back by the fleet the deferral names the node
+ */
+static void
+test_R13_fleet_local_first_and_all_held(void **state)
+{
+	struct world *w = *state;
+	struct script s[] = {
+		{ "192.0.2.1", MX_STAGE_CONNECT, MX_FAIL_CONNECT, 0, {0}, 0 },
+	};
+	struct mx_plan *pl = new_plan("example.test");
+	struct mx_journal *j = journal(w);
+	struct mx_deliver_result r;
+	char	reasons[2048];
+
+	w->scripts = s;
+	w->nscripts = 1;
+	w->cfg.backoff_initial = 60;
+	w->cfg.backoff_max = 600;
+	w->cfg.fleet_backoff = true;
+	add_host(pl, 10, "mx1.example.test", "192.0.2.1", NULL);
+	/* this node fails once: its own backoff of 60 s */
+	run(w, pl, one_rcpt, 1, j, &r);
+	assert_int_equal(s[0].calls, 1);
+	mx_deliver_result_free(&r);
+	fleet_put(j, "relay3", "192.0.2.1", w->now + 3600000, "421 from afar");
+
+	/* both run: this node's own is the reason */
+	run(w, pl, one_rcpt, 1, j, &r);
+	assert_int_equal(s[0].calls, 1);
+	assert_int_equal(r.exit_status, EX_TEMPFAIL);
+	assert_null(strstr(r.first_line, "relay3"));
+	assert_non_null(strstr(r.first_line, "Connection refused"));
+	mx_deliver_result_free(&r);
+	journal_reasons(w, "example.test", reasons, sizeof(reasons));
+	assert_null(strstr(reasons, "learned from"));
+
+	/* its own ran out, the fleet's runs: held back by relay3, and said so */
+	w->now += 61 * 1000;
+	run(w, pl, one_rcpt, 1, j, &r);
+	assert_int_equal(s[0].calls, 1);
+	assert_int_equal(r.exit_status, EX_TEMPFAIL);
+	assert_non_null(strstr(r.first_line, "4.4.1 all mail hosts of example.test are in backoff "
+			       "until "));
+	assert_non_null(strstr(r.first_line, "(last error on relay3: 421 from afar)"));
+	mx_deliver_result_free(&r);
+	journal_reasons(w, "example.test", reasons, sizeof(reasons));
+	assert_non_null(strstr(reasons, "is in backoff learned from relay3 until "));
+	w->cfg.fleet_backoff = false;
+	mx_journal_close(j);
+	mx_plan_free(pl);
+}
+
 /*
  * R13 from a failing host: a session that got as far as RCPT TO proves the
  * host works, so a 4xx to RCPT (a recipient's answer) clears its backoff; a
@@ -1434,6 +1641,11 @@ main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_R13_421_at_every_stage_backs_off, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_R13_failing_host_then_4xx_at_rcpt, setup, teardown),
+		cmocka_unit_test(test_R13_fleet_pick_rules),
+		cmocka_unit_test_setup_teardown(test_R13_fleet_entry_skipped_only_when_on, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_R13_fleet_local_first_and_all_held, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_R14_every_attempt_journalled_with_decision, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_R14_452_too_many_recipients_new_session, setup,

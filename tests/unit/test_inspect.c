@@ -199,6 +199,15 @@ test_explain_plan_failure_backoff_and_relay(void **state)
 	assert_string_equal(out, "last delivery 10:02:40 to user@example.net went to the fallback "
 			    "relay relay.example.org because mx1.example.net (pref 10) was in backoff "
 			    "after an earlier failure");
+
+	/* a skip for another node's failure names that node */
+	r[1] = row(T0, "Q2", 10, "mx1.example.net", "192.0.2.1", "", 0, "skipped", "next_tier",
+		   "mx1.example.net[192.0.2.1]:25 is in backoff learned from relay3 until "
+		   "2027-01-15 10:12:40 UTC after 3 failures (last: 421 busy)");
+	mx_explain(r, 2, "example.net", true, out, sizeof(out));
+	assert_string_equal(out, "last delivery 10:02:40 to user@example.net went to the fallback "
+			    "relay relay.example.org because mx1.example.net (pref 10) was in backoff "
+			    "after a failure seen by relay3");
 }
 
 /* times: clock time on the same day, the date too once the day differs */
@@ -250,6 +259,12 @@ test_addr_state_words(void **state)
 	s.retry_at_ms = T0 + 14 * 3600000LL;		/* tomorrow: with the date */
 	mx_addr_state_words(&s, T0, true, out, sizeof(out));
 	assert_string_equal(out, "backoff until 2027-01-16 00:02:40 (2 failures)");
+	/* learned from another node of the fleet (policy.fleet_backoff) */
+	s.failures = 3;
+	s.retry_at_ms = T0 + 600000;
+	snprintf(s.node, sizeof(s.node), "relay3");
+	mx_addr_state_words(&s, T0, true, out, sizeof(out));
+	assert_string_equal(out, "backoff (from relay3) until 10:12:40 (3 failures)");
 }
 
 /* the queries the model reads with, against a real journal */
@@ -293,6 +308,114 @@ test_journal_read_queries(void **state)
 	assert_string_equal(domains[1], "b.test");
 	assert_int_equal(mx_journal_recent_domains(ro, T0 + 100000, domains, 4), 0);
 	mx_journal_close(ro);
+	mx_journal_close(j);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* one_host_plan - a plan of one host with two addresses (freed by the model) */
+static struct mx_plan *
+one_host_plan(void)
+{
+	struct mx_plan *pl = calloc(1, sizeof(*pl));
+	struct mx_plan_host *h;
+	static const char *const addrs[] = { "192.0.2.1", "192.0.2.2" };
+	size_t	i;
+
+	assert_non_null(pl);
+	snprintf(pl->domain, sizeof(pl->domain), "example.net");
+	pl->result = MX_PLAN_OK;
+	pl->tiers = calloc(1, sizeof(*pl->tiers));
+	pl->ntiers = 1;
+	pl->tiers[0].pref = 10;
+	pl->tiers[0].hosts = calloc(1, sizeof(*pl->tiers[0].hosts));
+	pl->tiers[0].nhosts = 1;
+	h = &pl->tiers[0].hosts[0];
+	snprintf(h->name, sizeof(h->name), "mx1.example.net");
+	h->pref = 10;
+	h->usable = true;
+	h->addrs = calloc(2, sizeof(*h->addrs));
+	for (i = 0; i < 2; i++) {
+		assert_true(mx_ip_parse(addrs[i], &h->addrs[i].ip));
+		snprintf(h->addrs[i].text, sizeof(h->addrs[i].text), "%s", addrs[i]);
+		h->addrs[i].usable = true;
+		h->naddrs++;
+	}
+	return pl;
+}
+
+/*
+ * the model with policy.fleet_backoff: an address another node saw failing
+ * is in backoff "from" that node (text and JSON); off, or once the entry
+ * expired, it is not; this node's own state comes first
+ */
+static void
+test_model_fleet_backoff(void **state)
+{
+	char	dir[] = "/tmp/mxt-inspect-XXXXXX", path[128], err[256], cmd[160], words[160];
+	struct mx_journal_fleet_backoff f;
+	struct mx_domain_model m;
+	struct mx_journal *j;
+	char   *json = NULL;
+	size_t	len = 0;
+	FILE   *fp;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/journal.db", dir);
+	j = mx_journal_open(path, false, err, sizeof(err));
+	assert_non_null(j);
+	memset(&f, 0, sizeof(f));
+	snprintf(f.node, sizeof(f.node), "relay3");
+	snprintf(f.address, sizeof(f.address), "192.0.2.1");
+	f.port = 25;
+	f.failures = 3;
+	f.retry_at = T0 + 600000;
+	snprintf(f.last_error, sizeof(f.last_error), "421 busy");
+	f.updated = T0;
+	assert_true(mx_journal_replace_fleet_backoff(j, &f, 1));
+
+	memset(&m, 0, sizeof(m));
+	mx_domain_model_fill(&m, "example.net", one_host_plan(), j, T0, true, 25, false);
+	assert_int_equal(m.nstates, 2);
+	assert_int_equal(m.states[0].state, MX_STATE_UNKNOWN);
+	assert_string_equal(m.states[0].node, "");
+
+	mx_domain_model_fill(&m, "example.net", one_host_plan(), j, T0, true, 25, true);
+	assert_int_equal(m.states[0].state, MX_STATE_BACKOFF);
+	assert_string_equal(m.states[0].node, "relay3");
+	assert_string_equal(m.states[0].last_error, "421 busy");
+	mx_addr_state_words(&m.states[0], T0, true, words, sizeof(words));
+	assert_string_equal(words, "backoff (from relay3) until 10:12:40 (3 failures)");
+	assert_int_equal(m.states[1].state, MX_STATE_UNKNOWN);
+	fp = open_memstream(&json, &len);
+	assert_non_null(fp);
+	mx_report_print_json(fp, &m);
+	assert_int_equal(fclose(fp), 0);
+	assert_non_null(strstr(json, "\"address\": \"192.0.2.1\", \"state\": \"backoff\""));
+	assert_non_null(strstr(json, "\"backoff_from\": \"relay3\""));
+	assert_non_null(strstr(json, "\"address\": \"192.0.2.2\", \"state\": \"unknown\", "
+			       "\"failures\": 0, \"retry_at\": null, \"backoff_from\": null"));
+	free(json);
+
+	/* expired: no backoff */
+	mx_domain_model_fill(&m, "example.net", one_host_plan(), j, T0 + 600000, true, 25, true);
+	assert_int_equal(m.states[0].state, MX_STATE_UNKNOWN);
+
+	/* this node's own failure comes first */
+	assert_true(mx_journal_note_failure(j, "192.0.2.1", 25, T0, 60, 3600, "refused", NULL));
+	mx_domain_model_fill(&m, "example.net", one_host_plan(), j, T0, true, 25, true);
+	assert_int_equal(m.states[0].state, MX_STATE_BACKOFF);
+	assert_string_equal(m.states[0].node, "");
+	assert_string_equal(m.states[0].last_error, "refused");
+	/* its own ran out: the fleet's, until that runs out too (then failing) */
+	mx_domain_model_fill(&m, "example.net", one_host_plan(), j, T0 + 60000, true, 25, true);
+	assert_int_equal(m.states[0].state, MX_STATE_BACKOFF);
+	assert_string_equal(m.states[0].node, "relay3");
+	mx_domain_model_fill(&m, "example.net", one_host_plan(), j, T0 + 60000, true, 25, false);
+	assert_int_equal(m.states[0].state, MX_STATE_FAILING);
+	assert_string_equal(m.states[0].node, "");
+	mx_domain_model_clear(&m);
 	mx_journal_close(j);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	assert_int_equal(system(cmd), 0);
@@ -439,6 +562,7 @@ main(void)
 		cmocka_unit_test(test_format_time_today_and_other_days),
 		cmocka_unit_test(test_addr_state_words),
 		cmocka_unit_test(test_journal_read_queries),
+		cmocka_unit_test(test_model_fleet_backoff),
 		cmocka_unit_test(test_json_string_escapes_and_valid_utf8),
 		cmocka_unit_test(test_json_string_invalid_utf8_replaced),
 		cmocka_unit_test(test_json_string_any_bytes_give_utf8),

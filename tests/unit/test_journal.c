@@ -239,7 +239,7 @@ test_journal_open_creates_file(void **state)
 	db = raw_open(fx->path);
 	raw_text(db, "PRAGMA journal_mode", mode, sizeof(mode));
 	assert_string_equal(mode, "wal");
-	assert_int_equal(raw_int(db, "PRAGMA user_version"), 5);
+	assert_int_equal(raw_int(db, "PRAGMA user_version"), 6);
 	sqlite3_close(db);
 	mx_journal_close(j);
 
@@ -365,6 +365,19 @@ test_journal_schema_columns(void **state)
 		{ "domain", "TEXT", 1, 0 },
 		{ "expires", "INTEGER", 1, 0 },
 	};
+	static const struct column meta[] = {
+		{ "key", "TEXT", 1, 1 },
+		{ "value", "TEXT", 1, 0 },
+	};
+	static const struct column fleet[] = {
+		{ "node", "TEXT", 1, 1 },
+		{ "address", "TEXT", 1, 2 },
+		{ "port", "INTEGER", 1, 3 },
+		{ "failures", "INTEGER", 1, 0 },
+		{ "retry_at", "INTEGER", 1, 0 },
+		{ "last_error", "TEXT", 0, 0 },
+		{ "updated", "INTEGER", 1, 0 },
+	};
 
 	check_columns(db, "attempts", attempts, 22);
 	check_columns(db, "route_tls", route_tls, 6);
@@ -373,7 +386,12 @@ test_journal_schema_columns(void **state)
 	check_columns(db, "backoff", backoff, 6);
 	check_columns(db, "domains", domains, 2);
 	check_columns(db, "sts_policies", sts, 6);
-	assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"), 7);
+	check_columns(db, "journal_meta", meta, 2);
+	check_columns(db, "fleet_backoff", fleet, 7);
+	assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"), 9);
+	raw_text(db, "SELECT group_concat(name, ',') FROM (SELECT name FROM"
+		 " pragma_index_info('fleet_backoff_address') ORDER BY seqno)", idx, sizeof(idx));
+	assert_string_equal(idx, "address,port,retry_at");
 	assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'"
 				 " AND tbl_name = 'attempts'"), 1);
 	raw_text(db, "SELECT group_concat(name, ',') FROM pragma_index_info('domains_last_ts')",
@@ -783,9 +801,10 @@ test_journal_prune(void **state)
 	/* absurd retention neither overflows nor deletes */
 	assert_true(mx_journal_prune(j, NOW, INT64_MAX, INT_MAX));
 	assert_int_equal(mx_journal_count_attempts(j, NULL), 2);
-	/* retention 0 deletes everything before now */
+	/* retention 0 deletes everything before now but the newest id */
 	assert_true(mx_journal_prune(j, NOW, 0, 0));
-	assert_int_equal(mx_journal_count_attempts(j, NULL), 0);
+	assert_int_equal(mx_journal_count_attempts(j, NULL), 1);
+	assert_int_equal(mx_journal_count_attempts(j, "new.example"), 1);
 	assert_false(mx_journal_get_backoff(j, "192.0.2.2", 25, &b));
 	assert_true(mx_journal_get_backoff(j, "192.0.2.3", 25, &b));
 	mx_journal_close(j);
@@ -947,13 +966,13 @@ test_journal_newer_schema(void **state)
 
 	mx_journal_close(j);
 	db = raw_open(fx->path);
-	raw_exec(db, "PRAGMA user_version = 6");
+	raw_exec(db, "PRAGMA user_version = 7");
 	sqlite3_close(db);
 	assert_null(mx_journal_open(fx->path, false, err, sizeof(err)));
-	assert_non_null(strstr(err, "schema version 6 is newer than 5"));
+	assert_non_null(strstr(err, "schema version 7 is newer than 6"));
 	err[0] = '\0';
 	assert_null(mx_journal_open(fx->path, true, err, sizeof(err)));
-	assert_non_null(strstr(err, "schema version 6 is newer than 5"));
+	assert_non_null(strstr(err, "schema version 7 is newer than 6"));
 }
 
 /* domains_of - mx_journal_recent_domains as one string "a b c" */
@@ -1007,7 +1026,8 @@ test_journal_recent_domains(void **state)
 	assert_string_equal(got, "a.example c.example");
 	db = raw_open(fx->path);
 	assert_int_equal(raw_int(db, "SELECT count(*) FROM domains"), 2);
-	assert_int_equal(raw_int(db, "SELECT count(*) FROM attempts"), 2);
+	/* a, c at -3000, and c's late row at -9000: old, but the newest id stays */
+	assert_int_equal(raw_int(db, "SELECT count(*) FROM attempts"), 3);
 	sqlite3_close(db);
 	mx_journal_close(j);
 }
@@ -1064,7 +1084,7 @@ test_journal_migrates_v1(void **state)
 	assert_string_equal(got, "old.example new.example");
 	mx_journal_close(j);
 	db = raw_open(fx->path);
-	assert_int_equal(raw_int(db, "PRAGMA user_version"), 5);
+	assert_int_equal(raw_int(db, "PRAGMA user_version"), 6);
 	/* rows written before version 4 read as mxtier-pipe's */
 	assert_int_equal(raw_int(db, "SELECT count(*) FROM attempts WHERE source = 'mxtier-pipe'"), 4);
 	assert_int_equal(raw_int(db, "SELECT last_ts FROM domains WHERE domain = 'old.example'"), 4000);
@@ -1430,6 +1450,560 @@ test_journal_route_tls_old_schema(void **state)
 	sqlite3_close(db);
 }
 
+/*
+ * v5_schema - a version 5 journal as the code before version 6 made it
+ * (sqlite3 .schema of a journal written by that code), with rows in
+ * attempts, backoff and route_tls
+ */
+static const char v5_schema[] =
+	"CREATE TABLE attempts (id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, queue_id TEXT,"
+	" domain TEXT NOT NULL, recipient TEXT, preference INTEGER, host TEXT, address TEXT,"
+	" port INTEGER, stage TEXT, reply_code INTEGER, enhanced_status TEXT, reply_text TEXT,"
+	" outcome TEXT NOT NULL, decision TEXT, reason TEXT, duration_ms INTEGER, tls TEXT,"
+	" tls_failure TEXT, source TEXT NOT NULL DEFAULT 'mxtier-pipe', node TEXT,"
+	" import_id INTEGER);"
+	"CREATE INDEX attempts_domain_ts ON attempts (domain, ts);"
+	"CREATE INDEX attempts_ts ON attempts (ts);"
+	"CREATE TABLE backoff (address TEXT NOT NULL, port INTEGER NOT NULL,"
+	" failures INTEGER NOT NULL, retry_at INTEGER NOT NULL, last_error TEXT,"
+	" updated INTEGER NOT NULL, PRIMARY KEY (address, port));"
+	"CREATE TABLE domains (domain TEXT NOT NULL PRIMARY KEY, last_ts INTEGER NOT NULL)"
+	" WITHOUT ROWID;"
+	"CREATE INDEX domains_last_ts ON domains (last_ts);"
+	"CREATE TRIGGER attempts_domains AFTER INSERT ON attempts BEGIN INSERT INTO domains"
+	" (domain, last_ts) VALUES (new.domain, new.ts) ON CONFLICT (domain) DO UPDATE SET"
+	" last_ts = max(last_ts, excluded.last_ts); END;"
+	"CREATE TABLE sts_policies (domain TEXT NOT NULL PRIMARY KEY, id TEXT NOT NULL,"
+	" mode TEXT NOT NULL, max_age INTEGER NOT NULL, mx TEXT NOT NULL,"
+	" fetched INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE UNIQUE INDEX attempts_import_id ON attempts (import_id)"
+	" WHERE import_id IS NOT NULL;"
+	"CREATE TABLE import_files (path TEXT NOT NULL PRIMARY KEY, dev INTEGER NOT NULL,"
+	" ino INTEGER NOT NULL, offset INTEGER NOT NULL, head_len INTEGER NOT NULL,"
+	" head_hash INTEGER NOT NULL, updated INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE domain_notes (id INTEGER PRIMARY KEY, ts INTEGER NOT NULL,"
+	" domain TEXT NOT NULL, queue_id TEXT, recipient TEXT, source TEXT NOT NULL, node TEXT,"
+	" text TEXT NOT NULL, import_id INTEGER);"
+	"CREATE UNIQUE INDEX domain_notes_import_id ON domain_notes (import_id)"
+	" WHERE import_id IS NOT NULL;"
+	"CREATE INDEX domain_notes_domain_ts ON domain_notes (domain, ts);"
+	"CREATE TABLE route_tls (host TEXT NOT NULL, port INTEGER NOT NULL,"
+	" policy TEXT NOT NULL, rank INTEGER NOT NULL, domain TEXT NOT NULL,"
+	" expires INTEGER NOT NULL, PRIMARY KEY (host, port)) WITHOUT ROWID;"
+	"INSERT INTO attempts (ts, domain, address, port, outcome, node) VALUES"
+	" (1000, 'v5.example', '192.0.2.5', 25, 'tempfail', NULL),"
+	" (2000, 'v5.example', '192.0.2.5', 25, 'tempfail', 'old');"
+	"INSERT INTO backoff VALUES ('192.0.2.5', 25, 2, 1700000060000, '451 later', 1700000000000);"
+	"INSERT INTO route_tls VALUES ('mx.v5.example', 25, 'may', 1, 'v5.example', 1800000000000);"
+	"PRAGMA journal_mode = WAL;"
+	"PRAGMA user_version = 5;";
+
+/* is_hex32 - 32 lower-case hex digits */
+static bool
+is_hex32(const char *s)
+{
+	return strlen(s) == 32 && strspn(s, "0123456789abcdef") == 32;
+}
+
+/*
+ * test_journal_id - a new journal gets a random identity once: the same on
+ * every open, read-only too, and another from a second journal; one too
+ * small a buffer fails
+ */
+static void
+test_journal_id(void **state)
+{
+	struct fixture *fx = *state;
+	struct mx_journal *j = open_ok(fx->path, false);
+	char	id[64], again[64], other[64], path2[PATH_MAX + 8];
+	sqlite3	*db;
+
+	assert_true(mx_journal_id(j, id, sizeof(id)));
+	assert_true(is_hex32(id));
+	mx_journal_close(j);
+	j = open_ok(fx->path, false);
+	assert_true(mx_journal_id(j, again, sizeof(again)));
+	assert_string_equal(again, id);
+	mx_journal_close(j);
+	j = open_ok(fx->path, true);
+	assert_true(mx_journal_id(j, again, sizeof(again)));
+	assert_string_equal(again, id);
+	mx_journal_close(j);
+	db = raw_open(fx->path);
+	assert_int_equal(raw_int(db, "SELECT count(*) FROM journal_meta"), 1);
+	sqlite3_close(db);
+
+	snprintf(path2, sizeof(path2), "%s/two.db", fx->dir);
+	j = open_ok(path2, false);
+	assert_true(mx_journal_id(j, other, sizeof(other)));
+	assert_true(is_hex32(other));
+	assert_string_not_equal(other, id);
+	mx_journal_close(j);
+	assert_false(mx_journal_id(NULL, other, sizeof(other)));
+}
+
+/*
+ * test_journal_migrates_v5 - a version 5 journal: read-only it stays as it
+ * is (no identity, no fleet entries, without an error for the latter); the
+ * first read-write open makes it version 6 with an identity, keeps every
+ * row, and a second open keeps the same identity
+ */
+static void
+test_journal_migrates_v5(void **state)
+{
+	struct fixture *fx = *state;
+	struct mx_journal *j;
+	struct mx_journal_fleet_backoff fb;
+	struct mx_backoff b;
+	char	id[64], again[64], got[64];
+	sqlite3	*db = NULL;
+
+	assert_int_equal(sqlite3_open_v2(fx->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+					 NULL), SQLITE_OK);
+	raw_exec(db, v5_schema);
+	sqlite3_close(db);
+
+	j = open_ok(fx->path, true);
+	assert_false(mx_journal_id(j, id, sizeof(id)));
+	assert_non_null(strstr(mx_journal_error(j), "older than version 6"));
+	assert_false(mx_journal_get_fleet_backoff(j, "192.0.2.5", 25, NOW, &fb));
+	assert_string_equal(mx_journal_error(j), "");
+	assert_int_equal(mx_journal_count_attempts(j, "v5.example"), 2);
+	mx_journal_close(j);
+	db = raw_open(fx->path);
+	assert_int_equal(raw_int(db, "PRAGMA user_version"), 5);
+	sqlite3_close(db);
+
+	j = open_ok(fx->path, false);
+	assert_true(mx_journal_id(j, id, sizeof(id)));
+	assert_true(is_hex32(id));
+	assert_int_equal(mx_journal_count_attempts(j, "v5.example"), 2);
+	assert_int_equal(mx_journal_last_id(j), 2);
+	assert_true(mx_journal_get_backoff(j, "192.0.2.5", 25, &b));
+	assert_int_equal(b.failures, 2);
+	assert_string_equal(b.last_error, "451 later");
+	assert_true(mx_journal_get_route_tls(j, "mx.v5.example", 25, NOW, got, sizeof(got)));
+	assert_string_equal(got, "may");
+	assert_false(mx_journal_get_fleet_backoff(j, "192.0.2.5", 25, NOW, &fb));
+	assert_string_equal(mx_journal_error(j), "");
+	mx_journal_close(j);
+
+	db = raw_open(fx->path);
+	assert_int_equal(raw_int(db, "PRAGMA user_version"), 6);
+	assert_int_equal(raw_int(db, "SELECT count(*) FROM fleet_backoff"), 0);
+	raw_text(db, "SELECT node FROM attempts WHERE id = 2", got, sizeof(got));
+	assert_string_equal(got, "old");
+	sqlite3_close(db);
+	j = open_ok(fx->path, false);
+	assert_true(mx_journal_id(j, again, sizeof(again)));
+	assert_string_equal(again, id);
+	mx_journal_close(j);
+}
+
+/*
+ * test_journal_prune_keeps_max_id - a prune of everything keeps the row
+ * with the largest id (however old: an imported one), so the next insert
+ * gets a larger id than any before; with only that row old, the prune does
+ * not ask for the write lock again and again
+ */
+static void
+test_journal_prune_keeps_max_id(void **state)
+{
+	struct fixture *fx = *state;
+	struct mx_journal *j = open_ok(fx->path, false);
+	struct mx_attempt a;
+	int64_t	day = INT64_C(86400) * 1000, last;
+	sqlite3	*raw;
+	time_t	t0;
+	int	i;
+
+	for (i = 0; i < 5; i++) {
+		a = sample(NOW - 40 * day + i, "old.example");
+		assert_true(mx_journal_add_attempt(j, &a));
+	}
+	/* an imported row: old time, newest id */
+	a = sample(NOW - 50 * day, "imported.example");
+	assert_true(mx_journal_add_attempt(j, &a));
+	last = mx_journal_last_id(j);
+	assert_int_equal(last, 6);
+	assert_true(mx_journal_prune(j, NOW, 30 * 86400, 3600));
+	assert_int_equal(mx_journal_count_attempts(j, NULL), 1);
+	assert_int_equal(mx_journal_count_attempts(j, "imported.example"), 1);
+	assert_int_equal(mx_journal_last_id(j), last);
+
+	/* nothing else is old: the prune is a read, even with the lock held elsewhere */
+	raw = raw_open(fx->path);
+	raw_exec(raw, "BEGIN IMMEDIATE");
+	t0 = time(NULL);
+	assert_true(mx_journal_prune(j, NOW, 30 * 86400, 3600));
+	assert_true(mx_journal_prune(j, NOW, 0, 0));
+	assert_true(time(NULL) - t0 < 3);
+	raw_exec(raw, "COMMIT");
+	sqlite3_close(raw);
+
+	a = sample(NOW, "new.example");
+	assert_true(mx_journal_add_attempt(j, &a));
+	assert_int_equal(mx_journal_last_id(j), last + 1);
+	/* now the imported row is not the newest any more: it goes */
+	assert_true(mx_journal_prune(j, NOW, 30 * 86400, 3600));
+	assert_int_equal(mx_journal_count_attempts(j, NULL), 1);
+	assert_int_equal(mx_journal_count_attempts(j, "new.example"), 1);
+	assert_true(mx_journal_prune(j, NOW + 1, 0, 0));
+	assert_int_equal(mx_journal_count_attempts(j, NULL), 1);
+	a = sample(NOW + 2, "newer.example");
+	assert_true(mx_journal_add_attempt(j, &a));
+	assert_int_equal(mx_journal_last_id(j), last + 2);
+	mx_journal_close(j);
+}
+
+/* One row of a ship batch as the test keeps it. */
+struct ship_seen {
+	int	n, stop_at;
+	int64_t	ids[16];
+	char	domain[16][32];
+	struct mx_journal_ship_row first;	/* pointers not kept: checked in the callback */
+	bool	first_ok, null_ok;
+};
+
+/* ship_cb - keep ids and domains; check the full row and the NULL row while they live */
+static int
+ship_cb(void *arg, const struct mx_journal_ship_row *r)
+{
+	struct ship_seen *s = arg;
+
+	if (s->n >= 16)
+		return -1;
+	s->ids[s->n] = r->id;
+	snprintf(s->domain[s->n], sizeof(s->domain[0]), "%s", r->domain);
+	if (strcmp(r->domain, "full.example") == 0)
+		s->first_ok = r->ts == NOW && strcmp(r->queue_id, "4ABC123") == 0
+		    && strcmp(r->recipient, "user@example.org") == 0
+		    && r->has_preference && r->preference == 10
+		    && strcmp(r->host, "mx1.example.org") == 0
+		    && strcmp(r->address, "192.0.2.25") == 0 && r->has_port && r->port == 25
+		    && strcmp(r->stage, "rcpt") == 0 && r->has_reply_code && r->reply_code == 451
+		    && strcmp(r->enhanced_status, "4.7.1") == 0
+		    && strcmp(r->reply_text, "try again later") == 0
+		    && strcmp(r->outcome, "tempfail") == 0 && strcmp(r->decision, "next_host") == 0
+		    && strcmp(r->reason, "greylisted") == 0
+		    && r->has_duration_ms && r->duration_ms == 1234
+		    && strcmp(r->tls, "verified") == 0 && strcmp(r->tls_failure, "sts-webpki-invalid") == 0
+		    && strcmp(r->source, "postfix") == 0 && strcmp(r->node, "relay3") == 0;
+	if (strcmp(r->domain, "null.example") == 0)
+		s->null_ok = r->queue_id == NULL && r->recipient == NULL && !r->has_preference
+		    && r->host == NULL && r->address == NULL && !r->has_port && r->stage == NULL
+		    && !r->has_reply_code && r->enhanced_status == NULL && r->reply_text == NULL
+		    && r->decision == NULL && r->reason == NULL && !r->has_duration_ms
+		    && r->tls == NULL && r->tls_failure == NULL
+		    && strcmp(r->source, "mxtier-pipe") == 0 && r->node == NULL
+		    && strcmp(r->outcome, "skipped") == 0;
+	s->n++;
+	return s->n == s->stop_at ? 1 : 0;
+}
+
+/*
+ * test_journal_ship_batch - pages of attempts after an id, in id order,
+ * every column, NULL as NULL; the caller can stop a walk
+ */
+static void
+test_journal_ship_batch(void **state)
+{
+	struct fixture *fx = *state;
+	struct mx_journal *j = open_ok(fx->path, false);
+	struct mx_attempt a, n = { .ts_ms = NOW + 1, .domain = "null.example",
+				   .preference = -1, .port = -1, .duration_ms = -1,
+				   .outcome = "skipped" };
+	struct ship_seen s;
+	char	dom[8][32];
+	int	i;
+
+	a = sample(NOW, "full.example");
+	a.tls = "verified";
+	a.tls_failure = "sts-webpki-invalid";
+	a.source = "postfix";
+	a.node = "relay3";
+	assert_true(mx_journal_add_attempt(j, &a));
+	assert_true(mx_journal_add_attempt(j, &n));
+	for (i = 0; i < 5; i++) {
+		snprintf(dom[i], sizeof(dom[i]), "d%d.example", i);
+		a = sample(NOW - i * 1000, dom[i]);	/* older times, newer ids */
+		assert_true(mx_journal_add_attempt(j, &a));
+	}
+
+	memset(&s, 0, sizeof(s));
+	assert_true(mx_journal_ship_batch(j, 0, 3, ship_cb, &s));
+	assert_int_equal(s.n, 3);
+	assert_int_equal(s.ids[0], 1);
+	assert_int_equal(s.ids[1], 2);
+	assert_int_equal(s.ids[2], 3);
+	assert_true(s.first_ok);
+	assert_true(s.null_ok);
+	/* the next page starts after the last id seen */
+	assert_true(mx_journal_ship_batch(j, s.ids[2], 3, ship_cb, &s));
+	assert_int_equal(s.n, 6);
+	assert_int_equal(s.ids[3], 4);
+	assert_int_equal(s.ids[5], 6);
+	assert_string_equal(s.domain[5], "d3.example");
+	assert_true(mx_journal_ship_batch(j, s.ids[5], 3, ship_cb, &s));
+	assert_int_equal(s.n, 7);
+	assert_int_equal(s.ids[6], 7);
+	/* past the end: nothing, and true */
+	assert_true(mx_journal_ship_batch(j, 7, 3, ship_cb, &s));
+	assert_int_equal(s.n, 7);
+	assert_true(mx_journal_ship_batch(j, 0, 0, ship_cb, &s));
+	assert_int_equal(s.n, 7);
+
+	/* a callback that says stop: false, the reason, no more rows */
+	memset(&s, 0, sizeof(s));
+	s.stop_at = 2;
+	assert_false(mx_journal_ship_batch(j, 0, 100, ship_cb, &s));
+	assert_int_equal(s.n, 2);
+	assert_non_null(strstr(mx_journal_error(j), "stopped by the caller"));
+	/* and the statement is reset: the next walk works */
+	memset(&s, 0, sizeof(s));
+	assert_true(mx_journal_ship_batch(j, 5, 100, ship_cb, &s));
+	assert_int_equal(s.n, 2);
+	assert_string_equal(mx_journal_error(j), "");
+	mx_journal_close(j);
+}
+
+/* A walk of the local backoff table as one string. */
+struct backoff_seen {
+	char	text[512];
+};
+
+/* backoff_cb - "address:port failures retry_at last_error;" per row */
+static int
+backoff_cb(void *arg, const struct mx_journal_backoff_row *r)
+{
+	struct backoff_seen *s = arg;
+	size_t	len = strlen(s->text);
+
+	snprintf(s->text + len, sizeof(s->text) - len, "%s:%d %d %lld %s %lld;", r->address,
+		 r->port, r->failures, (long long)(r->retry_at - NOW),
+		 r->last_error != NULL ? r->last_error : "(null)", (long long)(r->updated - NOW));
+	return 0;
+}
+
+/* test_journal_backoff_all - every local backoff row, expired ones too, NULL error as NULL */
+static void
+test_journal_backoff_all(void **state)
+{
+	struct fixture *fx = *state;
+	struct mx_journal *j = open_ok(fx->path, false);
+	struct backoff_seen s;
+
+	memset(&s, 0, sizeof(s));
+	assert_true(mx_journal_backoff_all(j, backoff_cb, &s));
+	assert_string_equal(s.text, "");
+	assert_true(mx_journal_note_failure(j, "192.0.2.9", 25, NOW, 60, 3600, "421 busy", NULL));
+	assert_true(mx_journal_note_failure(j, "192.0.2.9", 25, NOW, 60, 3600, "421 busy", NULL));
+	assert_true(mx_journal_note_failure(j, "192.0.2.1", 587, NOW - 7200000, 60, 3600, NULL,
+					    NULL));
+	assert_true(mx_journal_backoff_all(j, backoff_cb, &s));
+	assert_string_equal(s.text, "192.0.2.1:587 1 -7140000 (null) -7200000;"
+			    "192.0.2.9:25 2 120000 421 busy 0;");
+	mx_journal_close(j);
+}
+
+/* fleet_entry - one fleet backoff row */
+static struct mx_journal_fleet_backoff
+fleet_entry(const char *node, const char *address, int port, int64_t retry_at, const char *err)
+{
+	struct mx_journal_fleet_backoff b;
+
+	memset(&b, 0, sizeof(b));
+	snprintf(b.node, sizeof(b.node), "%s", node);
+	snprintf(b.address, sizeof(b.address), "%s", address);
+	b.port = port;
+	b.failures = 3;
+	b.retry_at = retry_at;
+	snprintf(b.last_error, sizeof(b.last_error), "%s", err);
+	b.updated = NOW - 5000;
+	return b;
+}
+
+/*
+ * test_journal_replace_fleet_backoff - the table becomes exactly the new
+ * set; a replace that fails half way leaves the old set whole; an empty set
+ * empties it; a read-only handle cannot write
+ */
+static void
+test_journal_replace_fleet_backoff(void **state)
+{
+	struct fixture *fx = *state;
+	struct mx_journal *j = open_ok(fx->path, false), *ro;
+	struct mx_journal_fleet_backoff set1[3], set2[3], got;
+	sqlite3	*db;
+	char	text[256];
+
+	set1[0] = fleet_entry("relay1", "192.0.2.1", 25, NOW + 60000, "421 busy");
+	set1[1] = fleet_entry("relay2", "192.0.2.1", 25, NOW + 90000, "");
+	set1[2] = fleet_entry("relay2", "192.0.2.2", 25, NOW + 30000, "451 later");
+	assert_true(mx_journal_replace_fleet_backoff(j, set1, 3));
+	db = raw_open(fx->path);
+	assert_int_equal(raw_int(db, "SELECT count(*) FROM fleet_backoff"), 3);
+	assert_int_equal(raw_int(db, "SELECT count(*) FROM fleet_backoff WHERE last_error IS NULL"), 1);
+	raw_text(db, "SELECT group_concat(node || ' ' || address || ' ' || failures || ' '"
+		 " || (updated - 1700000000000), ',') FROM (SELECT * FROM fleet_backoff"
+		 " ORDER BY node, address)", text, sizeof(text));
+	assert_string_equal(text, "relay1 192.0.2.1 3 -5000,relay2 192.0.2.1 3 -5000,"
+			    "relay2 192.0.2.2 3 -5000");
+
+	/* the third row of the new set fails: nothing of the new set lands */
+	raw_exec(db, "CREATE TRIGGER fb_boom BEFORE INSERT ON fleet_backoff"
+		 " WHEN new.address = '198.51.100.99' BEGIN SELECT RAISE(ABORT, 'boom'); END");
+	set2[0] = fleet_entry("relay4", "198.51.100.1", 25, NOW + 60000, "x");
+	set2[1] = fleet_entry("relay4", "198.51.100.2", 25, NOW + 60000, "x");
+	set2[2] = fleet_entry("relay4", "198.51.100.99", 25, NOW + 60000, "x");
+	assert_false(mx_journal_replace_fleet_backoff(j, set2, 3));
+	assert_non_null(strstr(mx_journal_error(j), "boom"));
+	assert_int_equal(raw_int(db, "SELECT count(*) FROM fleet_backoff"), 3);
+	assert_int_equal(raw_int(db, "SELECT count(*) FROM fleet_backoff WHERE node = 'relay4'"), 0);
+	assert_true(mx_journal_get_fleet_backoff(j, "192.0.2.1", 25, NOW, &got));
+	assert_string_equal(got.node, "relay2");
+
+	/* the first two of the new set: the old set is gone */
+	assert_true(mx_journal_replace_fleet_backoff(j, set2, 2));
+	raw_text(db, "SELECT group_concat(address, ',') FROM (SELECT address FROM fleet_backoff"
+		 " ORDER BY address)", text, sizeof(text));
+	assert_string_equal(text, "198.51.100.1,198.51.100.2");
+	assert_false(mx_journal_get_fleet_backoff(j, "192.0.2.1", 25, NOW, &got));
+
+	/* inside the caller's transaction it joins it: a rollback undoes it */
+	assert_true(mx_journal_begin(j));
+	assert_true(mx_journal_replace_fleet_backoff(j, set1, 3));
+	mx_journal_rollback(j);
+	assert_int_equal(raw_int(db, "SELECT count(*) FROM fleet_backoff"), 2);
+
+	assert_true(mx_journal_replace_fleet_backoff(j, NULL, 0));
+	assert_int_equal(raw_int(db, "SELECT count(*) FROM fleet_backoff"), 0);
+	sqlite3_close(db);
+
+	ro = open_ok(fx->path, true);
+	assert_false(mx_journal_replace_fleet_backoff(ro, set1, 3));
+	assert_non_null(strstr(mx_journal_error(ro), "read-only"));
+	mx_journal_close(ro);
+	mx_journal_close(j);
+}
+
+/*
+ * test_journal_get_fleet_backoff - of the running entries of an address the
+ * one that runs longest, with its node; an expired entry (retry_at at or
+ * before now) is never returned; port and address are the key
+ */
+static void
+test_journal_get_fleet_backoff(void **state)
+{
+	struct fixture *fx = *state;
+	struct mx_journal *j = open_ok(fx->path, false), *ro;
+	struct mx_journal_fleet_backoff set[5], got;
+
+	set[0] = fleet_entry("relay1", "192.0.2.1", 25, NOW + 60000, "421 one");
+	set[1] = fleet_entry("relay2", "192.0.2.1", 25, NOW + 120000, "421 two");
+	set[2] = fleet_entry("relay3", "192.0.2.1", 25, NOW - 1, "421 expired");
+	set[3] = fleet_entry("relay4", "192.0.2.1", 2525, NOW + 999000, "other port");
+	set[4] = fleet_entry("relay5", "192.0.2.7", 25, NOW, "ends now");
+	set[1].failures = 7;
+	assert_true(mx_journal_replace_fleet_backoff(j, set, 5));
+
+	assert_true(mx_journal_get_fleet_backoff(j, "192.0.2.1", 25, NOW, &got));
+	assert_string_equal(got.node, "relay2");
+	assert_string_equal(got.address, "192.0.2.1");
+	assert_int_equal(got.port, 25);
+	assert_int_equal(got.failures, 7);
+	assert_int_equal(got.retry_at, NOW + 120000);
+	assert_string_equal(got.last_error, "421 two");
+	assert_int_equal(got.updated, NOW - 5000);
+	/* later: relay2's entry still runs */
+	assert_true(mx_journal_get_fleet_backoff(j, "192.0.2.1", 25, NOW + 119999, &got));
+	assert_string_equal(got.node, "relay2");
+	/* all expired */
+	assert_false(mx_journal_get_fleet_backoff(j, "192.0.2.1", 25, NOW + 120000, &got));
+	assert_string_equal(mx_journal_error(j), "");
+	assert_string_equal(got.node, "");
+	/* an expired entry alone is not returned; retry_at == now has ended */
+	assert_false(mx_journal_get_fleet_backoff(j, "192.0.2.7", 25, NOW, &got));
+	assert_true(mx_journal_get_fleet_backoff(j, "192.0.2.7", 25, NOW - 1, &got));
+	assert_string_equal(got.node, "relay5");
+	/* the port is part of the key */
+	assert_true(mx_journal_get_fleet_backoff(j, "192.0.2.1", 2525, NOW, &got));
+	assert_string_equal(got.node, "relay4");
+	assert_false(mx_journal_get_fleet_backoff(j, "192.0.2.9", 25, NOW, &got));
+	assert_false(mx_journal_get_fleet_backoff(j, NULL, 25, NOW, &got));
+	/* a read-only handle reads it */
+	ro = open_ok(fx->path, true);
+	assert_true(mx_journal_get_fleet_backoff(ro, "192.0.2.1", 25, NOW + 61000, &got));
+	assert_string_equal(got.node, "relay2");
+	mx_journal_close(ro);
+	mx_journal_close(j);
+}
+
+/*
+ * test_journal_backoff_at - R13's state read from the journal: this node's
+ * own first; the fleet's only when asked for and while it runs, its node
+ * named; nothing when neither runs
+ */
+static void
+test_journal_backoff_at(void **state)
+{
+	struct fixture *fx = *state;
+	struct mx_journal *j = open_ok(fx->path, false), *ro;
+	struct mx_journal_fleet_backoff set[2];
+	struct mx_backoff b;
+	sqlite3	*db;
+
+	set[0] = fleet_entry("relay3", "192.0.2.1", 25, NOW + 600000, "421 far");
+	set[1] = fleet_entry("relay4", "192.0.2.2", 25, NOW - 1, "421 old");
+	assert_true(mx_journal_replace_fleet_backoff(j, set, 2));
+
+	/* off: the fleet's entry is not read */
+	assert_false(mx_journal_backoff_at(j, "192.0.2.1", 25, NOW, false, &b));
+	assert_string_equal(mx_journal_error(j), "");
+	assert_int_equal(b.failures, 0);
+	/* on: held back, by relay3 */
+	assert_true(mx_journal_backoff_at(j, "192.0.2.1", 25, NOW, true, &b));
+	assert_string_equal(b.node, "relay3");
+	assert_int_equal(b.failures, 3);
+	assert_int_equal(b.retry_at_ms, NOW + 600000);
+	assert_string_equal(b.last_error, "421 far");
+	/* the fleet's entry expired: nothing */
+	assert_false(mx_journal_backoff_at(j, "192.0.2.2", 25, NOW, true, &b));
+	assert_string_equal(mx_journal_error(j), "");
+	assert_false(mx_journal_backoff_at(j, "192.0.2.1", 25, NOW + 600000, true, &b));
+
+	/* this node fails too: its own state comes first */
+	assert_true(mx_journal_note_failure(j, "192.0.2.1", 25, NOW, 60, 3600, "refused", NULL));
+	assert_true(mx_journal_backoff_at(j, "192.0.2.1", 25, NOW, true, &b));
+	assert_string_equal(b.node, "");
+	assert_string_equal(b.last_error, "refused");
+	assert_int_equal(b.retry_at_ms, NOW + 60000);
+	assert_true(mx_journal_backoff_at(j, "192.0.2.1", 25, NOW, false, &b));
+	assert_string_equal(b.node, "");
+	/* its own ran out: the fleet's again */
+	assert_true(mx_journal_backoff_at(j, "192.0.2.1", 25, NOW + 60000, true, &b));
+	assert_string_equal(b.node, "relay3");
+	assert_false(mx_journal_backoff_at(j, "192.0.2.1", 25, NOW + 60000, false, &b));
+	assert_false(mx_journal_backoff_at(NULL, "192.0.2.1", 25, NOW, true, &b));
+	/* a read-only handle reads both */
+	ro = open_ok(fx->path, true);
+	assert_true(mx_journal_backoff_at(ro, "192.0.2.1", 25, NOW + 60000, true, &b));
+	assert_string_equal(b.node, "relay3");
+	mx_journal_close(ro);
+	mx_journal_close(j);
+
+	/* off, the fleet table is never read: without it nothing fails; on, it does */
+	db = raw_open(fx->path);
+	raw_exec(db, "DROP TABLE fleet_backoff");
+	sqlite3_close(db);
+	j = open_ok(fx->path, false);
+	assert_false(mx_journal_backoff_at(j, "192.0.2.9", 25, NOW, false, &b));
+	assert_string_equal(mx_journal_error(j), "");
+	assert_false(mx_journal_backoff_at(j, "192.0.2.9", 25, NOW, true, &b));
+	assert_non_null(strstr(mx_journal_error(j), "fleet_backoff"));
+	mx_journal_close(j);
+}
+
 /* writer_child - open the shared journal, insert rows rows; the exit status says how it went */
 static void
 writer_child(const char *path, int n, int rows, int gate)
@@ -1580,10 +2154,11 @@ test_journal_concurrent_create(void **state)
 	db = raw_open(fx->path);
 	raw_text(db, "PRAGMA journal_mode", mode, sizeof(mode));
 	assert_string_equal(mode, "wal");
-	assert_int_equal(raw_int(db, "PRAGMA user_version"), 5);
-	/* 7 tables, 6 indexes, backoff's key, the trigger (sts_policies,
-	 * import_files and route_tls are WITHOUT ROWID) */
-	assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_master"), 15);
+	assert_int_equal(raw_int(db, "PRAGMA user_version"), 6);
+	/* 9 tables, 7 indexes, backoff's key, the trigger (sts_policies,
+	 * import_files, route_tls, journal_meta and fleet_backoff are WITHOUT
+	 * ROWID) */
+	assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_master"), 18);
 	sqlite3_close(db);
 }
 
@@ -1619,6 +2194,14 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_journal_import_identity, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_batch_with_backoff, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_import_pos_and_notes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal_id, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal_migrates_v5, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal_prune_keeps_max_id, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal_ship_batch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal_backoff_all, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal_replace_fleet_backoff, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal_get_fleet_backoff, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal_backoff_at, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_concurrent_writers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_concurrent_create, setup, teardown),
 	};
