@@ -462,6 +462,49 @@ str_or_null(FILE *fp, const char *s)
 	mx_json_string(fp, s[0] ? s : NULL);
 }
 
+/* mx_attempt_print_json - one attempt as a JSON object (the report's "attempts" members) */
+void
+mx_attempt_print_json(FILE *fp, const struct mx_attempt_row *r)
+{
+	fprintf(fp, "{\"ts\": %lld, \"queue_id\": ", (long long)r->ts_ms);
+	str_or_null(fp, r->queue_id);
+	fputs(", \"recipient\": ", fp);
+	str_or_null(fp, r->recipient);
+	fputs(", \"preference\": ", fp);
+	num_or_null(fp, r->preference, 0);
+	fputs(", \"host\": ", fp);
+	str_or_null(fp, r->host);
+	fputs(", \"address\": ", fp);
+	str_or_null(fp, r->address);
+	fputs(", \"port\": ", fp);
+	num_or_null(fp, r->port, 0);
+	fputs(", \"stage\": ", fp);
+	str_or_null(fp, r->stage);
+	fputs(", \"reply_code\": ", fp);
+	num_or_null(fp, r->reply_code, 1);
+	fputs(", \"enhanced_status\": ", fp);
+	str_or_null(fp, r->enhanced_status);
+	fputs(", \"reply_text\": ", fp);
+	str_or_null(fp, r->reply_text);
+	fputs(", \"outcome\": ", fp);
+	mx_json_string(fp, r->outcome);
+	fputs(", \"decision\": ", fp);
+	str_or_null(fp, r->decision);
+	fputs(", \"reason\": ", fp);
+	str_or_null(fp, r->reason);
+	fputs(", \"duration_ms\": ", fp);
+	num_or_null(fp, r->duration_ms, 0);
+	fputs(", \"tls\": ", fp);
+	str_or_null(fp, r->tls);
+	fputs(", \"tls_failure\": ", fp);
+	str_or_null(fp, r->tls_failure);
+	fputs(", \"source\": ", fp);
+	str_or_null(fp, r->source);
+	fputs(", \"node\": ", fp);
+	str_or_null(fp, r->node);
+	fputc('}', fp);
+}
+
 /* report_extra - the report's members after the route JSON */
 static void
 report_extra(FILE *fp, void *arg)
@@ -493,43 +536,8 @@ report_extra(FILE *fp, void *arg)
 	for (k = 0; k < m->nattempts; k++) {
 		const struct mx_attempt_row *r = &m->attempts[k];
 
-		fprintf(fp, "%s\n  {\"ts\": %lld, \"queue_id\": ", k ? "," : "", (long long)r->ts_ms);
-		str_or_null(fp, r->queue_id);
-		fputs(", \"recipient\": ", fp);
-		str_or_null(fp, r->recipient);
-		fputs(", \"preference\": ", fp);
-		num_or_null(fp, r->preference, 0);
-		fputs(", \"host\": ", fp);
-		str_or_null(fp, r->host);
-		fputs(", \"address\": ", fp);
-		str_or_null(fp, r->address);
-		fputs(", \"port\": ", fp);
-		num_or_null(fp, r->port, 0);
-		fputs(", \"stage\": ", fp);
-		str_or_null(fp, r->stage);
-		fputs(", \"reply_code\": ", fp);
-		num_or_null(fp, r->reply_code, 1);
-		fputs(", \"enhanced_status\": ", fp);
-		str_or_null(fp, r->enhanced_status);
-		fputs(", \"reply_text\": ", fp);
-		str_or_null(fp, r->reply_text);
-		fputs(", \"outcome\": ", fp);
-		mx_json_string(fp, r->outcome);
-		fputs(", \"decision\": ", fp);
-		str_or_null(fp, r->decision);
-		fputs(", \"reason\": ", fp);
-		str_or_null(fp, r->reason);
-		fputs(", \"duration_ms\": ", fp);
-		num_or_null(fp, r->duration_ms, 0);
-		fputs(", \"tls\": ", fp);
-		str_or_null(fp, r->tls);
-		fputs(", \"tls_failure\": ", fp);
-		str_or_null(fp, r->tls_failure);
-		fputs(", \"source\": ", fp);
-		str_or_null(fp, r->source);
-		fputs(", \"node\": ", fp);
-		str_or_null(fp, r->node);
-		fputc('}', fp);
+		fputs(k ? ",\n  " : "\n  ", fp);
+		mx_attempt_print_json(fp, r);
 	}
 	fputs("],\n \"explanation\": ", fp);
 	mx_json_string(fp, m->explanation);

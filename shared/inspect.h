@@ -91,6 +91,12 @@ void	mx_report_print_text(FILE *fp, const struct mx_domain_model *m, bool utc);
 /* mx_report_print_json - route JSON + "host_states", "attempts", "explanation" */
 void	mx_report_print_json(FILE *fp, const struct mx_domain_model *m);
 
+/*
+ * mx_attempt_print_json - one attempt row as the JSON object of the
+ * report's "attempts" array (ts, queue_id, ..., source, node), no newline
+ */
+void	mx_attempt_print_json(FILE *fp, const struct mx_attempt_row *r);
+
 /* mx_format_time - "HH:MM:SS" today, else "YYYY-MM-DD HH:MM:SS", local or UTC */
 void	mx_format_time(int64_t ms, int64_t now_ms, bool utc, char *out, size_t len);
 

@@ -32,6 +32,7 @@ cleanup() {
 	if declare -F orc_stop >/dev/null; then orc_stop; fi
 	if declare -F fl_cleanup >/dev/null; then fl_cleanup; fi
 	if declare -F deb_cleanup >/dev/null; then deb_cleanup; fi
+	if declare -F fv_cleanup >/dev/null; then fv_cleanup; fi
 	world_stop
 	if [[ $failed -eq 0 ]]; then rm -rf "$run"; fi
 }
@@ -156,6 +157,7 @@ echo "== the mxtier TUI in tmux"
 . "$top/tests/tui/run-tui-tests.sh"
 
 . "$top/tests/deb/package.sh"
+. "$top/tests/fleet/fleet-view.sh"
 
 echo "== the MTA harness's own test (stand-in transport under Postfix and Exim)"
 if out=$(MTA_DIR=$run/selftest timeout 600 bash "$top/tests/mta/selftest.sh" 2>&1); then :; fi

@@ -5,6 +5,8 @@
  * SYNOPSIS
  *	mxtier [-c FILE] [--dns-server ADDR[:PORT]]... [--journal PATH] [--utc] [DOMAIN...]
  *	mxtier [-c FILE] [--dns-server ...] [--journal PATH] [--utc] --report [--json] DOMAIN...
+ *	mxtier [-c FILE] [--utc] --fleet [DOMAIN...]
+ *	mxtier [-c FILE] [--utc] --fleet --report [--json] DOMAIN...
  *	mxtier --keys | -h | -V
  *
  * DESCRIPTION
@@ -15,12 +17,20 @@
  *	last delivery went and why (inspect.h). Report mode prints the same
  *	model for each domain as text or JSON and exits.
  *
+ *	--fleet reads the fleet's PostgreSQL database (fleet.url) instead of
+ *	this machine's journal: the domains tried anywhere in the fleet, per
+ *	address its state on each node, the attempts with their node, and
+ *	whether a failure is local to some nodes or seen by all (fleet.h).
+ *	The screen reads through a worker thread (fleetwork.h) and never
+ *	waits on the database; the report reads directly.
+ *
  *	The journal is opened read-only; mxtier never writes anything.
  *
  * DIAGNOSTICS
  *	Exit status 0 after q, or when every report was printed; 1 on a usage
  *	error, a bad configuration, a bad domain, a lookup that could not
- *	start, or when the terminal cannot be used; 128+N after signal N.
+ *	start, or when the terminal cannot be used; 1 too when --fleet
+ *	--report cannot read the fleet database; 128+N after signal N.
  */
 #include <getopt.h>
 #include <locale.h>
@@ -30,7 +40,12 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "model.h"
+#include "clock.h"
 #include "config.h"
+#include "fleet.h"
+#include "fleetdb.h"
+#include "fleetreport.h"
 #include "idn.h"
 #include "inspect.h"
 #include "keys.h"
@@ -44,6 +59,8 @@
 static const char usage_text[] =
 "usage: mxtier [-c FILE] [--dns-server ADDR[:PORT]]... [--journal PATH] [--utc] [DOMAIN...]\n"
 "       mxtier [-c FILE] [--dns-server ...] [--journal PATH] [--utc] --report [--json] DOMAIN...\n"
+"       mxtier [-c FILE] [--utc] --fleet [DOMAIN...]\n"
+"       mxtier [-c FILE] [--utc] --fleet --report [--json] DOMAIN...\n"
 "\n"
 "Shows, for each domain, how mail is routed (MX preference tiers, hosts in try\n"
 "order, their addresses and notes), the state of its hosts and the recent\n"
@@ -59,14 +76,19 @@ static const char usage_text[] =
 "      --report             print the report of each DOMAIN and exit\n"
 "      --json               with --report: JSON, one object per domain (an array\n"
 "                           when there are several)\n"
+"      --fleet              read the fleet database (fleet.url) instead of the\n"
+"                           journal: every node's view of each domain, and\n"
+"                           whether a failure is local to some nodes or seen\n"
+"                           by all (mxtier(1), FLEET)\n"
 "      --keys               print the key table of the interactive screen\n"
 "  -h, --help               this text\n"
 "  -V, --version            version\n"
 "\n"
 "Exit status: 0 after q or when every report was printed; 1 on a usage or\n"
-"configuration error, a bad domain, or a lookup that could not start.\n";
+"configuration error, a bad domain, a lookup that could not start, or a\n"
+"fleet database that cannot be read (--fleet --report).\n";
 
-enum { OPT_DNS = 256, OPT_JOURNAL, OPT_UTC, OPT_REPORT, OPT_JSON, OPT_KEYS };
+enum { OPT_DNS = 256, OPT_JOURNAL, OPT_UTC, OPT_REPORT, OPT_JSON, OPT_KEYS, OPT_FLEET };
 
 /* usage_error - "mxtier: WHAT[ ARG] (see mxtier --help)" and the usage exit status */
 static int
@@ -89,6 +111,7 @@ parse_args(int argc, char **argv, struct tui_opts *opts, int *first, bool *keys)
 		{ "report", no_argument, NULL, OPT_REPORT },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "keys", no_argument, NULL, OPT_KEYS },
+		{ "fleet", no_argument, NULL, OPT_FLEET },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -135,6 +158,9 @@ parse_args(int argc, char **argv, struct tui_opts *opts, int *first, bool *keys)
 		case OPT_KEYS:
 			*keys = true;
 			break;
+		case OPT_FLEET:
+			opts->fleet = true;
+			break;
 		case 'h':
 			printf(usage_text, mx_config_default_path());
 			return -1;
@@ -152,6 +178,9 @@ parse_args(int argc, char **argv, struct tui_opts *opts, int *first, bool *keys)
 		return usage_error("--json goes with --report", NULL);
 	if (opts->report && optind >= argc)
 		return usage_error("--report needs at least one DOMAIN", NULL);
+	if (opts->fleet && (opts->journal_path != NULL || opts->ndns_servers > 0))
+		return usage_error("--fleet reads neither a journal nor DNS: drop --journal and "
+				   "--dns-server", NULL);
 	return 0;
 }
 
@@ -179,42 +208,111 @@ print_json_object(FILE *out, const struct mx_domain_model *m)
 
 /* run_report - --report: every domain's model, text or JSON */
 static int
-run_report(struct tui_app *app, char **domains, int n)
+run_report(struct tui_model *m, char **domains, int n)
 {
 	int	i, status = 0, printed = 0;
 	char	err[512];
 
-	tui_app_open_journal(app);
-	if (app->journal == NULL)
-		fprintf(stderr, "mxtier: note: %s (no attempts shown)\n", app->journal_note);
-	if (app->opts.json && n > 1)
+	tui_model_open_journal(m);
+	if (m->journal == NULL)
+		fprintf(stderr, "mxtier: note: %s (no attempts shown)\n", m->journal_note);
+	if (m->opts.json && n > 1)
 		printf("[\n");
 	for (i = 0; i < n; i++) {
-		struct mx_domain_model m;
+		struct mx_domain_model dm;
 
-		memset(&m, 0, sizeof(m));
-		if (!tui_load_sync(app, domains[i], &m, err, sizeof(err))) {
+		memset(&dm, 0, sizeof(dm));
+		if (!tui_load_sync(m, domains[i], &dm, err, sizeof(err))) {
 			fprintf(stderr, "mxtier: cannot look up %s: %s\n", domains[i], err);
 			status = EXIT_USAGE;
 			continue;
 		}
-		if (app->opts.json) {
+		if (m->opts.json) {
 			if (printed > 0)
 				printf(",\n");
-			if (!print_json_object(stdout, &m))
+			if (!print_json_object(stdout, &dm))
 				status = EXIT_USAGE;
 			if (n == 1)
 				printf("\n");
 		} else {
 			if (printed > 0)
 				printf("\n");
-			mx_report_print_text(stdout, &m, app->opts.utc);
+			mx_report_print_text(stdout, &dm, m->opts.utc);
 		}
 		printed++;
-		mx_domain_model_clear(&m);
+		mx_domain_model_clear(&dm);
 	}
-	if (app->opts.json && n > 1)
+	if (m->opts.json && n > 1)
 		printf("\n]\n");
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "mxtier: cannot write the report\n");
+		status = EXIT_USAGE;
+	}
+	return status;
+}
+
+/* run_fleet_report - --fleet --report: every domain across the fleet, text or JSON */
+static int
+run_fleet_report(struct tui_model *m, char **domains, int n)
+{
+	struct fleet_domain *d;
+	PGconn *c;
+	char	err[1024];
+	int	i, v, status = 0;
+	bool	timing = getenv("MXTIER_TIMING") != NULL;
+	int64_t	t0 = mx_clock_mono_ms();
+
+	/* the report may wait, but only so long: a database that is down is an error */
+	if ((c = mx_fleetdb_connect(m->cfg->fleet.url, "mxtier", 5, err, sizeof(err))) == NULL ||
+	    !mx_fleetdb_set_timeout(c, FLEET_TIMEOUT_MS, err, sizeof(err)) ||
+	    !fleet_session(c, err, sizeof(err))) {
+		fprintf(stderr, "mxtier: cannot read the fleet: %s\n", err);
+		mx_fleetdb_close(c);
+		return EXIT_USAGE;
+	}
+	if ((v = mx_fleetdb_version(c, err, sizeof(err))) <= 0) {
+		if (v == 0)
+			fprintf(stderr, "mxtier: cannot read the fleet: the fleet database has no "
+				"fleet schema yet (mxtier-ship creates it)\n");
+		else
+			fprintf(stderr, "mxtier: cannot read the fleet: %s\n", err);
+		mx_fleetdb_close(c);
+		return EXIT_USAGE;
+	}
+	if ((d = fleet_domain_new()) == NULL) {
+		fprintf(stderr, "mxtier: out of memory\n");
+		mx_fleetdb_close(c);
+		return EXIT_USAGE;
+	}
+	if (timing)
+		fprintf(stderr, "mxtier: timing: connect %lld ms\n",
+			(long long)(mx_clock_mono_ms() - t0));
+	if (m->opts.json && n > 1)
+		printf("[\n");
+	for (i = 0; i < n; i++) {
+		if (!fleet_load_domain(c, domains[i], mx_clock_wall_ms(), m->opts.utc, d, err,
+				       sizeof(err))) {
+			fprintf(stderr, "mxtier: cannot read the fleet for %s: %s\n", domains[i], err);
+			status = EXIT_USAGE;
+			break;
+		}
+		if (timing)
+			fprintf(stderr, "mxtier: timing: %s %lld ms\n", domains[i],
+				(long long)d->query_ms);
+		if (m->opts.json) {
+			if (i > 0)
+				printf(",\n");
+			fleet_report_json(stdout, d);
+		} else {
+			if (i > 0)
+				printf("\n");
+			fleet_report_text(stdout, d, mx_clock_wall_ms(), m->opts.utc);
+		}
+	}
+	if (m->opts.json && n > 1 && status == 0)
+		printf("]\n");
+	fleet_domain_free(d);
+	mx_fleetdb_close(c);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fprintf(stderr, "mxtier: cannot write the report\n");
 		status = EXIT_USAGE;
@@ -227,7 +325,7 @@ main(int argc, char **argv)
 {
 	struct tui_opts opts;
 	struct mx_config cfg;
-	struct tui_app app;
+	struct tui_model model;
 	char	err[512], (*names)[MX_DOMAIN_MAX + 1] = NULL;
 	char  **list = NULL;
 	const char *path;
@@ -276,28 +374,41 @@ main(int argc, char **argv)
 		free(list);
 		return EXIT_USAGE;
 	}
-	if (!tui_app_init(&app, &opts, &cfg, err, sizeof(err))) {
+	if (!tui_model_init(&model, &opts, &cfg, err, sizeof(err))) {
 		fprintf(stderr, "mxtier: %s\n", err);
-		tui_app_free(&app);
+		tui_model_free(&model);
 		mx_config_free(&cfg);
 		free(names);
 		free(list);
 		return EXIT_USAGE;
 	}
 
-	if (opts.report) {
-		rc = run_report(&app, list, n);
+	if (opts.fleet && cfg.fleet.url[0] == '\0') {
+		fprintf(stderr, "mxtier: --fleet needs fleet { url = \"postgresql://...\" } in %s\n",
+			path);
+		rc = EXIT_USAGE;
+	} else if (opts.fleet && opts.report) {
+		rc = run_fleet_report(&model, list, n);
+	} else if (opts.report) {
+		rc = run_report(&model, list, n);
 	} else if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
 		fprintf(stderr, "mxtier: the interactive screen needs a terminal "
 			"(--report prints without one)\n");
 		rc = EXIT_USAGE;
 	} else {
 		for (i = 0; i < n; i++)
-			tui_app_add_domain(&app, list[i], TUI_FROM_ARGS);
-		tui_app_open_journal(&app);
-		rc = tui_app_run(&app);
+			tui_model_add_domain(&model, list[i], TUI_FROM_ARGS);
+		if (!opts.fleet) {
+			tui_model_open_journal(&model);
+			rc = tui_app_run(&model);
+		} else if (!tui_model_fleet(&model, cfg.fleet.url, err, sizeof(err))) {
+			fprintf(stderr, "mxtier: %s\n", err);
+			rc = EXIT_USAGE;
+		} else {
+			rc = tui_app_run(&model);
+		}
 	}
-	tui_app_free(&app);
+	tui_model_free(&model);
 	mx_config_free(&cfg);
 	free(names);
 	free(list);

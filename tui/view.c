@@ -15,13 +15,16 @@
  * only the difference. Nothing is written in the bottom-right cell.
  */
 #include <arpa/inet.h>
+#include <langinfo.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <wchar.h>
 #include <curses.h>
 
+#include "fleetreport.h"
 #include "keys.h"
 #include "view.h"
 
@@ -52,18 +55,26 @@ struct layout {
 	int	name_cols;		/* the longest domain name */
 };
 
+/* What one frame draws from and where it hands its geometry back. */
+struct frame {
+	const struct tui_view *v;
+	const struct tui_model *m;
+	struct tui_geom *g;
+};
+
 static struct pline plines[MAX_PLAN_LINES];
 
-/* tui_view_init - colour pairs on the default background */
-void
-tui_view_init(struct tui_app *app)
+/* init_colors - colour pairs on the default background, when the terminal has colour */
+static void
+init_colors(struct tui_view *v)
 {
 	short	bg = -1;
 
-	if (!app->colors)
+	v->colors = has_colors() && getenv("NO_COLOR") == NULL;
+	if (!v->colors)
 		return;
 	if (start_color() != OK) {
-		app->colors = false;
+		v->colors = false;
 		return;
 	}
 	if (use_default_colors() != OK)
@@ -76,19 +87,97 @@ tui_view_init(struct tui_app *app)
 	init_pair(CP_NOTE, COLOR_BLUE, bg);
 }
 
-/* tui_view_resize - ncurses has the new size already; repaint all of it */
-void
-tui_view_resize(struct tui_app *app)
+/* tui_view_open - newterm, not initscr: an unusable terminal is reported, not fatal */
+bool
+tui_view_open(struct tui_view *v, char *err, size_t errlen)
 {
-	(void)app;
+	const char *cs = nl_langinfo(CODESET);
+	SCREEN *scr;
+
+	memset(v, 0, sizeof(*v));
+	v->utf8 = cs != NULL && (strcasecmp(cs, "UTF-8") == 0 || strcasecmp(cs, "utf8") == 0);
+	if ((scr = newterm(NULL, stdout, stdin)) == NULL) {
+		snprintf(err, errlen, "cannot use the terminal (TERM=%s)",
+			 getenv("TERM") != NULL ? getenv("TERM") : "");
+		return false;
+	}
+	v->screen = scr;
+	cbreak();
+	noecho();
+	nonl();
+	keypad(stdscr, TRUE);
+	nodelay(stdscr, TRUE);
+	set_escdelay(25);
+	curs_set(0);
+	init_colors(v);
+	return true;
+}
+
+/* tui_view_close - the cursor back, curses modes off, the screen freed */
+void
+tui_view_close(struct tui_view *v)
+{
+	if (v->screen == NULL)
+		return;
+	curs_set(1);
+	endwin();
+	delscreen(v->screen);
+	v->screen = NULL;
+}
+
+/* tui_view_repaint - ncurses has the new size already; repaint all of it */
+void
+tui_view_repaint(struct tui_view *v)
+{
+	(void)v;
 	clearok(curscr, TRUE);
+}
+
+/* tui_view_input - one key from curses, as an action or (in a prompt) an edit */
+bool
+tui_view_input(struct tui_view *v, const struct tui_model *m, struct tui_input *in)
+{
+	wint_t	wc;
+	int	kind;
+	bool	is_key;
+
+	(void)v;
+	if ((kind = get_wch(&wc)) == ERR)
+		return false;
+	memset(in, 0, sizeof(*in));
+	is_key = kind == KEY_CODE_YES;
+	if (is_key && wc == KEY_RESIZE) {
+		in->kind = TUI_IN_RESIZE;
+		return true;
+	}
+	if (m->prompt != TUI_PROMPT_NONE) {
+		in->kind = TUI_IN_EDIT;
+		if (!is_key && wc == 27)
+			in->edit = TUI_EDIT_ESCAPE;
+		else if ((!is_key && (wc == '\n' || wc == '\r')) || (is_key && wc == KEY_ENTER))
+			in->edit = TUI_EDIT_ENTER;
+		else if ((is_key && wc == KEY_BACKSPACE) || (!is_key && (wc == 127 || wc == 8)))
+			in->edit = TUI_EDIT_BACKSPACE;
+		else if (!is_key && wc == 21)		/* Ctrl-U */
+			in->edit = TUI_EDIT_KILL;
+		else if (!is_key) {
+			in->edit = TUI_EDIT_CHAR;
+			in->wc = wc;
+		} else
+			in->edit = TUI_EDIT_NONE;
+		return true;
+	}
+	in->kind = TUI_IN_ACTION;
+	/* characters and key codes share numbers above 255: look up each as what it is */
+	in->action = (is_key ? wc >= KEY_MIN : wc < 256) ? tui_key_action((int)wc) : TUI_ACT_NONE;
+	return true;
 }
 
 /* sty - attributes for a style; without colour, attributes carry it */
 static attr_t
-sty(const struct tui_app *app, enum style s)
+sty(const struct frame *F, enum style s)
 {
-	bool	c = app->colors;
+	bool	c = F->v->colors;
 
 	switch (s) {
 	case S_TITLE:
@@ -152,7 +241,7 @@ text_cols(const char *s)
 
 /* put - draw s at y,x in at most w columns, cut with an ellipsis; columns used */
 static int
-put(const struct tui_app *app, int y, int x, int w, const char *s, attr_t attr)
+put(const struct frame *F, int y, int x, int w, const char *s, attr_t attr)
 {
 	wchar_t	buf[LINE_BYTES], wc;
 	int	colw[LINE_BYTES];
@@ -180,7 +269,7 @@ put(const struct tui_app *app, int y, int x, int w, const char *s, attr_t attr)
 			cols -= colw[--n];
 		}
 		if (cols + 1 <= w) {
-			buf[n++] = app->utf8 ? L'\u2026' : L'~';
+			buf[n++] = F->v->utf8 ? L'\u2026' : L'~';
 			cols++;
 		}
 	}
@@ -234,7 +323,7 @@ wrap_next(const char *s, int w, size_t *skip)
 
 /* put_wrapped - s in up to maxrows rows of w columns from y; rows used */
 static int
-put_wrapped(const struct tui_app *app, int y, int x, int w, int maxrows, const char *s,
+put_wrapped(const struct frame *F, int y, int x, int w, int maxrows, const char *s,
 	    attr_t attr)
 {
 	int	rows = 0;
@@ -244,14 +333,14 @@ put_wrapped(const struct tui_app *app, int y, int x, int w, int maxrows, const c
 		size_t	skip, n = wrap_next(s, w, &skip);
 
 		if (rows == maxrows - 1) {
-			put(app, y + rows, x, w, s, attr);	/* the rest, cut */
+			put(F, y + rows, x, w, s, attr);	/* the rest, cut */
 			return rows + 1;
 		}
 		if (n >= sizeof(line))
 			n = sizeof(line) - 1;
 		memcpy(line, s, n);
 		line[n] = '\0';
-		put(app, y + rows, x, w, line, attr);
+		put(F, y + rows, x, w, line, attr);
 		s += n + skip;
 		rows++;
 	}
@@ -260,15 +349,15 @@ put_wrapped(const struct tui_app *app, int y, int x, int w, int maxrows, const c
 
 /* measure - the frame's geometry */
 static void
-measure(const struct tui_app *app, struct layout *L)
+measure(const struct frame *F, struct layout *L)
 {
 	int	i;
 
 	getmaxyx(stdscr, L->h, L->w);
 	L->name_cols = 14;		/* room for "Domains 12/345" */
-	for (i = 0; i < app->ndomains; i++)
-		if ((int)strlen(app->domains[i].name) > L->name_cols)
-			L->name_cols = (int)strlen(app->domains[i].name);
+	for (i = 0; i < F->m->ndomains; i++)
+		if ((int)strlen(F->m->domains[i].name) > L->name_cols)
+			L->name_cols = (int)strlen(F->m->domains[i].name);
 	/* as wide as the longest name, 16 columns at least, a quarter of the screen at most */
 	L->lw = L->name_cols + 3;
 	if (L->lw > L->w / 4)
@@ -305,51 +394,64 @@ clamp_scroll(struct tui_scroll *s, int count, int n)
 
 /* pane_title - "[ Plan ]" when focused (reverse), "  Plan  " otherwise; extra after it */
 static void
-pane_title(const struct tui_app *app, int y, int x, int w, const char *name, bool focused,
+pane_title(const struct frame *F, int y, int x, int w, const char *name, bool focused,
 	   const char *extra)
 {
 	char	t[128];
 	int	used;
 
 	snprintf(t, sizeof(t), focused ? "[ %s ]" : "  %s  ", name);
-	used = put(app, y, x, w, t, focused ? sty(app, S_CURSOR) | A_BOLD : sty(app, S_HEAD));
+	used = put(F, y, x, w, t, focused ? sty(F, S_CURSOR) | A_BOLD : sty(F, S_HEAD));
 	if (extra != NULL && extra[0] != '\0' && used + 1 < w)
-		put(app, y, x + used + 1, w - used - 1, extra, sty(app, S_NORMAL));
+		put(F, y, x + used + 1, w - used - 1, extra, sty(F, S_NORMAL));
 }
 
 /* draw_title - row 0 */
 static void
-draw_title(const struct tui_app *app, const struct layout *L)
+draw_title(const struct frame *F, const struct layout *L)
 {
 	char	t[LINE_BYTES], clock[40], dns[160] = "";
 	size_t	i;
 	int	used;
 
-	fill_row(0, 0, L->w, sty(app, S_TITLE));
-	for (i = 0; i < app->ropts.nservers && strlen(dns) < 120; i++)
+	fill_row(0, 0, L->w, sty(F, S_TITLE));
+	for (i = 0; i < F->m->ropts.nservers && strlen(dns) < 120; i++)
 		snprintf(dns + strlen(dns), sizeof(dns) - strlen(dns), "%s%s", i ? "," : "",
-			 app->ropts.servers[i]);
-	mx_format_time(app->now_ms, app->now_ms, app->opts.utc, clock, sizeof(clock));
-	snprintf(t, sizeof(t), " mxtier %s  journal %.300s%s  dns %s", PACKAGE_VERSION,
-		 app->journal_path, app->journal == NULL ? " (none)" : "",
-		 dns[0] ? dns : "(resolv.conf)");
-	used = text_cols(clock) + (app->opts.utc ? 5 : 1);
-	put(app, 0, 0, L->w - used - 1, t, sty(app, S_TITLE) | A_BOLD);
-	snprintf(t, sizeof(t), "%s%s ", clock, app->opts.utc ? " UTC" : "");
+			 F->m->ropts.servers[i]);
+	mx_format_time(F->m->now_ms, F->m->now_ms, F->m->opts.utc, clock, sizeof(clock));
+	if (F->m->opts.fleet)
+		snprintf(t, sizeof(t), " mxtier %s  fleet %.400s  %d node%s", PACKAGE_VERSION,
+			 F->m->fleet_url, F->m->fleet_nnodes, F->m->fleet_nnodes == 1 ? "" : "s");
+	else
+		snprintf(t, sizeof(t), " mxtier %s  journal %.300s%s  dns %s", PACKAGE_VERSION,
+			 F->m->journal_path, F->m->journal == NULL ? " (none)" : "",
+			 dns[0] ? dns : "(resolv.conf)");
+	used = text_cols(clock) + (F->m->opts.utc ? 5 : 1);
+	put(F, 0, 0, L->w - used - 1, t, sty(F, S_TITLE) | A_BOLD);
+	snprintf(t, sizeof(t), "%s%s ", clock, F->m->opts.utc ? " UTC" : "");
 	if (L->w > used + 20)
-		put(app, 0, L->w - used, used, t, sty(app, S_TITLE));
+		put(F, 0, L->w - used, used, t, sty(F, S_TITLE));
 }
 
 /* domain_mark - the text marker of a domain's state (colour never alone) */
 static const char *
-domain_mark(const struct tui_app *app, const struct tui_domain *d, enum style *s)
+domain_mark(const struct frame *F, const struct tui_domain *d, enum style *s)
 {
 	*s = S_NORMAL;
+	if (F->m->opts.fleet && d->state == TUI_D_READY) {
+		const struct fleet_domain *fd = tui_model_fleet_shown(F->m);
+
+		if (fd != NULL && strcmp(fd->name, d->name) == 0 && fd->scope != FLEET_SCOPE_NONE) {
+			*s = S_BAD;
+			return "!";
+		}
+		return "";
+	}
 	switch (d->state) {
 	case TUI_D_QUEUED:
 	case TUI_D_RESOLVING:
 		*s = S_WARN;
-		return app->utf8 ? "\u2026" : "~";
+		return F->v->utf8 ? "\u2026" : "~";
 	case TUI_D_FAILED:
 		*s = S_BAD;
 		return "!";
@@ -366,56 +468,56 @@ domain_mark(const struct tui_app *app, const struct tui_domain *d, enum style *s
 
 /* draw_domains - the left pane */
 static void
-draw_domains(struct tui_app *app, const struct layout *L)
+draw_domains(const struct frame *F, const struct layout *L)
 {
-	bool	focused = app->focus == TUI_PANE_DOMAINS;
+	bool	focused = F->m->focus == TUI_PANE_DOMAINS;
 	struct tui_scroll sc;
 	char	extra[96];
 	int	i, nvis = 0, row = 0, vi = 0, sel_vis = -1;
 
-	for (i = 0; i < app->ndomains; i++)
-		if (tui_domain_visible(app, i)) {
-			if (i == app->selected)
+	for (i = 0; i < F->m->ndomains; i++)
+		if (tui_domain_visible(F->m, i)) {
+			if (i == F->m->selected)
 				sel_vis = nvis;
 			nvis++;
 		}
-	if (app->filter[0])
-		snprintf(extra, sizeof(extra), "%d/%d", nvis, app->ndomains);
+	if (F->m->filter[0])
+		snprintf(extra, sizeof(extra), "%d/%d", nvis, F->m->ndomains);
 	else
-		snprintf(extra, sizeof(extra), "%d", app->ndomains);
-	pane_title(app, 1, 0, L->lw, "Domains", focused, extra);
+		snprintf(extra, sizeof(extra), "%d", F->m->ndomains);
+	pane_title(F, 1, 0, L->lw, "Domains", focused, extra);
 	sc.cursor = sel_vis < 0 ? 0 : sel_vis;
-	sc.top = app->domains_top;
+	sc.top = F->g->domains_top;
 	clamp_scroll(&sc, nvis, L->list_rows);
-	app->domains_top = sc.top;
-	app->page_rows[TUI_PANE_DOMAINS] = L->list_rows;
+	F->g->domains_top = sc.top;
+	F->g->page_rows[TUI_PANE_DOMAINS] = L->list_rows;
 	if (nvis == 0) {
-		put(app, L->list_y, 1, L->lw - 1,
-		    app->ndomains == 0 ? "(none: a adds)" : "(no match)", sty(app, S_NOTE));
+		put(F, L->list_y, 1, L->lw - 1,
+		    F->m->ndomains == 0 ? "(none: a adds)" : "(no match)", sty(F, S_NOTE));
 		return;
 	}
-	for (i = 0; i < app->ndomains && row < L->list_rows; i++) {
-		const struct tui_domain *d = &app->domains[i];
+	for (i = 0; i < F->m->ndomains && row < L->list_rows; i++) {
+		const struct tui_domain *d = &F->m->domains[i];
 		enum style ms;
 		const char *mark;
-		bool	sel = i == app->selected;
+		bool	sel = i == F->m->selected;
 		attr_t	a;
 		int	y = L->list_y + row, mw;
 
-		if (!tui_domain_visible(app, i))
+		if (!tui_domain_visible(F->m, i))
 			continue;
 		if (vi++ < sc.top)
 			continue;
 		row++;
-		a = sel ? (focused ? sty(app, S_CURSOR) : sty(app, S_MARK)) : sty(app, S_NORMAL);
+		a = sel ? (focused ? sty(F, S_CURSOR) : sty(F, S_MARK)) : sty(F, S_NORMAL);
 		if (sel && focused)
 			fill_row(y, 0, L->lw, a);
-		put(app, y, 0, 1, sel ? ">" : " ", a);
-		mark = domain_mark(app, d, &ms);
+		put(F, y, 0, 1, sel ? ">" : " ", a);
+		mark = domain_mark(F, d, &ms);
 		mw = mark[0] ? 2 : 0;
-		put(app, y, 1, L->lw - 1 - mw, d->name, a);
+		put(F, y, 1, L->lw - 1 - mw, d->name, a);
 		if (mw)
-			put(app, y, L->lw - 2, 2, mark, sel && focused ? a : sty(app, ms));
+			put(F, y, L->lw - 2, 2, mark, sel && focused ? a : sty(F, ms));
 	}
 }
 
@@ -473,7 +575,7 @@ state_of(const struct mx_domain_model *m, const struct mx_plan_addr *a)
 /* state_text - the report's words for the state (mx_addr_state_words), and
  * for a failing address how often it failed; "no attempts" without a state */
 static void
-state_text(const struct tui_app *app, const struct mx_addr_state *s, char *out, size_t len,
+state_text(const struct frame *F, const struct mx_addr_state *s, char *out, size_t len,
 	   enum style *st)
 {
 	size_t	n;
@@ -483,7 +585,7 @@ state_text(const struct tui_app *app, const struct mx_addr_state *s, char *out, 
 		snprintf(out, len, "no attempts");
 		return;
 	}
-	mx_addr_state_words(s, app->now_ms, app->opts.utc, out, len);
+	mx_addr_state_words(s, F->m->now_ms, F->m->opts.utc, out, len);
 	if (s->state == MX_STATE_OK)
 		*st = S_OK;
 	else if (s->state == MX_STATE_BACKOFF || s->state == MX_STATE_FAILING)
@@ -499,7 +601,7 @@ state_text(const struct tui_app *app, const struct mx_addr_state *s, char *out, 
 
 /* build_plan_lines - the plan pane's rows for one domain, w columns wide */
 static int
-build_plan_lines(const struct tui_app *app, const struct tui_domain *d, int w)
+build_plan_lines(const struct frame *F, const struct tui_domain *d, int w)
 {
 	const struct mx_domain_model *m = &d->model;
 	const struct mx_plan *p = m->plan;
@@ -512,7 +614,7 @@ build_plan_lines(const struct tui_app *app, const struct tui_domain *d, int w)
 		else if (d->state == TUI_D_IDLE)
 			add_pline(&n, S_NOTE, 0, "not looked up yet (Enter looks it up)");
 		else
-			add_pline(&n, S_WARN, 0, "resolving%s", app->utf8 ? "\u2026" : "...");
+			add_pline(&n, S_WARN, 0, "resolving%s", F->v->utf8 ? "\u2026" : "...");
 		return n;
 	}
 	if (p->result != MX_PLAN_OK)
@@ -571,7 +673,7 @@ build_plan_lines(const struct tui_app *app, const struct tui_domain *d, int w)
 				char	st[160], t[LINE_BYTES];
 				enum style ss, as;
 
-				state_text(app, s, st, sizeof(st), &ss);
+				state_text(F, s, st, sizeof(st), &ss);
 				snprintf(t, sizeof(t), "%-*s  %s  ttl %-5u %-8s", addrw, ad->text,
 					 ad->ip.family == AF_INET ? "ipv4" : "ipv6", ad->ttl,
 					 ad->usable ? "usable" : "unusable");
@@ -599,14 +701,94 @@ build_plan_lines(const struct tui_app *app, const struct tui_domain *d, int w)
 	return n;
 }
 
+/* fleet_header - the selected domain's first row in fleet mode */
+static void
+fleet_header(const struct frame *F, const struct tui_domain *d, const struct fleet_domain *fd,
+	     char *out, size_t len, enum style *s)
+{
+	const char *dots = F->v->utf8 ? "\u2026" : "...";
+	char	when[40] = "";
+
+	*s = S_NORMAL;
+	if (fd != NULL)
+		mx_format_time(fd->loaded_ms, F->m->now_ms, F->m->opts.utc, when, sizeof(when));
+	if (d->state == TUI_D_FAILED) {
+		*s = S_BAD;
+		snprintf(out, len, "%s  cannot read: %s", d->name, d->error);
+	} else if (fd == NULL) {
+		*s = S_WARN;
+		snprintf(out, len, "%s  loading%s", d->name, dots);
+	} else {
+		*s = fd->scope == FLEET_SCOPE_NONE ? S_OK : S_BAD;
+		snprintf(out, len, "%s  %d node%s, %d address%s, %d attempt%s%s  read %s in %lld ms%s",
+			 d->name, fd->nnodes, fd->nnodes == 1 ? "" : "s", fd->naddrs,
+			 fd->naddrs == 1 ? "" : "es", fd->nattempts, fd->nattempts == 1 ? "" : "s",
+			 fd->scope == FLEET_SCOPE_NONE ? "" : fd->scope == FLEET_SCOPE_LOCAL ?
+			 ", failing locally" : ", failing everywhere it was tried", when,
+			 (long long)fd->query_ms, d->state == TUI_D_RESOLVING ? dots : "");
+	}
+}
+
+/* node_style - the colour of a node's state (the words carry it too) */
+static enum style
+node_style(enum fleet_nstate st)
+{
+	return st == FLEET_NS_OK ? S_OK : st == FLEET_NS_UNKNOWN ? S_NOTE : S_WARN;
+}
+
+/* build_fleet_lines - the hosts pane in fleet mode: per address its summary and every node */
+static int
+build_fleet_lines(const struct frame *F, const struct tui_domain *d,
+		  const struct fleet_domain *fd, int w)
+{
+	int	n = 0, a, k, nodew = 4;
+
+	if (fd == NULL) {
+		if (d->state == TUI_D_FAILED)
+			add_pline(&n, S_BAD, 0, "cannot read: %s", d->error);
+		else
+			add_pline(&n, S_WARN, 0, "loading%s", F->v->utf8 ? "\u2026" : "...");
+		return n;
+	}
+	if (fd->naddrs == 0)
+		add_pline(&n, S_NOTE, 0, "(no address tried by any node)");
+	for (k = 0; k < fd->nnodes; k++)
+		if ((int)strlen(fd->node_names[k]) > nodew)
+			nodew = (int)strlen(fd->node_names[k]);
+	for (a = 0; a < fd->naddrs; a++) {
+		const struct fleet_addr *ad = &fd->addrs[a];
+		char	t[LINE_BYTES], pref[24] = "";
+
+		if (ad->preference >= 0)
+			snprintf(pref, sizeof(pref), "  pref %d", ad->preference);
+		add_pline(&n, ad->failing > 0 ? S_BAD : S_HEAD, 0, "%s [%s]%s", ad->host[0] ?
+			  ad->host : "-", ad->address, pref);
+		add_wrapped(&n, ad->failing > 0 ? S_WARN : S_OK, 2, w, ad->summary);
+		for (k = 0; k < fd->nnodes; k++) {
+			const struct fleet_nodestate *ns = &ad->nodes[k];
+			char	words[200];
+
+			fleet_node_words(ns, F->m->now_ms, F->m->opts.utc, words, sizeof(words));
+			snprintf(t, sizeof(t), "%-*s  %s", nodew, ns->node, words);
+			add_pline(&n, node_style(ns->state), 4, "%s", t);
+			if (ns->state != FLEET_NS_OK && ns->state != FLEET_NS_UNKNOWN &&
+			    ns->last_error[0]) {
+				snprintf(t, sizeof(t), "%s", ns->last_error);
+				add_wrapped(&n, S_NOTE, 6 + nodew, w, t);
+			}
+		}
+	}
+	return n;
+}
+
 /* header_text - the domain's first row: result or lookup state */
 static void
-header_text(const struct tui_app *app, const struct tui_domain *d, int width, char *out,
+header_text(const struct frame *F, const struct tui_domain *d, int width, char *out,
 	    size_t len, enum style *s)
 {
 	const struct mx_plan *p = d->have_plan ? d->model.plan : NULL;
 	char	when[40] = "", res[600] = "";
-	const char *dots = app->utf8 ? "\u2026" : "...";
+	const char *dots = F->v->utf8 ? "\u2026" : "...";
 
 	*s = S_NORMAL;
 	if (p != NULL) {
@@ -626,7 +808,7 @@ header_text(const struct tui_app *app, const struct tui_domain *d, int width, ch
 			snprintf(res, sizeof(res), "%s%s%s: %.500s", mx_plan_result_name(p->result),
 				 p->status[0] ? " " : "", p->status, p->message);
 		}
-		mx_format_time(d->resolved_ms, app->now_ms, app->opts.utc, when, sizeof(when));
+		mx_format_time(d->resolved_ms, F->m->now_ms, F->m->opts.utc, when, sizeof(when));
 	}
 	switch (d->state) {
 	case TUI_D_IDLE:
@@ -657,13 +839,15 @@ header_text(const struct tui_app *app, const struct tui_domain *d, int width, ch
 }
 
 /* Columns of the attempts table, in screen order. */
-enum { C_TIME, C_RCPT, C_PREF, C_HOST, C_ADDR, C_STAGE, C_REPLY, C_DECISION, C_REASON, NCOLS };
+enum { C_TIME, C_NODE, C_RCPT, C_PREF, C_HOST, C_ADDR, C_STAGE, C_REPLY, C_DECISION, C_REASON,
+	NCOLS };
 
 static const struct {
 	const char *head;
 	int	cap;			/* widest it gets (0: the reason, takes the rest) */
 } colspec[NCOLS] = {
 	[C_TIME] = { "time", 19 },
+	[C_NODE] = { "node", 16 },	/* fleet mode only */
 	[C_RCPT] = { "recipient", 28 },
 	[C_PREF] = { "pref", 7 },	/* a row from the MTA's log: its source */
 	[C_HOST] = { "host", 30 },
@@ -708,11 +892,14 @@ short_reason(const struct mx_attempt_row *r)
 
 /* cell - the text of one column of an attempt row */
 static void
-cell(const struct tui_app *app, const struct mx_attempt_row *r, int c, char *out, size_t len)
+cell(const struct frame *F, const struct mx_attempt_row *r, int c, char *out, size_t len)
 {
 	switch (c) {
 	case C_TIME:
-		mx_format_time(r->ts_ms, app->now_ms, app->opts.utc, out, len);
+		mx_format_time(r->ts_ms, F->m->now_ms, F->m->opts.utc, out, len);
+		break;
+	case C_NODE:
+		snprintf(out, len, "%s", r->node[0] ? r->node : "-");
 		break;
 	case C_RCPT:
 		snprintf(out, len, "%s", r->recipient[0] ? r->recipient : "-");
@@ -770,7 +957,7 @@ table_width(const int width[NCOLS])
  * left. True when every column is shown whole.
  */
 static bool
-column_widths(const struct tui_app *app, const struct mx_attempt_row *const *rows, int n,
+column_widths(const struct frame *F, const struct mx_attempt_row *const *rows, int n,
 	      int w, bool with_reason, int width[NCOLS])
 {
 	bool	whole;
@@ -783,7 +970,7 @@ column_widths(const struct tui_app *app, const struct mx_attempt_row *const *row
 		for (i = 0; i < n; i++) {
 			int	cw;
 
-			cell(app, rows[i], c, buf, sizeof(buf));
+			cell(F, rows[i], c, buf, sizeof(buf));
 			cw = text_cols(buf);
 			if (cw > width[c])
 				width[c] = cw;
@@ -793,6 +980,8 @@ column_widths(const struct tui_app *app, const struct mx_attempt_row *const *row
 	}
 	if (!with_reason)
 		width[C_REASON] = 0;
+	if (!F->m->opts.fleet)
+		width[C_NODE] = 0;	/* a local journal's rows are this node's */
 	whole = table_width(width) <= w;
 	for (k = 0; k < (int)(sizeof(fit_steps) / sizeof(fit_steps[0])); k++) {
 		excess = table_width(width) - w;
@@ -819,7 +1008,7 @@ column_widths(const struct tui_app *app, const struct mx_attempt_row *const *row
 
 /* draw_table_row - one row of the attempts table (or its header when r is NULL), cut at xend */
 static void
-draw_table_row(const struct tui_app *app, const struct mx_attempt_row *r, int y, int x,
+draw_table_row(const struct frame *F, const struct mx_attempt_row *r, int y, int x,
 	       int xend, const int width[NCOLS], attr_t base)
 {
 	char	buf[CELL_BYTES];
@@ -834,29 +1023,30 @@ draw_table_row(const struct tui_app *app, const struct mx_attempt_row *r, int y,
 		if (r == NULL) {
 			snprintf(buf, sizeof(buf), "%s", colspec[c].head);
 		} else {
-			cell(app, r, c, buf, sizeof(buf));
+			cell(F, r, c, buf, sizeof(buf));
 			if (c == C_DECISION && base == A_NORMAL)
-				a = strcmp(r->outcome, "delivered") == 0 ? sty(app, S_OK) :
-				    strcmp(r->outcome, "permfail") == 0 ? sty(app, S_BAD) :
-				    strcmp(r->outcome, "tempfail") == 0 ? sty(app, S_WARN) : base;
+				a = strcmp(r->outcome, "delivered") == 0 ? sty(F, S_OK) :
+				    strcmp(r->outcome, "permfail") == 0 ? sty(F, S_BAD) :
+				    strcmp(r->outcome, "tempfail") == 0 ? sty(F, S_WARN) : base;
 		}
-		put(app, y, x, cw, buf, a);
+		put(F, y, x, cw, buf, a);
 		x += width[c] + 1;
 	}
 }
 
 /* detail_text - everything about one attempt, for the row under the table */
 static void
-detail_text(const struct tui_app *app, const struct mx_attempt_row *r, char *out, size_t len)
+detail_text(const struct frame *F, const struct mx_attempt_row *r, char *out, size_t len)
 {
 	char	when[40], reply[700] = "";
 
-	mx_format_time(r->ts_ms, app->now_ms, app->opts.utc, when, sizeof(when));
+	mx_format_time(r->ts_ms, F->m->now_ms, F->m->opts.utc, when, sizeof(when));
 	if (r->reply_code > 0)
 		snprintf(reply, sizeof(reply), " reply \"%d%s%s %.600s\";", r->reply_code,
 			 r->enhanced_status[0] ? " " : "", r->enhanced_status, r->reply_text);
-	snprintf(out, len, "selected: %s%s%s %s %s[%s]:%d at %s:%s %s, %s; %.700s (%lld ms)%s%s%s%s",
-		 when, r->queue_id[0] ? " queue " : "", r->queue_id, r->recipient,
+	snprintf(out, len, "selected: %s%s%s%s%s %s %s[%s]:%d at %s:%s %s, %s; %.700s (%lld ms)%s%s%s%s",
+		 when, F->m->opts.fleet ? " on " : "", F->m->opts.fleet ? r->node : "",
+		 r->queue_id[0] ? " queue " : "", r->queue_id, r->recipient,
 		 r->host[0] ? r->host : "-", r->address[0] ? r->address : "-", r->port,
 		 r->stage[0] ? r->stage : "-", reply, r->outcome, r->decision, r->reason,
 		 (long long)r->duration_ms, strcmp(r->source, "mxtier-pipe") != 0 ? " from the " : "",
@@ -867,52 +1057,67 @@ detail_text(const struct tui_app *app, const struct mx_attempt_row *r, char *out
 
 /* draw_right - header, explanation, plan and attempts of the selected domain */
 static void
-draw_right(struct tui_app *app, const struct layout *L)
+draw_right(const struct frame *F, const struct layout *L)
 {
-	const struct tui_domain *d = app->selected >= 0 ? &app->domains[app->selected] : NULL;
+	const struct tui_domain *d = F->m->selected >= 0 ? &F->m->domains[F->m->selected] : NULL;
 	const struct mx_attempt_row *rows[MX_MODEL_ATTEMPTS];
 	char	buf[3072], extra[200];
 	enum style hs;
 	int	y = 1, bottom = L->h - 2, nrows = 0, nplan, expl_rows, avail, prows, arows;
 	int	detail_rows = 0, i, want_a, width[NCOLS], per, shown;
 	bool	two;
-	bool	pfocus = app->focus == TUI_PANE_PLAN, afocus = app->focus == TUI_PANE_ATTEMPTS;
+	bool	pfocus = F->m->focus == TUI_PANE_PLAN, afocus = F->m->focus == TUI_PANE_ATTEMPTS;
 	const char *why;
+	const struct fleet_domain *fd = F->m->opts.fleet ? tui_model_fleet_shown(F->m) : NULL;
+	const struct mx_attempt_row *all = d != NULL ? d->model.attempts : NULL;
+	int	nall = d != NULL ? d->model.nattempts : 0;
 
 	if (d == NULL) {
-		put(app, y, L->rx + 1, L->rw - 1, app->ndomains == 0 ?
+		put(F, y, L->rx + 1, L->rw - 1, F->m->ndomains == 0 ?
 		    "No domain yet: press a to add one, or give domains on the command line." :
-		    "No domain matches the filter (Esc clears it).", sty(app, S_NOTE));
-		app->plan_rows = app->attempt_rows = 0;
+		    "No domain matches the filter (Esc clears it).", sty(F, S_NOTE));
+		F->g->plan_rows = F->g->attempt_rows = 0;
 		return;
 	}
-	header_text(app, d, L->rw - 1, buf, sizeof(buf), &hs);
-	put(app, y, L->rx + 1, L->rw - 1, d->name, sty(app, S_HEAD));
+	if (F->m->opts.fleet)
+		fleet_header(F, d, fd, buf, sizeof(buf), &hs);
+	else
+		header_text(F, d, L->rw - 1, buf, sizeof(buf), &hs);
+	put(F, y, L->rx + 1, L->rw - 1, d->name, sty(F, S_HEAD));
 	if ((int)strlen(d->name) + 3 < L->rw)
-		put(app, y, L->rx + 1 + text_cols(d->name), L->rw - 1 - text_cols(d->name),
-		    buf + strlen(d->name), sty(app, hs));
+		put(F, y, L->rx + 1 + text_cols(d->name), L->rw - 1 - text_cols(d->name),
+		    buf + strlen(d->name), sty(F, hs));
 	y++;
 
 	/* the explanation: "why: ...", wrapped, at most 3 rows (2 on short screens) */
 	why = d->have_model ? d->model.explanation : "";
-	if (d->have_model && d->model.journal_error[0])
+	if (F->m->opts.fleet)
+		snprintf(buf, sizeof(buf), "why: %s", fd != NULL ? fd->explanation :
+			 d->state == TUI_D_FAILED ? "the fleet database cannot be read" :
+			 F->v->utf8 ? "loading\u2026" : "loading...");
+	else if (d->have_model && d->model.journal_error[0])
 		snprintf(buf, sizeof(buf), "why: %s (journal: %s)", why, d->model.journal_error);
-	else if (app->journal == NULL)
+	else if (F->m->journal == NULL)
 		snprintf(buf, sizeof(buf), "why: no journal to read attempts from (%s)",
-			 app->journal_note);
+			 F->m->journal_note);
 	else
 		snprintf(buf, sizeof(buf), "why: %s", why);
-	expl_rows = put_wrapped(app, y, L->rx + 1, L->rw - 1, L->h >= 20 ? 3 : 2, buf,
-				sty(app, S_NORMAL));
+	expl_rows = put_wrapped(F, y, L->rx + 1, L->rw - 1, L->h >= 20 ? 3 : 2, buf,
+				sty(F, S_NORMAL));
 	y += expl_rows > 0 ? expl_rows : 1;
 
 	/* the rows each pane has */
-	nplan = build_plan_lines(app, d, L->rw - 1);
-	app->plan_rows = nplan;
-	for (i = 0; i < d->model.nattempts && nrows < MX_MODEL_ATTEMPTS; i++)
-		if (tui_attempt_matches(app, &d->model.attempts[i]))
-			rows[nrows++] = &d->model.attempts[i];
-	app->attempt_rows = nrows;
+	if (F->m->opts.fleet) {
+		nplan = build_fleet_lines(F, d, fd, L->rw - 1);
+		all = fd != NULL ? fd->attempts : NULL;
+		nall = fd != NULL ? fd->nattempts : 0;
+	} else
+		nplan = build_plan_lines(F, d, L->rw - 1);
+	F->g->plan_rows = nplan;
+	for (i = 0; i < nall && nrows < MX_MODEL_ATTEMPTS; i++)
+		if (tui_attempt_matches(F->m, &all[i]))
+			rows[nrows++] = &all[i];
+	F->g->attempt_rows = nrows;
 	if (afocus && nrows > 0)
 		detail_rows = 2;
 
@@ -931,22 +1136,23 @@ draw_right(struct tui_app *app, const struct layout *L)
 		arows = 1;
 
 	/* plan pane */
-	clamp_scroll(&app->plan_scroll, nplan, prows);
-	app->page_rows[TUI_PANE_PLAN] = prows;
+	clamp_scroll(&F->g->plan_scroll, nplan, prows);
+	F->g->page_rows[TUI_PANE_PLAN] = prows;
 	extra[0] = '\0';
 	if (nplan > prows)
-		snprintf(extra, sizeof(extra), "rows %d-%d of %d", app->plan_scroll.top + 1,
-			 app->plan_scroll.top + prows, nplan);
-	pane_title(app, y, L->rx, L->rw, "Plan", pfocus, extra);
+		snprintf(extra, sizeof(extra), "rows %d-%d of %d", F->g->plan_scroll.top + 1,
+			 F->g->plan_scroll.top + prows, nplan);
+	pane_title(F, y, L->rx, L->rw, F->m->opts.fleet ? "Hosts across the fleet" : "Plan", pfocus,
+		   extra);
 	y++;
-	for (i = 0; i < prows && app->plan_scroll.top + i < nplan; i++) {
-		const struct pline *pl = &plines[app->plan_scroll.top + i];
-		bool	cur = pfocus && app->plan_scroll.top + i == app->plan_scroll.cursor;
-		attr_t	a = cur ? sty(app, S_CURSOR) : sty(app, pl->style);
+	for (i = 0; i < prows && F->g->plan_scroll.top + i < nplan; i++) {
+		const struct pline *pl = &plines[F->g->plan_scroll.top + i];
+		bool	cur = pfocus && F->g->plan_scroll.top + i == F->g->plan_scroll.cursor;
+		attr_t	a = cur ? sty(F, S_CURSOR) : sty(F, pl->style);
 
 		if (cur)
 			fill_row(y + i, L->rx, L->rw, a);
-		put(app, y + i, L->rx + 1 + pl->indent, L->rw - 1 - pl->indent, pl->text, a);
+		put(F, y + i, L->rx + 1 + pl->indent, L->rw - 1 - pl->indent, pl->text, a);
 	}
 	y += prows;
 
@@ -955,54 +1161,56 @@ draw_right(struct tui_app *app, const struct layout *L)
 	 * when it does not and there is room, two: the columns without the
 	 * reason, and the reason under them, as wide as the pane
 	 */
-	two = !column_widths(app, rows, nrows, L->rw - 1, true, width) &&
+	two = !column_widths(F, rows, nrows, L->rw - 1, true, width) &&
 	    nrows > 0 && (2 * nrows <= arows || arows >= 12);
 	if (two)
-		column_widths(app, rows, nrows, L->rw - 1, false, width);
+		column_widths(F, rows, nrows, L->rw - 1, false, width);
 	per = two ? 2 : 1;
-	clamp_scroll(&app->attempts_scroll, nrows, arows / per);
-	app->page_rows[TUI_PANE_ATTEMPTS] = arows / per;
+	clamp_scroll(&F->g->attempts_scroll, nrows, arows / per);
+	F->g->page_rows[TUI_PANE_ATTEMPTS] = arows / per;
 	if (nrows > arows / per)
 		snprintf(extra, sizeof(extra), "newest first, %d-%d of %d%s%s",
-			 app->attempts_scroll.top + 1, app->attempts_scroll.top + arows / per, nrows,
-			 app->filter[0] ? " matching " : "", app->filter[0] ? app->filter : "");
+			 F->g->attempts_scroll.top + 1, F->g->attempts_scroll.top + arows / per, nrows,
+			 F->m->filter[0] ? " matching " : "", F->m->filter[0] ? F->m->filter : "");
 	else
 		snprintf(extra, sizeof(extra), "newest first, %d%s%s", nrows,
-			 app->filter[0] ? " matching " : "", app->filter[0] ? app->filter : "");
-	pane_title(app, y, L->rx, L->rw, "Attempts", afocus, extra);
+			 F->m->filter[0] ? " matching " : "", F->m->filter[0] ? F->m->filter : "");
+	pane_title(F, y, L->rx, L->rw, "Attempts", afocus, extra);
 	y++;
-	draw_table_row(app, NULL, y, L->rx + 1, L->w, width, sty(app, S_HEAD));
+	draw_table_row(F, NULL, y, L->rx + 1, L->w, width, sty(F, S_HEAD));
 	y++;
 	if (nrows == 0)
-		put(app, y, L->rx + 1, L->rw - 1, d->model.nattempts > 0 ?
-		    "(no attempt matches the filter)" : app->journal == NULL ?
-		    "(no journal)" : "(no attempts in the journal)", sty(app, S_NOTE));
-	for (i = 0; i < arows / per && app->attempts_scroll.top + i < nrows; i++) {
-		int	k = app->attempts_scroll.top + i, ry = y + i * per;
-		bool	cur = afocus && k == app->attempts_scroll.cursor;
-		attr_t	a = cur ? sty(app, S_CURSOR) : A_NORMAL;
+		put(F, y, L->rx + 1, L->rw - 1, nall > 0 ?
+		    "(no attempt matches the filter)" : F->m->opts.fleet ?
+		    (fd != NULL ? "(no attempts in the fleet database)" : "") :
+		    F->m->journal == NULL ?
+		    "(no journal)" : "(no attempts in the journal)", sty(F, S_NOTE));
+	for (i = 0; i < arows / per && F->g->attempts_scroll.top + i < nrows; i++) {
+		int	k = F->g->attempts_scroll.top + i, ry = y + i * per;
+		bool	cur = afocus && k == F->g->attempts_scroll.cursor;
+		attr_t	a = cur ? sty(F, S_CURSOR) : A_NORMAL;
 
 		if (cur) {
 			fill_row(ry, L->rx, L->rw, a);
 			if (two)
 				fill_row(ry + 1, L->rx, L->rw, a);
 		}
-		draw_table_row(app, rows[k], ry, L->rx + 1, L->w, width, a);
+		draw_table_row(F, rows[k], ry, L->rx + 1, L->w, width, a);
 		if (two) {		/* under the row: the recipient if its column is gone, the reason */
 			snprintf(buf, sizeof(buf), "%s%s%s", width[C_RCPT] > 0 ? "" : rows[k]->recipient,
 				 width[C_RCPT] > 0 || rows[k]->recipient[0] == '\0' ? "" : "  ",
 				 short_reason(rows[k]));
-			put(app, ry + 1, L->rx + 1 + width[C_TIME] + 1, L->rw - 2 - width[C_TIME],
-			    buf, cur ? a : sty(app, S_NOTE));
+			put(F, ry + 1, L->rx + 1 + width[C_TIME] + 1, L->rw - 2 - width[C_TIME],
+			    buf, cur ? a : sty(F, S_NOTE));
 		}
 	}
 	/* the cursor row in full, under the rows shown */
-	shown = nrows - app->attempts_scroll.top < arows / per ?
-	    nrows - app->attempts_scroll.top : arows / per;
+	shown = nrows - F->g->attempts_scroll.top < arows / per ?
+	    nrows - F->g->attempts_scroll.top : arows / per;
 	y += shown * per;
 	if (detail_rows > 0 && y + detail_rows - 1 <= bottom) {
-		detail_text(app, rows[app->attempts_scroll.cursor], buf, sizeof(buf));
-		put_wrapped(app, y, L->rx + 1, L->rw - 1, detail_rows, buf, sty(app, S_NOTE));
+		detail_text(F, rows[F->g->attempts_scroll.cursor], buf, sizeof(buf));
+		put_wrapped(F, y, L->rx + 1, L->rw - 1, detail_rows, buf, sty(F, S_NOTE));
 	}
 }
 
@@ -1031,29 +1239,37 @@ hints(char *out, size_t len)
 
 /* draw_status - the last row: prompt, message or note, and the key hints */
 static void
-draw_status(const struct tui_app *app, const struct layout *L)
+draw_status(const struct frame *F, const struct layout *L)
 {
 	char	left[600], right[300];
 	int	y = L->h - 1, w = L->w - 1, rw, lw;	/* never the bottom-right cell */
-	attr_t	a = sty(app, S_NORMAL);
+	attr_t	a = sty(F, S_NORMAL);
 
 	hints(right, sizeof(right));
-	if (app->prompt != TUI_PROMPT_NONE) {
-		snprintf(left, sizeof(left), "%s%s_", app->prompt == TUI_PROMPT_FILTER ?
-			 "filter: " : "add domain: ", app->input);
+	if (F->m->prompt != TUI_PROMPT_NONE) {
+		snprintf(left, sizeof(left), "%s%s_", F->m->prompt == TUI_PROMPT_FILTER ?
+			 "filter: " : "add domain: ", F->m->input);
 		snprintf(right, sizeof(right), "Enter %s  Esc %s",
-			 app->prompt == TUI_PROMPT_FILTER ? "keep" : "add",
-			 app->prompt == TUI_PROMPT_FILTER ? "clear" : "cancel");
+			 F->m->prompt == TUI_PROMPT_FILTER ? "keep" : "add",
+			 F->m->prompt == TUI_PROMPT_FILTER ? "clear" : "cancel");
 		a = A_BOLD;
-	} else if (app->status[0]) {
-		snprintf(left, sizeof(left), "%s%s", app->status_error ? "error: " : "",
-			 app->status);
-		a = app->status_error ? sty(app, S_BAD) : sty(app, S_NORMAL);
-	} else if (app->journal_note[0]) {
-		snprintf(left, sizeof(left), "note: %s", app->journal_note);
-		a = sty(app, S_WARN);
-	} else if (app->filter[0]) {
-		snprintf(left, sizeof(left), "filter \"%s\"", app->filter);
+	} else if (F->m->status[0]) {
+		snprintf(left, sizeof(left), "%s%s", F->m->status_error ? "error: " : "",
+			 F->m->status);
+		a = F->m->status_error ? sty(F, S_BAD) : sty(F, S_NORMAL);
+	} else if (F->m->fleet_note[0]) {
+		snprintf(left, sizeof(left), "error: %s", F->m->fleet_note);
+		a = sty(F, S_BAD);
+	} else if (F->m->journal_note[0]) {
+		snprintf(left, sizeof(left), "note: %s", F->m->journal_note);
+		a = sty(F, S_WARN);
+	} else if (F->m->opts.fleet && tui_model_fleet_loading(F->m)) {
+		snprintf(left, sizeof(left), "loading%s%s%s%s", F->v->utf8 ? "\u2026" : "...",
+			 F->m->filter[0] ? "  filter \"" : "", F->m->filter,
+			 F->m->filter[0] ? "\"" : "");
+		a = sty(F, S_WARN);
+	} else if (F->m->filter[0]) {
+		snprintf(left, sizeof(left), "filter \"%s\"", F->m->filter);
 	} else {
 		left[0] = '\0';
 	}
@@ -1064,17 +1280,17 @@ draw_status(const struct tui_app *app, const struct layout *L)
 		if (rw < 10)
 			rw = 0;
 	}
-	put(app, y, 0, rw > 0 ? w - rw - 2 : w, left, a);
+	put(F, y, 0, rw > 0 ? w - rw - 2 : w, left, a);
 	if (rw > 0)
-		put(app, y, w - rw, rw, right, sty(app, S_HEAD));
+		put(F, y, w - rw, rw, right, sty(F, S_HEAD));
 }
 
 /* draw_help - the key table over everything */
 static void
-draw_help(const struct tui_app *app, const struct layout *L)
+draw_help(const struct frame *F, const struct layout *L)
 {
 	int	bw = L->w - 4 < 78 ? L->w - 4 : 78, bh = tui_nkeys + 4, x0, y0, i, namew = 0;
-	attr_t	a = sty(app, S_NORMAL);
+	attr_t	a = sty(F, S_NORMAL);
 
 	if (bh > L->h - 2)
 		bh = L->h - 2;
@@ -1085,7 +1301,7 @@ draw_help(const struct tui_app *app, const struct layout *L)
 			namew = text_cols(tui_keys[i].names);
 	for (i = 0; i < bh; i++)
 		fill_row(y0 + i, x0, bw, a);
-	attron(sty(app, S_HEAD));
+	attron(sty(F, S_HEAD));
 	mvaddch(y0, x0, ACS_ULCORNER);
 	mvhline(y0, x0 + 1, ACS_HLINE, bw - 2);
 	mvaddch(y0, x0 + bw - 1, ACS_URCORNER);
@@ -1094,38 +1310,44 @@ draw_help(const struct tui_app *app, const struct layout *L)
 	mvaddch(y0 + bh - 1, x0, ACS_LLCORNER);
 	mvhline(y0 + bh - 1, x0 + 1, ACS_HLINE, bw - 2);
 	mvaddch(y0 + bh - 1, x0 + bw - 1, ACS_LRCORNER);
-	attroff(sty(app, S_HEAD));
-	put(app, y0, x0 + 2, bw - 4, " Keys ", sty(app, S_HEAD));
+	attroff(sty(F, S_HEAD));
+	put(F, y0, x0 + 2, bw - 4, " Keys ", sty(F, S_HEAD));
 	for (i = 0; i < tui_nkeys && 1 + i < bh - 2; i++) {
-		put(app, y0 + 1 + i, x0 + 2, namew, tui_keys[i].names, A_BOLD);
-		put(app, y0 + 1 + i, x0 + 4 + namew, bw - namew - 6, tui_keys[i].help, a);
+		put(F, y0 + 1 + i, x0 + 2, namew, tui_keys[i].names, A_BOLD);
+		put(F, y0 + 1 + i, x0 + 4 + namew, bw - namew - 6, tui_keys[i].help, a);
 	}
-	put(app, y0 + bh - 2, x0 + 2, bw - 4, "any key closes this table; q quits",
-	    sty(app, S_NOTE));
+	put(F, y0 + bh - 2, x0 + 2, bw - 4, "any key closes this table; q quits",
+	    sty(F, S_NOTE));
 }
 
-/* tui_view_draw - the whole screen */
+/* tui_view_draw - the whole screen; the geometry used goes to g */
 void
-tui_view_draw(struct tui_app *app)
+tui_view_draw(struct tui_view *v, const struct tui_model *m, struct tui_geom *g)
 {
+	struct frame frame = { v, m, g }, *F = &frame;
 	struct layout L;
 	char	msg[128];
 
-	measure(app, &L);
+	/* what the model last got back, with its scroll positions: the draw clamps them */
+	*g = m->geom;
+	g->domains_top = m->domains_top;
+	g->plan_scroll = m->plan_scroll;
+	g->attempts_scroll = m->attempts_scroll;
+	measure(F, &L);
 	erase();
 	if (L.w < TUI_MIN_COLS || L.h < TUI_MIN_ROWS) {
 		snprintf(msg, sizeof(msg), "terminal too small (%dx%d), mxtier needs %dx%d; q quits",
 			 L.w, L.h, TUI_MIN_COLS, TUI_MIN_ROWS);
-		put(app, 0, 0, L.w - 1, msg, A_BOLD);
+		put(F, 0, 0, L.w - 1, msg, A_BOLD);
 		refresh();
 		return;
 	}
-	draw_title(app, &L);
+	draw_title(F, &L);
 	mvvline(1, L.lw, ACS_VLINE, L.h - 2);
-	draw_domains(app, &L);
-	draw_right(app, &L);
-	draw_status(app, &L);
-	if (app->help)
-		draw_help(app, &L);
+	draw_domains(F, &L);
+	draw_right(F, &L);
+	draw_status(F, &L);
+	if (F->m->help)
+		draw_help(F, &L);
 	refresh();
 }
