@@ -234,12 +234,13 @@ deb_check_installed() {
 	report_result "deb: units installed, disabled, valid" "$why"
 }
 
-# deb_free_port ADDR - a TCP port nothing listens on at ADDR
+# deb_free_port ADDR - a TCP port no socket uses on any address (ADDR among them), below the
+# ephemeral range (see _mta_free_port in tests/mta/lib.sh)
 deb_free_port() {
 	local port
 	for _ in 1 2 3 4 5 6 7 8 9 10; do
-		port=$((20000 + RANDOM % 30000))
-		if ! ss -ltnH "src $1:$port" | grep -q .; then
+		port=$((20000 + RANDOM % 12000))	# below the ephemeral ports (32768-60999)
+		if ! ss -tanH "sport = :$port" | grep -q .; then	# no socket of any state uses it
 			echo "$port"
 			return 0
 		fi

@@ -38,12 +38,12 @@ fl_log() {
 	echo "fleet lib: $*" >&2
 }
 
-# _fl_free_port - a TCP port on 127.0.0.1 that nothing listens on
+# _fl_free_port - a TCP port no socket uses, below the ephemeral range (see _mta_free_port)
 _fl_free_port() {
 	local port try
 	for try in 1 2 3 4 5 6 7 8 9 10; do
-		port=$((20000 + RANDOM % 30000))
-		if ! ss -ltnH "src 127.0.0.1:$port" | grep -q .; then
+		port=$((20000 + RANDOM % 12000))	# below the ephemeral ports (32768-60999)
+		if ! ss -tanH "sport = :$port" | grep -q .; then	# no socket of any state uses it
 			echo "$port"
 			return 0
 		fi

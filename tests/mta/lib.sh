@@ -500,11 +500,15 @@ SCRIPT
 # file does not edit /etc/postfix/main.cf; as a non-root user nothing here
 # works anyway (smtp-sink -u, pipe user=nobody, exim -C).
 
+# _mta_free_port - a TCP port no socket uses, below the kernel's ephemeral
+# range: a port in that range can be taken between the check and the
+# master's bind by any outgoing connection of a concurrent test, and the
+# master then fails to start with nothing in the maillog
 _mta_free_port() {
 	local port try
 	for try in 1 2 3 4 5 6 7 8 9 10; do
-		port=$((20000 + RANDOM % 30000))
-		if ! ss -ltnH "src 127.0.0.1:$port" | grep -q .; then
+		port=$((20000 + RANDOM % 12000))	# below the ephemeral ports (32768-60999)
+		if ! ss -tanH "sport = :$port" | grep -q .; then	# no socket of any state uses it
 			echo "$port"
 			return 0
 		fi

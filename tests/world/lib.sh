@@ -54,7 +54,7 @@ world_run_unbound() {
 	local dir=$1 var=$2 modules=$3 extra=${4:-} port try fifo pid
 	command -v unbound >/dev/null || { echo "world: unbound is not installed (apt-get install unbound)" >&2; return 1; }
 	for try in 1 2 3 4 5; do
-		port=$((20000 + RANDOM % 30000))
+		port=$((20000 + RANDOM % 12000))	# below the ephemeral ports (32768-60999)
 		cat >"$dir/unbound.conf" <<CONF
 server:
   interface: 127.0.0.1@$port
