@@ -24,7 +24,7 @@
 # also for PIPE_BEFORE (an older mxtier-pipe build) side by side when set.
 #
 # Environment: N (2000), ROUNDS (3), CONC (20: every transport's
-# destination concurrency limit), M (200), ONLY (native or pipe: one
+# destination concurrency limit), M (200), ONLY (native, pipe, null or floor: one
 # transport, for profiling; the ratio is then meaningless), PERF_RECORD (a
 # file: perf record -a -g over each pipe round), PIPE_BEFORE (see above).
 # smtp-sink offers no STARTTLS, so neither client does TLS. Prints median
