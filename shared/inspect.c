@@ -445,63 +445,46 @@ mx_report_print_text(FILE *fp, const struct mx_domain_model *m, bool utc)
 	}
 }
 
-/* num_or_null - a JSON number, or null below min */
-static void
-num_or_null(FILE *fp, int64_t v, int64_t min)
-{
-	if (v >= min)
-		fprintf(fp, "%lld", (long long)v);
-	else
-		fputs("null", fp);
-}
-
-/* str_or_null - a JSON string, or null when empty */
-static void
-str_or_null(FILE *fp, const char *s)
-{
-	mx_json_string(fp, s[0] ? s : NULL);
-}
-
 /* mx_attempt_print_json - one attempt as a JSON object (the report's "attempts" members) */
 void
 mx_attempt_print_json(FILE *fp, const struct mx_attempt_row *r)
 {
 	fprintf(fp, "{\"ts\": %lld, \"queue_id\": ", (long long)r->ts_ms);
-	str_or_null(fp, r->queue_id);
+	mx_json_string_or_null(fp, r->queue_id);
 	fputs(", \"recipient\": ", fp);
-	str_or_null(fp, r->recipient);
+	mx_json_string_or_null(fp, r->recipient);
 	fputs(", \"preference\": ", fp);
-	num_or_null(fp, r->preference, 0);
+	mx_json_number_or_null(fp, r->preference, 0);
 	fputs(", \"host\": ", fp);
-	str_or_null(fp, r->host);
+	mx_json_string_or_null(fp, r->host);
 	fputs(", \"address\": ", fp);
-	str_or_null(fp, r->address);
+	mx_json_string_or_null(fp, r->address);
 	fputs(", \"port\": ", fp);
-	num_or_null(fp, r->port, 0);
+	mx_json_number_or_null(fp, r->port, 0);
 	fputs(", \"stage\": ", fp);
-	str_or_null(fp, r->stage);
+	mx_json_string_or_null(fp, r->stage);
 	fputs(", \"reply_code\": ", fp);
-	num_or_null(fp, r->reply_code, 1);
+	mx_json_number_or_null(fp, r->reply_code, 1);
 	fputs(", \"enhanced_status\": ", fp);
-	str_or_null(fp, r->enhanced_status);
+	mx_json_string_or_null(fp, r->enhanced_status);
 	fputs(", \"reply_text\": ", fp);
-	str_or_null(fp, r->reply_text);
+	mx_json_string_or_null(fp, r->reply_text);
 	fputs(", \"outcome\": ", fp);
 	mx_json_string(fp, r->outcome);
 	fputs(", \"decision\": ", fp);
-	str_or_null(fp, r->decision);
+	mx_json_string_or_null(fp, r->decision);
 	fputs(", \"reason\": ", fp);
-	str_or_null(fp, r->reason);
+	mx_json_string_or_null(fp, r->reason);
 	fputs(", \"duration_ms\": ", fp);
-	num_or_null(fp, r->duration_ms, 0);
+	mx_json_number_or_null(fp, r->duration_ms, 0);
 	fputs(", \"tls\": ", fp);
-	str_or_null(fp, r->tls);
+	mx_json_string_or_null(fp, r->tls);
 	fputs(", \"tls_failure\": ", fp);
-	str_or_null(fp, r->tls_failure);
+	mx_json_string_or_null(fp, r->tls_failure);
 	fputs(", \"source\": ", fp);
-	str_or_null(fp, r->source);
+	mx_json_string_or_null(fp, r->source);
 	fputs(", \"node\": ", fp);
-	str_or_null(fp, r->node);
+	mx_json_string_or_null(fp, r->node);
 	fputc('}', fp);
 }
 
@@ -523,13 +506,13 @@ report_extra(FILE *fp, void *arg)
 		mx_json_string(fp, s->addr->text);
 		fprintf(fp, ", \"state\": \"%s\", \"failures\": %d, \"retry_at\": ",
 			mx_addr_state_name(s), s->failures);
-		num_or_null(fp, s->retry_at_ms, 1);
+		mx_json_number_or_null(fp, s->retry_at_ms, 1);
 		fputs(", \"backoff_from\": ", fp);
-		str_or_null(fp, s->state == MX_STATE_BACKOFF ? s->node : "");
+		mx_json_string_or_null(fp, s->state == MX_STATE_BACKOFF ? s->node : "");
 		fputs(", \"last_attempt\": ", fp);
-		num_or_null(fp, s->last_ts_ms, 1);
+		mx_json_number_or_null(fp, s->last_ts_ms, 1);
 		fputs(", \"last_error\": ", fp);
-		str_or_null(fp, s->last_error);
+		mx_json_string_or_null(fp, s->last_error);
 		fputc('}', fp);
 	}
 	fputs("],\n \"attempts\": [", fp);
@@ -543,7 +526,7 @@ report_extra(FILE *fp, void *arg)
 	mx_json_string(fp, m->explanation);
 	/* the newest note an imported log left (nothing was tried), or null */
 	fputs(",\n \"note\": ", fp);
-	str_or_null(fp, m->note);
+	mx_json_string_or_null(fp, m->note);
 }
 
 /* mx_report_print_json - route JSON extended with states, attempts, explanation */

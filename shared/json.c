@@ -86,3 +86,20 @@ mx_json_string(FILE *fp, const char *s)
 	}
 	putc('"', fp);
 }
+
+/* mx_json_string_or_null - s as a JSON string, or null when it is empty */
+void
+mx_json_string_or_null(FILE *fp, const char *s)
+{
+	mx_json_string(fp, s[0] != '\0' ? s : NULL);
+}
+
+/* mx_json_number_or_null - v as a JSON number, or null when it is below min */
+void
+mx_json_number_or_null(FILE *fp, int64_t v, int64_t min)
+{
+	if (v >= min)
+		fprintf(fp, "%lld", (long long)v);
+	else
+		fputs("null", fp);
+}

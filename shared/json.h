@@ -14,9 +14,16 @@
 #ifndef MXTIER_JSON_H
 #define MXTIER_JSON_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 /* mx_json_string - write s as a JSON string, or null when s is NULL */
 void	mx_json_string(FILE *fp, const char *s);
+
+/* mx_json_string_or_null - s as a JSON string, or null when it is empty */
+void	mx_json_string_or_null(FILE *fp, const char *s);
+
+/* mx_json_number_or_null - v as a JSON number, or null when it is below min */
+void	mx_json_number_or_null(FILE *fp, int64_t v, int64_t min);
 
 #endif

@@ -84,23 +84,6 @@ fleet_report_text(FILE *fp, const struct fleet_domain *d, int64_t now_ms, bool u
 	}
 }
 
-/* num_or_null - a JSON number, or null below min */
-static void
-num_or_null(FILE *fp, int64_t v, int64_t min)
-{
-	if (v >= min)
-		fprintf(fp, "%lld", (long long)v);
-	else
-		fputs("null", fp);
-}
-
-/* str_or_null - a JSON string, or null when empty */
-static void
-str_or_null(FILE *fp, const char *s)
-{
-	mx_json_string(fp, s[0] ? s : NULL);
-}
-
 /* fleet_report_json - one object: domain, nodes, scope, explanation, host_states, attempts */
 void
 fleet_report_json(FILE *fp, const struct fleet_domain *d)
@@ -121,13 +104,13 @@ fleet_report_json(FILE *fp, const struct fleet_domain *d)
 		const struct fleet_addr *a = &d->addrs[i];
 
 		fprintf(fp, "%s\n  {\"host\": ", i ? "," : "");
-		str_or_null(fp, a->host);
+		mx_json_string_or_null(fp, a->host);
 		fputs(", \"address\": ", fp);
 		mx_json_string(fp, a->address);
 		fputs(", \"port\": ", fp);
-		num_or_null(fp, a->port, 0);
+		mx_json_number_or_null(fp, a->port, 0);
 		fputs(", \"preference\": ", fp);
-		num_or_null(fp, a->preference, 0);
+		mx_json_number_or_null(fp, a->preference, 0);
 		fprintf(fp, ", \"scope\": \"%s\", \"failing_nodes\": %d, \"ok_nodes\": %d, "
 			"\"unknown_nodes\": %d, \"summary\": ", fleet_scope_name(a->scope), a->failing,
 			a->ok, a->unknown);
@@ -139,13 +122,13 @@ fleet_report_json(FILE *fp, const struct fleet_domain *d)
 			fprintf(fp, "%s\n    {\"node\": ", n ? "," : "");
 			mx_json_string(fp, s->node);
 			fprintf(fp, ", \"state\": \"%s\", \"failure\": ", fleet_nstate_name(s->state));
-			str_or_null(fp, s->failure);
+			mx_json_string_or_null(fp, s->failure);
 			fprintf(fp, ", \"failures\": %d, \"retry_at\": ", s->failures);
-			num_or_null(fp, s->retry_at_ms, 1);
+			mx_json_number_or_null(fp, s->retry_at_ms, 1);
 			fputs(", \"last_attempt\": ", fp);
-			num_or_null(fp, s->last_ts_ms, 1);
+			mx_json_number_or_null(fp, s->last_ts_ms, 1);
 			fputs(", \"last_error\": ", fp);
-			str_or_null(fp, s->last_error);
+			mx_json_string_or_null(fp, s->last_error);
 			fputc('}', fp);
 		}
 		fputs("]}", fp);

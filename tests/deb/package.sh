@@ -234,20 +234,6 @@ deb_check_installed() {
 	report_result "deb: units installed, disabled, valid" "$why"
 }
 
-# deb_free_port ADDR - a TCP port no socket uses on any address (ADDR among them), below the
-# ephemeral range (see _mta_free_port in tests/mta/lib.sh)
-deb_free_port() {
-	local port
-	for _ in 1 2 3 4 5 6 7 8 9 10; do
-		port=$((20000 + RANDOM % 12000))	# below the ephemeral ports (32768-60999)
-		if ! ss -tanH "sport = :$port" | grep -q .; then	# no socket of any state uses it
-			echo "$port"
-			return 0
-		fi
-	done
-	return 1
-}
-
 # deb_deliver - a Postfix delivery through the installed mxtier-pipe as mxtier
 deb_deliver() {
 	local port pf=$deb_dir/postfix msg=$deb_dir/msg.eml marker=deb.$$ qid out why='' rows found
@@ -256,7 +242,7 @@ deb_deliver() {
 	# socketmap transport_maps) must not reach this Postfix
 	local MTA_POSTFIX_TRANSPORT_MAPS= MTA_PIPE_ENV= MTA_POSTFIX_QUEUE_LIFETIME=
 	local MTA_PIPE_TIME_LIMIT=60 MTA_WAIT=90
-	port=$(deb_free_port 127.0.0.21) || { report_result "deb: postfix delivery" "no free port"; return; }
+	port=$(_mta_free_port) || { report_result "deb: postfix delivery" "no free port"; return; }
 	if ! mta_sink_start deb 127.0.0.21 "$port"; then
 		report_result "deb: postfix delivery" "smtp-sink did not start"
 		return
