@@ -61,7 +61,7 @@ sources_of() {
 	socketmap) echo shared/serve.c shared/netstring.c shared/clock.c shared/oracle.c \
 		shared/addr.c shared/domain.c shared/idn.c shared/journal.c shared/rng.c \
 		shared/routetls.c shared/plan.c shared/notes.c shared/dnsdata.c shared/sts.c \
-		shared/stsfetch.c shared/resolve.c shared/dnsmsg.c shared/config.c ;;
+		shared/stsfetch.c shared/resolve.c shared/dnsmsg.c shared/config.c shared/backoff.c ;;
 	*) return 1 ;;
 	esac
 }
