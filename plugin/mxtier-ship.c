@@ -428,6 +428,25 @@ db_fail(struct ship *s, PGresult *res, const char *what)
 	return FAIL_DB;
 }
 
+/* end_copy - send the rest of a COPY and end it; FAIL_NONE once the server took it all */
+static enum fail
+end_copy(struct ship *s, const char *what)
+{
+	PGresult *res;
+	enum fail f = FAIL_NONE;
+
+	if (!flush_copy(s) || PQputCopyEnd(s->db, NULL) != 1)
+		return db_fail(s, NULL, what);
+	res = PQgetResult(s->db);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		f = db_fail(s, res, what);
+	else
+		PQclear(res);
+	while ((res = PQgetResult(s->db)) != NULL)
+		PQclear(res);
+	return f;
+}
+
 /* rollback - end a failed transaction (the connection may be gone) */
 static void
 rollback(struct ship *s)
@@ -558,20 +577,8 @@ ship_batch(struct ship *s, bool *done)
 		f = FAIL_JOURNAL;
 		goto fail;
 	}
-	if (!flush_copy(s) || PQputCopyEnd(s->db, NULL) != 1) {
-		f = db_fail(s, NULL, "COPY");
+	if ((f = end_copy(s, "COPY")) != FAIL_NONE)
 		goto fail;
-	}
-	res = PQgetResult(s->db);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		f = db_fail(s, res, "COPY");
-		while ((res = PQgetResult(s->db)) != NULL)
-			PQclear(res);
-		goto fail;
-	}
-	PQclear(res);
-	while ((res = PQgetResult(s->db)) != NULL)
-		PQclear(res);
 	*done = s->batch_rows < s->batch;
 	if (s->batch_rows == 0) {
 		res = PQexec(s->db, "ROLLBACK");
@@ -730,20 +737,8 @@ push_backoff(struct ship *s)
 		goto fail;
 	}
 	PQclear(res);
-	if (!flush_copy(s) || PQputCopyEnd(s->db, NULL) != 1) {
-		f = db_fail(s, NULL, "COPY backoff");
+	if ((f = end_copy(s, "COPY backoff")) != FAIL_NONE)
 		goto fail;
-	}
-	res = PQgetResult(s->db);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		f = db_fail(s, res, "COPY backoff");
-		while ((res = PQgetResult(s->db)) != NULL)
-			PQclear(res);
-		goto fail;
-	}
-	PQclear(res);
-	while ((res = PQgetResult(s->db)) != NULL)
-		PQclear(res);
 	v[1] = at;
 	if (!exec_params(s, "UPDATE fleet_nodes SET backoff_at = $2 WHERE node = $1", 2, v,
 			 PGRES_COMMAND_OK, NULL, "replacing the backoff", &f) ||

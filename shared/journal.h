@@ -233,7 +233,7 @@ bool	mx_journal_get_route_tls(struct mx_journal *j, const char *host, int port, 
 				 char *policy, size_t len);
 
 /*
- * Fleet (BRIEF.md of issue 13; mxtier-ship and R13 use these). Times are
+ * Fleet (mxtier-ship and R13 use these; the fleet schema is in mxtier-ship(8)). Times are
  * Unix milliseconds. They need a version 6 journal (any read-write open
  * migrates): on an older one opened read-only they fail with a reason,
  * except mx_journal_get_fleet_backoff, which finds nothing.

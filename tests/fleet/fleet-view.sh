@@ -3,8 +3,7 @@
 # it starts is stopped by fv_cleanup, also from the run's cleanup)
 #
 # A private cluster (tests/fleet/lib.sh), the fleet schema made by
-# mxtier-ship when it is built (else by psql from the schema of BRIEF.md,
-# the one mxtier-ship(8) documents), and the rows of 8 nodes:
+# mxtier-ship (the one mxtier-ship(8) documents), and the rows of 8 nodes:
 #   local.fleet.test   mx1 (127.0.0.31) refused on relay1-3 (relay1-2 hold
 #                      it in backoff), who then delivered to mx2; relay4-8
 #                      delivered to mx1
@@ -34,43 +33,16 @@ fv_cleanup() {
 	fl_pg_stop
 }
 
-# fv_schema - the fleet schema: mxtier-ship's own when it is built, else BRIEF.md's SQL
+# fv_schema - the fleet schema, made by mxtier-ship's first run, with no rows in it
 fv_schema() {
-	if [[ -x $top/plugin/mxtier-ship ]]; then
-		mkdir -p "$FV_DIR/ship"
-		printf 'journal { path = "%s" }\nfleet { url = "%s"  node = "fvship" }\n' \
-			"$FV_DIR/ship/journal.db" "$FL_PG_URL" >"$FV_DIR/ship.conf"
-		timeout 30 "$top/plugin/mxtier-ship" -c "$FV_DIR/ship.conf" >"$FV_DIR/ship.out" 2>&1
-		if [[ $(fl_psql "SELECT value FROM fleet_meta WHERE key = 'schema_version'" 2>/dev/null) == 1 ]]; then
-			echo "   fleet schema made by mxtier-ship"
-			fl_psql "DELETE FROM fleet_nodes; DELETE FROM fleet_attempts; DELETE FROM fleet_domains;
-				DELETE FROM fleet_backoff" >/dev/null
-			return 0
-		fi
-	fi
-	echo "   fleet schema made by psql (schema of BRIEF.md)"
-	fl_psql "
-CREATE TABLE fleet_meta (key text PRIMARY KEY, value text NOT NULL);
-INSERT INTO fleet_meta VALUES ('schema_version', '1');
-CREATE TABLE fleet_nodes (node text PRIMARY KEY, journal text NOT NULL, shipped_id bigint NOT NULL,
-    shipped_at bigint NOT NULL, backoff_at bigint NOT NULL DEFAULT 0);
-CREATE TABLE fleet_attempts (
-    node text NOT NULL, journal text NOT NULL, local_id bigint NOT NULL,
-    ts bigint NOT NULL, queue_id text, domain text NOT NULL, recipient text,
-    preference integer, host text, address text, port integer, stage text,
-    reply_code integer, enhanced_status text, reply_text text, outcome text NOT NULL,
-    decision text, reason text, duration_ms integer, tls text, tls_failure text,
-    source text NOT NULL,
-    PRIMARY KEY (node, journal, local_id));
-CREATE INDEX fleet_attempts_domain_ts ON fleet_attempts (domain, ts DESC);
-CREATE INDEX fleet_attempts_address_ts ON fleet_attempts (address, ts DESC);
-CREATE TABLE fleet_domains (domain text PRIMARY KEY, last_ts bigint NOT NULL);
-CREATE INDEX fleet_domains_last_ts ON fleet_domains (last_ts DESC);
-CREATE TABLE fleet_backoff (
-    node text NOT NULL, address text NOT NULL, port integer NOT NULL,
-    failures integer NOT NULL, retry_at bigint NOT NULL, last_error text,
-    updated bigint NOT NULL,
-    PRIMARY KEY (node, address, port));" >/dev/null
+	mkdir -p "$FV_DIR/ship"
+	printf 'journal { path = "%s" }\nfleet { url = "%s"  node = "fvship" }\n' \
+		"$FV_DIR/ship/journal.db" "$FL_PG_URL" >"$FV_DIR/ship.conf"
+	timeout 30 "$top/plugin/mxtier-ship" -c "$FV_DIR/ship.conf" >"$FV_DIR/ship.out" 2>&1
+	[[ $(fl_psql "SELECT value FROM fleet_meta WHERE key = 'schema_version'" 2>/dev/null) == 1 ]] ||
+		return 1
+	fl_psql "DELETE FROM fleet_nodes; DELETE FROM fleet_attempts; DELETE FROM fleet_domains;
+		DELETE FROM fleet_backoff" >/dev/null
 }
 
 # fv_rows - the attempts and backoff of 8 nodes (see the top of this file)
@@ -157,7 +129,7 @@ if [[ -z $fv_why ]]; then
 	FL_PG_OPTS="-c fsync=off" fl_pg_start "$FV_DIR/pg" 900 || fv_why+="PostgreSQL did not start; "
 fi
 if [[ -z $fv_why ]]; then
-	fv_schema || fv_why+="cannot create the fleet schema; "
+	fv_schema || fv_why+="mxtier-ship did not create the fleet schema: $(head -3 "$FV_DIR/ship.out" 2>/dev/null); "
 	fv_rows || fv_why+="cannot insert the rows; "
 fi
 report_result "fv_setup_postgresql_8_nodes" "$fv_why"
